@@ -1,0 +1,29 @@
+"""Errors a user can act on. Each message says what is wrong and what to do; the CLI prints
+it as one line and the pages show it, so none of them needs a traceback."""
+
+
+class DomainError(ValueError):
+    """Base for every refusal the domain layer makes."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class StaleVersion(DomainError):
+    """Someone else saved first. ``changes`` maps field -> (their before, their after)."""
+
+    def __init__(self, message: str, *, changed_by: str, changed_at, changes: dict, current_version: int):
+        super().__init__(message)
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.changes = changes
+        self.current_version = current_version

@@ -1,0 +1,134 @@
+"""Read queries for the CLI and the dashboard. They aggregate in SQL and return plain data,
+so a page never needs SQL of its own and a chart never needs every row."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from models.recommendations import get_recommendation
+from models.schemas import RecommendationRead
+from models.tables import (
+    AuditEvent,
+    Citation,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceLink,
+    Institution,
+    Obstacle,
+    Recommendation,
+    RecommendationInstitution,
+    RecommendationObstacle,
+    Source,
+)
+
+
+def _read(rec: Recommendation, parent_key: str | None) -> RecommendationRead:
+    return RecommendationRead.model_validate(rec, from_attributes=True).model_copy(update={"parent_key": parent_key})
+
+
+def list_recommendations(session: Session, *, status: str | None = None, theme: str | None = None,
+                         owner: str | None = None, source: str | None = None, kind: str | None = None,
+                         who_must_act: str | None = None, search: str | None = None,
+                         limit: int | None = None) -> list[RecommendationRead]:
+    parent = aliased(Recommendation)
+    q = select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
+    if status:
+        q = q.where(Recommendation.status == status)
+    if theme:
+        q = q.where(Recommendation.theme == theme)
+    if owner:
+        q = q.where(Recommendation.owner == owner)
+    if source:
+        q = q.where(Recommendation.primary_source_id == source)
+    if kind:
+        q = q.where(Recommendation.kind == kind)
+    if who_must_act:
+        q = q.where(Recommendation.who_must_act == who_must_act)
+    if search:
+        like = f"%{search.lower()}%"
+        q = q.where(func.lower(Recommendation.title).like(like) | func.lower(Recommendation.summary).like(like)
+                    | func.lower(Recommendation.key).like(like))
+    q = q.order_by(Recommendation.key)
+    if limit:
+        q = q.limit(limit)
+    return [_read(rec, pk) for rec, pk in session.exec(q).all()]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Recommendation.status, func.count()).group_by(Recommendation.status)).all()
+    return {s: n for s, n in rows}
+
+
+@dataclass
+class CitationView:
+    source_id: str
+    source_short: str
+    source_file: str
+    section: str
+    line_start: int
+    line_end: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source_short}, {self.section}, lines {self.line_start}-{self.line_end}"
+
+
+def citations_for(session: Session, record_type: str, record_id: int) -> list[CitationView]:
+    rows = session.exec(
+        select(Citation, Source.short, Source.file).join(Source, Source.id == Citation.source_id)
+        .where(Citation.record_type == record_type, Citation.record_id == record_id).order_by(Citation.id)
+    ).all()
+    return [CitationView(c.source_id, short, file, c.section, c.line_start, c.line_end) for c, short, file in rows]
+
+
+@dataclass
+class RecommendationDetail:
+    rec: RecommendationRead
+    citations: list[CitationView]
+    children: list[RecommendationRead]
+    obstacles: list[Obstacle]
+    institutions: list[Institution]
+    evidence: list[dict]
+    history: list[dict]
+
+
+def history_for(session: Session, record_type: str, key: str) -> list[dict]:
+    events = session.exec(select(AuditEvent).where(AuditEvent.record_type == record_type, AuditEvent.record_key == key)
+                          .order_by(AuditEvent.seq)).all()
+    return [{"seq": e.seq, "recorded_at": e.recorded_at, "effective_at": e.effective_at, "actor": e.actor,
+             "action": e.action, "status_after": e.status_after, "reason": e.reason,
+             "before": json.loads(e.before) if e.before else None, "after": json.loads(e.after) if e.after else None}
+            for e in events]
+
+
+def recommendation_detail(session: Session, key: str) -> RecommendationDetail:
+    rec = get_recommendation(session, key)
+    parent_key = session.get(Recommendation, rec.parent_id).key if rec.parent_id else None
+    children = session.exec(select(Recommendation).where(Recommendation.parent_id == rec.id).order_by(Recommendation.key)).all()
+    obstacles = session.exec(select(Obstacle).join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+                             .where(RecommendationObstacle.recommendation_id == rec.id).order_by(Obstacle.key)).all()
+    institutions = session.exec(select(Institution).join(RecommendationInstitution, RecommendationInstitution.institution_id == Institution.id)
+                                .where(RecommendationInstitution.recommendation_id == rec.id).order_by(Institution.key)).all()
+    items = session.exec(select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+                         .where(EvidenceLink.recommendation_id == rec.id).order_by(EvidenceItem.observed_on, EvidenceItem.id)).all()
+    evidence = []
+    for item in items:
+        files = session.exec(select(EvidenceFile).where(EvidenceFile.evidence_id == item.id)).all()
+        evidence.append({"item": item, "files": files, "citations": citations_for(session, "evidence", item.id)})
+    return RecommendationDetail(
+        rec=_read(rec, parent_key), citations=citations_for(session, "recommendation", rec.id),
+        children=[_read(c, rec.key) for c in children], obstacles=list(obstacles), institutions=list(institutions),
+        evidence=evidence, history=history_for(session, "recommendation", rec.key),
+    )
+
+
+def last_change(session: Session, key: str) -> tuple[str, datetime] | None:
+    e = session.exec(select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)
+                     .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return (e.actor, e.recorded_at) if e else None

@@ -1,0 +1,201 @@
+"""The one write path for recommendations and their evidence.
+
+Every function here runs inside the caller's :func:`models.db.write_session`, checks the
+actor's permission, checks the lifecycle rule, bumps the row version and appends the audit
+event, so a change either happens whole with its trail or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models import lifecycle
+from models.audit import append_event
+from models.errors import InvalidInput, NotFound, StaleVersion
+from models.evidence import slug
+from models.permissions import require
+from models.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
+from models.tables import (
+    AuditEvent,
+    Citation,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceLink,
+    Recommendation,
+    User,
+    utcnow,
+)
+
+TRACKED_FIELDS = ("status", "owner", "target_date", "progress")
+
+
+def get_recommendation(session: Session, key: str) -> Recommendation:
+    rec = session.exec(select(Recommendation).where(Recommendation.key == key)).first()
+    if rec is None:
+        raise NotFound(f"no recommendation with key {key!r}; `rectrack list` shows the keys")
+    return rec
+
+
+def evidence_count(session: Session, rec_id: int) -> int:
+    superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
+    return session.exec(
+        select(func.count()).select_from(EvidenceLink).join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
+        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
+    ).one()
+
+
+def create_recommendation(
+    session: Session,
+    *,
+    data: RecommendationCreate,
+    actor: User,
+    reason: str,
+    origin: str = "user",
+    effective_at: datetime | None = None,
+) -> Recommendation:
+    require(actor, "recommendation.create")
+    if session.exec(select(Recommendation.id).where(Recommendation.key == data.key)).first():
+        raise InvalidInput(f"key {data.key!r} is already in use; choose another key")
+    parent_id = None
+    if data.parent_key:
+        parent_id = get_recommendation(session, data.parent_key).id
+    fields = data.model_dump(exclude={"key", "parent_key"})
+    rec = Recommendation(key=data.key, parent_id=parent_id, origin=origin, updated_by=actor.username, **fields)
+    session.add(rec)
+    session.flush()
+    append_event(
+        session, actor=actor.username, action="create", record_type="recommendation", record_key=rec.key,
+        reason=reason, after={**data.model_dump(mode="json"), "status": rec.status, "version": rec.version},
+        status_after=rec.status, effective_at=effective_at,
+    )
+    return rec
+
+
+def _snapshot(rec: Recommendation) -> dict:
+    return {f: getattr(rec, f) for f in TRACKED_FIELDS}
+
+
+def _stale(session: Session, rec: Recommendation, expected: int) -> StaleVersion:
+    """Explain who changed the record since the version the user was looking at."""
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
+        .order_by(AuditEvent.seq.desc()).limit(50)
+    ).all()
+    newer = [e for e in events if e.after and json.loads(e.after).get("version", 0) > expected]
+    changes: dict[str, list] = {}
+    for e in reversed(newer):
+        before, after = json.loads(e.before or "{}"), json.loads(e.after or "{}")
+        for k, v in after.items():
+            if k == "version":
+                continue
+            changes.setdefault(k, [before.get(k), v])[1] = v
+    last = newer[0] if newer else (events[0] if events else None)
+    who = last.actor if last else rec.updated_by
+    when = last.recorded_at if last else rec.updated_at
+    what = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items()) or "details unavailable"
+    return StaleVersion(
+        f"{rec.key!r} was changed by {who} at {when:%Y-%m-%d %H:%M} UTC while you were editing "
+        f"(you had version {expected}, it is now {rec.version}): {what}. Nothing was saved; "
+        "review their change and apply yours again.",
+        changed_by=who, changed_at=when, changes=changes, current_version=rec.version,
+    )
+
+
+def update_recommendation(
+    session: Session,
+    *,
+    key: str,
+    change: RecommendationUpdate,
+    actor: User,
+    effective_at: datetime | None = None,
+) -> Recommendation:
+    rec = get_recommendation(session, key)
+    require(actor, "recommendation.update", rec)
+    if rec.version != change.expected_version:
+        raise _stale(session, rec, change.expected_version)
+    requested = change.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
+    before = _snapshot(rec)
+    diff = {k: v for k, v in requested.items() if before.get(k) != v}
+    if not diff:
+        raise InvalidInput("nothing to change: the values given are the ones already saved")
+    action = "update"
+    if "status" in diff:
+        lifecycle.check_transition(rec.status, diff["status"], reason=change.reason,
+                                   evidence_count=evidence_count(session, rec.id))
+        action = "reopen" if lifecycle.is_reopening(rec.status, diff["status"]) else "status_change"
+    for k, v in diff.items():
+        setattr(rec, k, v)
+    rec.version += 1
+    rec.updated_at = utcnow()
+    rec.updated_by = actor.username
+    session.add(rec)
+    append_event(
+        session, actor=actor.username, action=action, record_type="recommendation", record_key=rec.key,
+        reason=change.reason, before={**{k: before[k] for k in diff}, "version": rec.version - 1},
+        after={**diff, "version": rec.version}, status_before=before["status"], status_after=rec.status,
+        effective_at=effective_at,
+    )
+    session.flush()
+    return rec
+
+
+def _unique_evidence_key(session: Session, base: str) -> str:
+    key, n = base[:80], 1
+    while session.exec(select(EvidenceItem.id).where(EvidenceItem.key == key)).first():
+        n += 1
+        key = f"{base[:74]}-{n}"
+    return key
+
+
+def attach_evidence(
+    session: Session,
+    *,
+    keys: list[str],
+    evidence: EvidenceCreate,
+    actor: User,
+    reason: str,
+    files: list[dict] = (),
+    citations: list[dict] = (),
+    key: str | None = None,
+    status_claim: str | None = None,
+    effective_at: datetime | None = None,
+) -> EvidenceItem:
+    """Record an evidence item supporting one or more recommendations.
+
+    ``files`` are the dicts :func:`models.evidence.store_file` returns (already stored);
+    ``citations`` are source passages ``{source_id, section, line_start, line_end}``.
+    """
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required for every change; say why this evidence matters")
+    if not files and not citations:
+        raise InvalidInput("evidence needs a file or a citation")
+    recs = [get_recommendation(session, k) for k in keys]
+    if not recs:
+        raise InvalidInput("evidence must support at least one recommendation")
+    for rec in recs:
+        require(actor, "evidence.attach", rec)
+    item = EvidenceItem(
+        key=key or _unique_evidence_key(session, f"ev-{slug(evidence.title)}"),
+        created_by=actor.username, status_claim=status_claim, **evidence.model_dump(),
+    )
+    session.add(item)
+    session.flush()
+    for rec in recs:
+        session.add(EvidenceLink(evidence_id=item.id, recommendation_id=rec.id))
+    for f in files:
+        session.add(EvidenceFile(evidence_id=item.id, **f))
+    for c in citations:
+        session.add(Citation(record_type="evidence", record_id=item.id, **c))
+    session.flush()
+    append_event(
+        session, actor=actor.username, action="evidence_add", record_type="evidence", record_key=item.key,
+        reason=reason, effective_at=effective_at,
+        after={"recommendations": [r.key for r in recs], "title": item.title, "kind": item.kind,
+               "observed_on": item.observed_on, "files": [{"name": f["filename"], "sha256": f["sha256"]} for f in files],
+               "citations": list(citations)},
+    )
+    return item

@@ -1,0 +1,93 @@
+"""The controlled vocabularies shared by the catalog, the store, imports and the dashboard.
+
+One list per idea, so a seed file, a CSV import and a page filter can never disagree on
+what "counter_drug" or "in_progress" means.
+"""
+
+from enum import Enum
+
+class RecommendationKind(str, Enum):
+    explicit = "explicit"
+    implied = "implied"
+    historical_proposal = "historical_proposal"
+    research_agenda = "research_agenda"
+    existing_policy = "existing_policy"
+
+
+class Confidence(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Actor(str, Enum):
+    """Who must act: one government, or ``both`` (the U.S. and its partner), or ``regional``."""
+
+    us = "us"
+    mexico = "mexico"
+    colombia = "colombia"
+    both = "both"
+    regional = "regional"
+
+
+class Theme(str, Enum):
+    defense_institutions = "defense_institutions"
+    bilateral_mechanisms = "bilateral_mechanisms"
+    education_training = "education_training"
+    counter_drug = "counter_drug"
+    interagency_coordination = "interagency_coordination"
+    security_assistance = "security_assistance"
+    command_structure = "command_structure"
+    human_rights_civil_military = "human_rights_civil_military"
+    regional_cooperation = "regional_cooperation"
+    information_sharing = "information_sharing"
+    assessment = "assessment"
+    research = "research"
+
+
+class ObstacleCategory(str, Enum):
+    historical = "historical"
+    legal_constitutional = "legal_constitutional"
+    institutional = "institutional"
+    political = "political"
+    budgetary = "budgetary"
+    cultural = "cultural"
+    organizational = "organizational"
+    capacity = "capacity"
+    human_rights = "human_rights"
+    other = "other"
+
+
+class InstitutionKind(str, Enum):
+    program = "program"
+    organization = "organization"
+    mechanism = "mechanism"
+    command = "command"
+    school = "school"
+    agreement = "agreement"
+    law = "law"
+    ministry = "ministry"
+    agency = "agency"
+
+
+class Country(str, Enum):
+    us = "us"
+    mexico = "mexico"
+    colombia = "colombia"
+    canada = "canada"
+    latin_america = "latin_america"
+    both = "both"
+    other = "other"
+
+
+
+
+STATUSES = (
+    "proposed",
+    "under_review",
+    "accepted",
+    "in_progress",
+    "on_hold",
+    "implemented",
+    "not_implemented",
+)

@@ -1,0 +1,37 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models.db import read_session, write_session
+from models.recommendations import create_recommendation, get_recommendation, update_recommendation
+from models.schemas import RecommendationCreate, RecommendationUpdate
+from models.tables import AuditEvent, User
+
+
+def make_rec(engine, key="rec-a", owner="OSD Policy", actor="ed", **kw):
+    with write_session(engine) as s:
+        user = s.exec(select(User).where(User.username == actor)).one()
+        data = RecommendationCreate(key=key, title=kw.pop("title", "A title"), summary=kw.pop("summary", "A summary"),
+                                    theme=kw.pop("theme", "counter_drug"), who_must_act="us", owner=owner, **kw)
+        return create_recommendation(s, data=data, actor=user, reason="test setup")
+
+
+def change(engine, key, actor="ed", version=None, **fields):
+    with write_session(engine) as s:
+        user = s.exec(select(User).where(User.username == actor)).one()
+        rec = get_recommendation(s, key)
+        fields.setdefault("reason", "because")
+        upd = RecommendationUpdate(expected_version=version or rec.version, **fields)
+        return update_recommendation(s, key=key, change=upd, actor=user)
+
+
+def read_rec(engine, key):
+    with read_session(engine) as s:
+        return get_recommendation(s, key)
+
+
+def event_count(engine) -> int:
+    with read_session(engine) as s:
+        return len(s.exec(select(AuditEvent.seq)).all())
