@@ -37,17 +37,33 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds")
 
 
+HASHED_FIELDS = ("seq", "recorded_at", "effective_at", "actor", "action", "record_type", "record_key",
+                 "status_before", "status_after", "before", "after", "reason", "prev_hash")
+
+
+def content_bytes(values) -> bytes:
+    """Canonical bytes of an event given its HASHED_FIELDS values in order (datetimes or ISO strings).
+
+    Exports write the same ISO strings, so a bundle verifies with no database and no app state.
+    """
+    vals = list(values)
+    for i in (1, 2):
+        if isinstance(vals[i], datetime):
+            vals[i] = _iso(vals[i])
+    return json.dumps(vals, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def event_content(e: AuditEvent) -> bytes:
     """The bytes an event's hash covers: every field but the hash itself."""
-    return json.dumps(
-        [e.seq, _iso(e.recorded_at), _iso(e.effective_at), e.actor, e.action, e.record_type,
-         e.record_key, e.status_before, e.status_after, e.before, e.after, e.reason, e.prev_hash],
-        ensure_ascii=False, separators=(",", ":"),
-    ).encode("utf-8")
+    return content_bytes(getattr(e, f) for f in HASHED_FIELDS)
 
 
 def event_hash(e: AuditEvent) -> str:
     return hashlib.sha256(event_content(e)).hexdigest()
+
+
+def iso(dt: datetime) -> str:
+    return _iso(dt)
 
 
 def chain_head(session: Session) -> tuple[int, str]:
@@ -86,37 +102,85 @@ def append_event(
 @dataclass
 class ChainProblem:
     seq: int
-    kind: str  # altered | deleted | inserted | reordered
+    kind: str  # altered | deleted | inserted | reordered | truncated
     detail: str
 
     def __str__(self) -> str:
         return f"event {self.seq}: {self.kind}: {self.detail}"
 
 
+class ChainChecker:
+    """Feed events in seq order (as HASHED_FIELDS value tuples plus the stored hash); the first
+    break is kept with a name for what happened there.
+
+    Each event's hash covers its own seq, so a row moved to another position no longer matches;
+    recomputing with nearby seqs tells a reordering or an insertion from an edit.
+    """
+
+    def __init__(self) -> None:
+        self.expected_seq, self.prev, self.prev_prev = 1, GENESIS, None
+        self.count = 0
+        self.problem: ChainProblem | None = None
+
+    def feed(self, values: tuple, stored_hash: str) -> bool:
+        if self.problem:
+            return False
+        seq, prev_hash = values[0], values[-1]
+        if seq != self.expected_seq:
+            self.problem = ChainProblem(self.expected_seq, "deleted",
+                                        f"events {self.expected_seq}..{seq - 1} are missing (the next stored event is {seq})"
+                                        if seq > self.expected_seq + 1 else
+                                        f"event {self.expected_seq} is missing (the next stored event is {seq})")
+            return False
+        own = hashlib.sha256(content_bytes(values)).hexdigest()
+        if own != stored_hash:
+            for moved in (seq - 1, seq + 1, seq - 2, seq + 2):
+                if moved < 1:
+                    continue
+                if hashlib.sha256(content_bytes((moved, *values[1:]))).hexdigest() == stored_hash:
+                    if moved == seq - 1 and prev_hash == self.prev_prev:
+                        self.problem = ChainProblem(seq - 1, "inserted",
+                                                    f"event {seq - 1} was inserted: the event now at {seq} was stored as {moved} "
+                                                    f"and links to event {seq - 2}")
+                    else:
+                        self.problem = ChainProblem(seq, "reordered",
+                                                    f"the event stored here was written as event {moved}")
+                    return False
+            self.problem = ChainProblem(seq, "altered", "its stored content does not match its hash")
+            return False
+        if prev_hash != self.prev:
+            self.problem = ChainProblem(seq, "inserted",
+                                        "it has a valid hash but does not link to the event before it")
+            return False
+        self.prev_prev, self.prev = self.prev, stored_hash
+        self.expected_seq += 1
+        self.count += 1
+        return True
+
+
 def check_chain(events: Iterable[AuditEvent]) -> ChainProblem | None:
     """The first break in a run of events ordered by seq, or None when the chain holds."""
-    expected_seq, prev = 1, GENESIS
-    seen_hashes: dict[str, int] = {}
+    checker = ChainChecker()
     for e in events:
-        if e.seq != expected_seq:
-            return ChainProblem(expected_seq, "deleted",
-                                f"events {expected_seq}..{e.seq - 1} are missing (next stored event is {e.seq})")
-        own = event_hash(e)
-        if e.prev_hash != prev:
-            if e.prev_hash in seen_hashes:
-                return ChainProblem(e.seq, "reordered",
-                                    f"it follows event {seen_hashes[e.prev_hash]}, not event {e.seq - 1}")
-            if own == e.hash:
-                return ChainProblem(e.seq, "inserted", "it does not link to the event before it")
-            return ChainProblem(e.seq, "reordered" if own != e.hash and e.hash in seen_hashes else "inserted",
-                                "its link to the previous event is broken")
-        if own != e.hash:
-            return ChainProblem(e.seq, "altered", "its content does not match its hash")
-        seen_hashes[e.hash] = e.seq
-        prev, expected_seq = e.hash, expected_seq + 1
-    return None
+        if not checker.feed(tuple(getattr(e, f) for f in HASHED_FIELDS), e.hash):
+            break
+    return checker.problem
+
+
+def iter_event_rows(session: Session, where=None, batch: int = 5000):
+    """Stream events as (HASHED_FIELDS values..., hash) tuples in seq order, without ORM objects."""
+    cols = [getattr(AuditEvent, f) for f in HASHED_FIELDS] + [AuditEvent.hash]
+    q = select(*cols).order_by(AuditEvent.seq)
+    if where is not None:
+        q = q.where(where)
+    result = session.connection().execution_options(yield_per=batch).execute(q)
+    for row in result:
+        yield tuple(row)
 
 
 def verify_chain(session: Session) -> ChainProblem | None:
-    rows = session.exec(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=5000))
-    return check_chain(rows)
+    checker = ChainChecker()
+    for row in iter_event_rows(session):
+        if not checker.feed(row[:-1], row[-1]):
+            break
+    return checker.problem

@@ -164,7 +164,7 @@ class EvidenceSeed(_Strict):
 
 class IndicatorValueSeed(_Strict):
     period: ShortText
-    year: int = Field(ge=1800, le=2100)
+    year: int | None = Field(default=None, ge=1800, le=2100)  # None where the text gives no year
     value: float
     country: Country | None = None
     citation: Citation

@@ -84,6 +84,17 @@ def _seed() -> str:
     return str(report)
 
 
+def _first_admin() -> None:
+    from models.auth import bootstrap_admin
+
+    with write_session(make_engine()) as session:
+        password = bootstrap_admin(session)
+    if password:
+        typer.echo("first start: created the administrator account\n"
+                   f"  username: admin\n  password: {password}\n"
+                   "  (shown only this once; sign in and change it, or run: rectrack user reset-password admin)")
+
+
 @app.command()
 @user_errors
 def seed() -> None:
@@ -100,6 +111,7 @@ def serve(port: int = typer.Option(8501, help="Port to serve on."),
     """Start the dashboard (creating and seeding the store on first start)."""
     upgrade()
     typer.echo(_seed())
+    _first_admin()
     cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
            "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower()]
     typer.echo(f"dashboard on http://{address}:{port}")
@@ -212,36 +224,164 @@ def import_cmd(file: Path, as_user: str = typer.Option(..., "--as", help="Userna
 
 @app.command()
 @user_errors
-def verify() -> None:
-    """Check the audit trail's hash chain; exit 0 only when it holds."""
-    from models.audit import verify_chain
+def verify(bundle: Optional[Path] = typer.Option(None, "--bundle", help="Verify an exported zip offline (no database)."),
+           files: bool = typer.Option(True, help="Also check every evidence file's SHA-256.")) -> None:
+    """Check the trail's hash chain and evidence files, or a bundle offline; exit 0 only when all holds."""
+    if bundle is not None:
+        from models.exports import verify_bundle
+
+        if not bundle.is_file():
+            fail(f"bundle {str(bundle)!r} does not exist")
+        report = verify_bundle(bundle)
+        if not report.ok:
+            for problem in report.problems[1:]:
+                typer.echo(f"  also: {problem}", err=True)
+            fail(f"bundle does not verify: {report.problems[0]}")
+        head = report.manifest["chain_head"]
+        typer.echo(f"bundle verified: {report.files_checked} files match the manifest; {report.events_included:,} "
+                   f"events verified in a chain of {report.events_in_chain:,} ending at event {head['seq']} "
+                   f"{head['hash'][:16]}…; exported {report.manifest['exported_at'][:19]} by {report.manifest['exporter']}")
+        return
+    from models.verification import verify_store
 
     with read_session(engine_ready()) as session:
-        problem = verify_chain(session)
-    if problem:
-        fail(f"trail broken at {problem}")
-    typer.echo("trail verified: the hash chain holds")
+        report = verify_store(session, check_files=files)
+    if not report.ok:
+        lines = report.lines()
+        for extra in lines[1:]:
+            typer.echo(f"  also: {extra}", err=True)
+        fail(lines[0])
+    typer.echo(f"trail {report.summary()}")
+
+
+def _parse_day(value: Optional[str], name: str):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--{name} {value!r} is not a date; use YYYY-MM-DD")
+
+
+@app.command("export")
+@user_errors
+def export_cmd(out: Path = typer.Option(..., "--out", help="File to write (a .zip for --format bundle)."),
+               fmt: str = typer.Option("bundle", "--format", help="csv, jsonl, html or bundle."),
+               key: list[str] = typer.Option([], "--key", help="Only these recommendations (repeatable)."),
+               owner: Optional[str] = typer.Option(None, help="Only recommendations this office owns."),
+               since: Optional[str] = typer.Option(None, help="Events effective on or after YYYY-MM-DD."),
+               until: Optional[str] = typer.Option(None, help="Events effective on or before YYYY-MM-DD."),
+               as_user: str = typer.Option(..., "--as", help="Username acting (auditor or admin).")) -> None:
+    """Export the evidence trail (scoped by recommendation, owner, period); the export is itself audited."""
+    from models.exports import Scope, export
+
+    scope = Scope(keys=tuple(key), owner=owner, since=_parse_day(since, "since"), until=_parse_day(until, "until"))
+    engine = engine_ready()
+    with read_session(engine) as session:
+        actor = _actor(session, as_user)
+    result = export(engine, fmt=fmt, scope=scope, actor=actor, out_path=out)
+    typer.echo(f"wrote {result.path} ({result.fmt}, {result.events:,} events; chain head event {result.head[0]})")
 
 
 @user_app.command("add")
 @user_errors
 def user_add(username: str, role: str = typer.Option(..., help="viewer, editor, auditor or admin."),
              office: Optional[str] = typer.Option(None, help="Owning office an editor updates for."),
-             name: str = typer.Option("", help="Display name.")) -> None:
-    """Add an account (run by the local operator)."""
+             name: str = typer.Option("", help="Display name."),
+             email: Optional[str] = typer.Option(None, help="E-mail the single sign-on identity maps to."),
+             password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                 help="Read the password from standard input instead of generating one."),
+             no_password: bool = typer.Option(False, "--no-password", help="Single sign-on only: no local password.")) -> None:
+    """Add an account; prints a generated password once unless one is given on stdin."""
     from pydantic import ValidationError
 
-    from models.schemas import UserCreate
-    from models.users import add_user, system_user
+    from models.auth import create_user, generate_password
+    from models.users import system_user
 
+    password = None if no_password else (sys.stdin.readline().rstrip("\n") if password_stdin else generate_password())
     try:
-        data = UserCreate(username=username, role=role, office=office, display_name=name)
+        with write_session(engine_ready()) as session:
+            user = create_user(session, username=username, role=role, office=office, display_name=name,
+                               email=email.lower() if email else None, password=password, actor=system_user(session))
     except ValidationError as e:
         err = e.errors()[0]
         fail(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
-    with write_session(engine_ready()) as session:
-        user = add_user(session, data=data, actor=system_user(session))
     typer.echo(f"added {user.username} ({user.role})")
+    if password and not password_stdin:
+        typer.echo(f"password (shown once): {password}")
+
+
+def _admin_action(fn, **kwargs):
+    from models.users import system_user
+
+    with write_session(engine_ready()) as session:
+        return fn(session, actor=system_user(session), **kwargs)
+
+
+@user_app.command("set-role")
+@user_errors
+def user_set_role(username: str, role: str) -> None:
+    """Give an account another role."""
+    from models.auth import set_role
+
+    user = _admin_action(set_role, username=username, role=role)
+    typer.echo(f"{user.username} is now {user.role}")
+
+
+@user_app.command("set-office")
+@user_errors
+def user_set_office(username: str, office: str = typer.Argument("", help="Office name; empty for none.")) -> None:
+    """Assign an editor to an owning office (they then update only its recommendations)."""
+    from models.auth import set_office
+
+    user = _admin_action(set_office, username=username, office=office)
+    typer.echo(f"{user.username} office: {user.office or '(none)'}")
+
+
+@user_app.command("disable")
+@user_errors
+def user_disable(username: str) -> None:
+    """Disable an account: it can no longer sign in or act."""
+    from models.auth import set_disabled
+
+    _admin_action(set_disabled, username=username, disabled=True)
+    typer.echo(f"{username} disabled")
+
+
+@user_app.command("enable")
+@user_errors
+def user_enable(username: str) -> None:
+    """Re-enable a disabled account."""
+    from models.auth import set_disabled
+
+    _admin_action(set_disabled, username=username, disabled=False)
+    typer.echo(f"{username} enabled")
+
+
+@user_app.command("reset-password")
+@user_errors
+def user_reset_password(username: str) -> None:
+    """Set a new generated password (shown once) and lift any lockout."""
+    from models.auth import reset_password
+
+    password = _admin_action(reset_password, username=username)
+    typer.echo(f"new password for {username} (shown once): {password}")
+
+
+@user_app.command("list")
+@user_errors
+def user_list() -> None:
+    """List accounts with role, office and state."""
+    from sqlmodel import select
+
+    from models.tables import User
+
+    with read_session(engine_ready()) as session:
+        for u in session.exec(select(User).where(User.role != "system").order_by(User.username)).all():
+            state = "disabled" if u.disabled else "active"
+            typer.echo(f"{u.username:<24} {u.role:<8} {state:<9} {u.office or ''}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".md", ".json", ".docx", ".xlsx", ".html",
     )
     banner: str = "UNCLASSIFIED"
+    session_idle_minutes: int = 30
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    min_password_length: int = 12
     stale_after_days: int = 90
 
     @property

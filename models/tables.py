@@ -185,7 +185,7 @@ class IndicatorValue(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     period: str = Field(max_length=100)
-    year: int
+    year: int | None = None  # None where the source gives no year
     value: float
     country: str = Field(max_length=20)
     source_id: str = Field(foreign_key="source.id")
@@ -216,6 +216,10 @@ class User(SQLModel, table=True):
     office: str | None = Field(default=None, max_length=300)
     password_hash: str | None = Field(default=None, max_length=300)
     disabled: bool = False
+    failed_logins: int = 0
+    first_failed_at: datetime | None = _ts(default=None)
+    locked_until: datetime | None = _ts(default=None)
+    last_login_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     version: int = 1
 
