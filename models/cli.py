@@ -384,5 +384,67 @@ def user_list() -> None:
             typer.echo(f"{u.username:<24} {u.role:<8} {state:<9} {u.office or ''}")
 
 
+closure_app = typer.Typer(help="Two-step closure: an editor proposes, someone else verifies.", no_args_is_help=True)
+app.add_typer(closure_app, name="closure")
+
+
+@closure_app.command("propose")
+@user_errors
+def closure_propose(key: str, status: str = typer.Argument(..., help="implemented or not_implemented."),
+                    reason: str = typer.Option(..., "--reason", help="Why it can be closed (required)."),
+                    evidence: Optional[Path] = typer.Option(None, "--evidence", help="A file to attach first."),
+                    as_user: str = typer.Option(..., "--as", help="Username acting (an editor).")) -> None:
+    """Propose closing a recommendation; it waits for a verifier."""
+    from models.closure import propose_closure
+    from models.evidence import store_file
+    from models.recommendations import attach_evidence, get_recommendation
+    from models.schemas import EvidenceCreate
+
+    stored = None
+    if evidence is not None:
+        if not evidence.is_file():
+            fail(f"evidence file {str(evidence)!r} does not exist")
+        with evidence.open("rb") as fh:
+            stored = store_file(fh, evidence.name)
+    with write_session(engine_ready()) as session:
+        actor = _actor(session, as_user)
+        if stored:
+            attach_evidence(session, keys=[key], actor=actor, reason=reason, files=[stored],
+                            evidence=EvidenceCreate(title=stored["filename"], kind="file"))
+        rec = get_recommendation(session, key)
+        propose_closure(session, key=key, target=status, reason=reason, expected_version=rec.version, actor=actor)
+    typer.echo(f"{key}: closure as {status} proposed; waiting for a verifier")
+
+
+def _decide(key: str, accept: bool, reason: str, as_user: str) -> None:
+    from models.closure import decide_closure
+
+    with write_session(engine_ready()) as session:
+        rec = decide_closure(session, key=key, accept=accept, reason=reason, actor=_actor(session, as_user))
+    typer.echo(f"{key}: closure {'accepted' if accept else 'returned'}; now {rec.status} (version {rec.version})")
+
+
+@closure_app.command("accept")
+@user_errors
+def closure_accept(key: str, reason: str = typer.Option(..., "--reason", help="What you checked."),
+                   as_user: str = typer.Option(..., "--as", help="Username acting (a verifier, not the proposer).")) -> None:
+    """Accept a proposed closure: the recommendation closes, with its evidence hashes recorded."""
+    _decide(key, True, reason, as_user)
+
+
+@closure_app.command("return")
+@user_errors
+def closure_return(key: str, reason: str = typer.Option(..., "--reason", help="What is missing."),
+                   as_user: str = typer.Option(..., "--as", help="Username acting (a verifier, not the proposer).")) -> None:
+    """Return a proposed closure with a reason: the recommendation stays open."""
+    _decide(key, False, reason, as_user)
+
+
+# Commands of larger capabilities live in their own modules and register themselves here.
+from models import cli_demo, cli_workflow  # noqa: E402
+
+cli_demo.register(app)
+cli_workflow.register(app)
+
 if __name__ == "__main__":  # pragma: no cover
     app()

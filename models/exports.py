@@ -279,7 +279,7 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
                     if not scope.whole:
                         nxt = next(in_scope, None)
                     d = _event_dict(row)
-                    if d["record_type"] == "evidence" and d["action"] == "evidence_add":
+                    if d["record_type"] == "evidence" and d["action"] in ("evidence_add", "evidence_supersede"):
                         evidence_keys.add(d["record_key"])
                     jl.write(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n")
                     w.writerow([("" if d[c] is None else d[c]) for c in COLUMNS])

@@ -15,6 +15,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "evidence.attach": frozenset({"editor", "admin", "system"}),
     "catalog.seed": frozenset({"admin", "system"}),
     "trail.export": frozenset({"auditor", "admin"}),
+    "closure.propose": frozenset({"editor", "admin"}),
+    "closure.verify": frozenset({"auditor", "admin", "system"}),  # plus users flagged can_verify
     "trail.verify": frozenset({"auditor", "admin", "system"}),
     "user.manage": frozenset({"admin", "system"}),
 }
@@ -23,7 +25,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 def require(user: User, action: str, rec: Recommendation | None = None) -> None:
     if user.disabled:
         raise PermissionDenied(f"user {user.username!r} is disabled")
-    if user.role not in PERMISSIONS.get(action, frozenset()):
+    allowed = PERMISSIONS.get(action, frozenset())
+    if action == "closure.verify" and user.can_verify:
+        allowed = allowed | {user.role}
+    if user.role not in allowed:
         raise PermissionDenied(f"{user.username!r} (role {user.role}) may not {action.replace('.', ' ')}")
     if rec is not None and user.role == "editor" and user.office and rec.owner != user.office:
         raise PermissionDenied(

@@ -132,3 +132,18 @@ def last_change(session: Session, key: str) -> tuple[str, datetime] | None:
     e = session.exec(select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)
                      .order_by(AuditEvent.seq.desc()).limit(1)).first()
     return (e.actor, e.recorded_at) if e else None
+
+
+def evidence_as_of(session: Session, key: str, as_of: datetime) -> list[EvidenceItem]:
+    """The evidence a recommendation had at ``as_of``: observed by then, and not yet superseded."""
+    rec = get_recommendation(session, key)
+    day = as_of.date()
+    items = session.exec(
+        select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .where(EvidenceLink.recommendation_id == rec.id).order_by(EvidenceItem.id)
+    ).all()
+    def known(i: EvidenceItem) -> bool:
+        return (i.observed_on <= day) if i.observed_on else i.created_at <= as_of
+    current = [i for i in items if known(i)]
+    replaced = {i.supersedes_id for i in current if i.supersedes_id}
+    return [i for i in current if i.id not in replaced]

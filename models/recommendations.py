@@ -8,7 +8,7 @@ event, so a change either happens whole with its trail or not at all.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time, timezone
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -126,6 +126,17 @@ def update_recommendation(
     if "status" in diff:
         lifecycle.check_transition(rec.status, diff["status"], reason=change.reason,
                                    evidence_count=evidence_count(session, rec.id))
+        if diff["status"] in lifecycle.CLOSED and actor.role != "system":
+            raise lifecycle.RuleViolation(
+                "closing needs verification: propose the closure (it then waits for an auditor or a "
+                "designated verifier other than you to accept it)"
+            )
+        from models.closure import pending_closure  # closure builds on this module
+
+        if pending_closure(session, rec.id):
+            raise lifecycle.RuleViolation(
+                "a closure proposal is waiting for verification; it must be accepted or returned first"
+            )
         action = "reopen" if lifecycle.is_reopening(rec.status, diff["status"]) else "status_change"
     for k, v in diff.items():
         setattr(rec, k, v)
@@ -163,6 +174,7 @@ def attach_evidence(
     key: str | None = None,
     status_claim: str | None = None,
     effective_at: datetime | None = None,
+    supersedes: EvidenceItem | None = None,
 ) -> EvidenceItem:
     """Record an evidence item supporting one or more recommendations.
 
@@ -180,8 +192,10 @@ def attach_evidence(
         require(actor, "evidence.attach", rec)
     item = EvidenceItem(
         key=key or _unique_evidence_key(session, f"ev-{slug(evidence.title)}"),
-        created_by=actor.username, status_claim=status_claim, **evidence.model_dump(),
+        created_by=actor.username, status_claim=status_claim, supersedes_id=supersedes.id if supersedes else None,
+        **evidence.model_dump(),
     )
+    action = "evidence_supersede" if supersedes else "evidence_add"
     session.add(item)
     session.flush()
     for rec in recs:
@@ -191,11 +205,37 @@ def attach_evidence(
     for c in citations:
         session.add(Citation(record_type="evidence", record_id=item.id, **c))
     session.flush()
+    if effective_at is None and item.observed_on is not None:
+        effective_at = min(datetime.combine(item.observed_on, time(), tzinfo=timezone.utc), utcnow())
     append_event(
-        session, actor=actor.username, action="evidence_add", record_type="evidence", record_key=item.key,
+        session, actor=actor.username, action=action, record_type="evidence", record_key=item.key,
         reason=reason, effective_at=effective_at,
         after={"recommendations": [r.key for r in recs], "title": item.title, "kind": item.kind,
+               "supersedes": supersedes.key if supersedes else None,
                "observed_on": item.observed_on, "files": [{"name": f["filename"], "sha256": f["sha256"]} for f in files],
                "citations": list(citations)},
     )
     return item
+
+
+def supersede_evidence(
+    session: Session,
+    *,
+    old_key: str,
+    evidence: EvidenceCreate,
+    actor: User,
+    reason: str,
+    files: list[dict] = (),
+    citations: list[dict] = (),
+) -> EvidenceItem:
+    """Correct an evidence item without editing it: a new item replaces it for the same
+    recommendations; both stay in the trail, and only the new one counts from now on."""
+    old = session.exec(select(EvidenceItem).where(EvidenceItem.key == old_key)).first()
+    if old is None:
+        raise NotFound(f"no evidence item with key {old_key!r}")
+    if session.exec(select(EvidenceItem.id).where(EvidenceItem.supersedes_id == old.id)).first():
+        raise InvalidInput(f"evidence {old_key!r} has already been superseded; correct the newer item instead")
+    keys = session.exec(select(Recommendation.key).join(EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id)
+                        .where(EvidenceLink.evidence_id == old.id)).all()
+    return attach_evidence(session, keys=list(keys), evidence=evidence, actor=actor, reason=reason, files=files,
+                           citations=citations, supersedes=old)

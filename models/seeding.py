@@ -22,6 +22,7 @@ from models.catalog_schema import RecommendationSeed, parse_partial_date
 from models.permissions import require
 from models.recommendations import attach_evidence, create_recommendation, get_recommendation, update_recommendation
 from models.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
+from models.users import system_user
 from models.tables import (
     Citation,
     EvidenceItem,
@@ -88,6 +89,9 @@ def _parents_first(recs: dict[str, RecommendationSeed]) -> list[RecommendationSe
 
 def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedReport:
     require(actor, "catalog.seed")
+    requested_by = actor.username
+    # records, evidence and source-reported statuses are attributed to the catalog itself
+    actor = system_user(session)
     report = SeedReport()
     published = {}
     have_sources = set(session.exec(select(Source.id)).all())
@@ -237,7 +241,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
         report.added["timeline events"] += 1
 
     if report.changed:
-        append_event(session, actor=actor.username, action="seed", record_type="catalog", record_key="catalog",
+        append_event(session, actor=requested_by, action="seed", record_type="catalog", record_key="catalog",
                      reason="catalog loaded from seeds/", after=dict(report.added))
     session.flush()
     return report

@@ -216,12 +216,42 @@ class User(SQLModel, table=True):
     office: str | None = Field(default=None, max_length=300)
     password_hash: str | None = Field(default=None, max_length=300)
     disabled: bool = False
+    can_verify: bool = False  # a designated verifier of closures (auditors and admins always may)
     failed_logins: int = 0
     first_failed_at: datetime | None = _ts(default=None)
     locked_until: datetime | None = _ts(default=None)
     last_login_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     version: int = 1
+
+
+class ClosureProposal(SQLModel, table=True):
+    """An editor's proposal to close a recommendation, waiting for someone else to verify it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    recommendation_id: int = Field(foreign_key="recommendation.id", index=True)
+    target_status: str = Field(max_length=20)
+    state: str = Field(default="pending", max_length=10, index=True)  # pending | accepted | returned | withdrawn
+    proposed_by: str = Field(max_length=80)
+    proposed_at: datetime = _ts(default_factory=utcnow)
+    reason: str = _long()
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = _ts(default=None)
+    decision_reason: str | None = _long(default=None)
+    evidence_hashes: str | None = _long(default=None)  # canonical JSON of the evidence in force at acceptance
+
+
+class ReminderLog(SQLModel, table=True):
+    """One digest per owner per day: sending is recorded so it never goes out twice."""
+
+    __table_args__ = (UniqueConstraint("owner", "digest_date", name="uq_reminderlog_owner_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=300)
+    digest_date: date
+    channel: str = Field(max_length=10)  # email | file
+    destination: str = Field(max_length=500)
+    items: int
+    sent_at: datetime = _ts(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -35,3 +35,16 @@ def read_rec(engine, key):
 def event_count(engine) -> int:
     with read_session(engine) as s:
         return len(s.exec(select(AuditEvent.seq)).all())
+
+
+def close(engine, key, target="not_implemented", proposer="ed", verifier="aud", reason="checked"):
+    """The two-step closure: ``proposer`` proposes, ``verifier`` accepts."""
+    from models.closure import decide_closure, propose_closure
+
+    with write_session(engine) as s:
+        user = s.exec(select(User).where(User.username == proposer)).one()
+        rec = get_recommendation(s, key)
+        propose_closure(s, key=key, target=target, reason=reason, expected_version=rec.version, actor=user)
+    with write_session(engine) as s:
+        user = s.exec(select(User).where(User.username == verifier)).one()
+        return decide_closure(s, key=key, accept=True, reason=reason, actor=user)

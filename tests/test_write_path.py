@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 
-from helpers import change, event_count, make_rec, read_rec
+from helpers import change, close, event_count, make_rec, read_rec
 from models.audit import verify_chain
 from models.db import read_session, write_session
 from models.errors import InvalidInput, PermissionDenied, StaleVersion
@@ -55,7 +55,7 @@ def test_closing_as_implemented_without_evidence_is_refused(engine, users):
     change(engine, "rec-a", status="in_progress")
     before = event_count(engine)
     with pytest.raises(RuleViolation, match="evidence"):
-        change(engine, "rec-a", status="implemented")
+        close(engine, "rec-a", "implemented")
     _nothing_written(engine, "rec-a", before, version=3, status="in_progress")
 
 
@@ -81,7 +81,7 @@ def test_a_stale_version_is_refused_naming_who_changed_it_and_nothing_is_overwri
 
 def test_reopening_a_closed_recommendation_is_recorded_as_a_reopen(engine, users):
     make_rec(engine)
-    change(engine, "rec-a", status="not_implemented", reason="overtaken by events")
+    close(engine, "rec-a", "not_implemented", reason="overtaken by events")
     change(engine, "rec-a", status="under_review", reason="new administration asks again")
     with read_session(engine) as s:
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
@@ -115,7 +115,7 @@ def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engin
     change(engine, "rec-a", status="in_progress")
     stored = store_file(io.BytesIO(b"minutes of the 2013 meeting"), "minutes.txt")
     _attach(engine, stored)
-    rec = change(engine, "rec-a", status="implemented", reason="minutes show it done")
+    rec = close(engine, "rec-a", "implemented", reason="minutes show it done")
     assert rec.status == "implemented"
     import hashlib
     assert stored["sha256"] == hashlib.sha256(b"minutes of the 2013 meeting").hexdigest()
