@@ -13,7 +13,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from models.vocabulary import (  # noqa: F401  (re-exported for catalog editors)
     STATUSES,
@@ -51,6 +51,14 @@ def parse_partial_date(value: str) -> tuple[date, str]:
     d = date(int(year), int(month or 1), int(day or 1))  # raises on 2014-13
     precision = "day" if day else "month" if month else "year"
     return d, precision
+
+
+def _partial_date(v: str) -> str:
+    parse_partial_date(v)
+    return v
+
+
+PartialDate = Annotated[str, AfterValidator(_partial_date)]
 
 
 class Citation(BaseModel):
@@ -94,15 +102,10 @@ class SeedStatus(_Strict):
     """A status a source supports, dated to that source (e.g. a 2014 text reporting 2009 advice acted on)."""
 
     status: Literal[STATUSES]  # type: ignore[valid-type]
-    as_of: str
+    as_of: PartialDate
     note: Text
     citations: Citations
 
-    @field_validator("as_of")
-    @classmethod
-    def _as_of(cls, v: str) -> str:
-        parse_partial_date(v)
-        return v
 
 
 class RecommendationSeed(_Strict):
@@ -150,16 +153,11 @@ class EvidenceSeed(_Strict):
     key: Key
     title: ShortText
     summary: Text
-    observed: str
+    observed: PartialDate
     recommendations: Annotated[list[Key], Field(min_length=1)]
     citations: Citations
     status_claim: Literal[STATUSES] | None = None  # type: ignore[valid-type]
 
-    @field_validator("observed")
-    @classmethod
-    def _observed(cls, v: str) -> str:
-        parse_partial_date(v)
-        return v
 
 
 class IndicatorValueSeed(_Strict):
@@ -188,18 +186,13 @@ class IndicatorSeed(_Strict):
 
 class EventSeed(_Strict):
     key: Key
-    date: str
+    date: PartialDate
     title: ShortText
     summary: Text | None = None
     country: Country
     category: ShortText
     citations: Citations
 
-    @field_validator("date")
-    @classmethod
-    def _date(cls, v: str) -> str:
-        parse_partial_date(v)
-        return v
 
 
 class SourceSeed(_Strict):

@@ -175,6 +175,27 @@ def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSO
         typer.echo(f"{h['effective_at']:%Y-%m-%d} #{h['seq']} {h['actor']} {h['action']} -> {h['status_after']}: {h['reason']}")
 
 
+def _stored_evidence(evidence: Optional[Path]) -> dict | None:
+    """Copy a file given with --evidence into the evidence store (before the transaction)."""
+    from models.evidence import store_file
+
+    if evidence is None:
+        return None
+    if not evidence.is_file():
+        fail(f"evidence file {str(evidence)!r} does not exist")
+    with evidence.open("rb") as fh:
+        return store_file(fh, evidence.name)
+
+
+def _attach_stored(session, key: str, actor, reason: str, stored: dict | None) -> None:
+    from models.recommendations import attach_evidence
+    from models.schemas import EvidenceCreate
+
+    if stored:
+        attach_evidence(session, keys=[key], actor=actor, reason=reason, files=[stored],
+                        evidence=EvidenceCreate(title=stored["filename"], kind="file"))
+
+
 @app.command("set-status")
 @user_errors
 def set_status(key: str, status: str,
@@ -182,27 +203,19 @@ def set_status(key: str, status: str,
                evidence: Optional[Path] = typer.Option(None, "--evidence", help="A file to attach as evidence first."),
                as_user: str = typer.Option(..., "--as", help="Username acting.")) -> None:
     """Move a recommendation to a new status, checked against the lifecycle rules."""
-    from models.evidence import store_file
-    from models.recommendations import attach_evidence, get_recommendation, update_recommendation
-    from models.schemas import EvidenceCreate, RecommendationUpdate
+    from models.recommendations import get_recommendation, update_recommendation
+    from models.schemas import RecommendationUpdate
     from models.vocabulary import STATUSES
 
     if status not in STATUSES:
         fail(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
     if not reason.strip():
         fail("a reason is required for every change; pass --reason \"...\"")
-    stored = None
-    if evidence is not None:
-        if not evidence.is_file():
-            fail(f"evidence file {str(evidence)!r} does not exist")
-        with evidence.open("rb") as fh:
-            stored = store_file(fh, evidence.name)
+    stored = _stored_evidence(evidence)
     with write_session(engine_ready()) as session:
         actor = _actor(session, as_user)
+        _attach_stored(session, key, actor, reason, stored)
         rec = get_recommendation(session, key)
-        if stored:
-            attach_evidence(session, keys=[key], actor=actor, reason=reason, files=[stored],
-                            evidence=EvidenceCreate(title=stored["filename"], kind="file"))
         rec = update_recommendation(session, key=key, actor=actor,
                                     change=RecommendationUpdate(expected_version=rec.version, status=status, reason=reason))
     typer.echo(f"{key}: now {rec.status} (version {rec.version})")
@@ -396,21 +409,12 @@ def closure_propose(key: str, status: str = typer.Argument(..., help="implemente
                     as_user: str = typer.Option(..., "--as", help="Username acting (an editor).")) -> None:
     """Propose closing a recommendation; it waits for a verifier."""
     from models.closure import propose_closure
-    from models.evidence import store_file
-    from models.recommendations import attach_evidence, get_recommendation
-    from models.schemas import EvidenceCreate
+    from models.recommendations import get_recommendation
 
-    stored = None
-    if evidence is not None:
-        if not evidence.is_file():
-            fail(f"evidence file {str(evidence)!r} does not exist")
-        with evidence.open("rb") as fh:
-            stored = store_file(fh, evidence.name)
+    stored = _stored_evidence(evidence)
     with write_session(engine_ready()) as session:
         actor = _actor(session, as_user)
-        if stored:
-            attach_evidence(session, keys=[key], actor=actor, reason=reason, files=[stored],
-                            evidence=EvidenceCreate(title=stored["filename"], kind="file"))
+        _attach_stored(session, key, actor, reason, stored)
         rec = get_recommendation(session, key)
         propose_closure(session, key=key, target=status, reason=reason, expected_version=rec.version, actor=actor)
     typer.echo(f"{key}: closure as {status} proposed; waiting for a verifier")
