@@ -19,9 +19,8 @@ def register(app: typer.Typer) -> None:
     @user_errors
     def remind(today: Optional[str] = typer.Option(None, "--today", help="Digest date YYYY-MM-DD (default: today)."),
                dry_run: bool = typer.Option(False, "--dry-run", help="Print the digests; send and record nothing.")) -> None:
-        """Send each owner's daily digest (overdue, due soon, stale, awaiting verification) once per day.
-
-        E-mails when RECTRACK_SMTP_HOST is set and the owner has addresses; otherwise writes one file per
+        """Send each owner's daily digest (overdue, due soon, stale, awaiting verification) once per day:
+        by e-mail when RECTRACK_SMTP_HOST is set and the owner has addresses, otherwise as one file per
         owner per day under RECTRACK_DIGEST_DIR (default data/digests)."""
         from datetime import date
 
