@@ -72,16 +72,38 @@ def status_flow(session: Session, *, by: str = "year") -> list[tuple[int, int, s
     Rows are (year, month, status, delta) with month 0 when grouping by year; a running sum
     over periods gives the count in each status at the end of each period.
     """
+    return status_flow_until(session, None, by=by)
+
+
+def status_flow_until(session: Session, until: datetime | None = None, *, by: str = "year") -> list[tuple[int, int, str, int]]:
+    """:func:`status_flow` restricted to events effective at or before ``until`` (all when None),
+    so a progress chart drawn "as of" a date ends where the store stood on that date.
+
+    One pass over the trail: each (period, status before, status after) group adds its count to
+    the status entered and takes it from the status left. Events that leave the status as it
+    was (field updates, closure proposals) change no count, so the database skips them.
+    """
     year = func.extract("year", AuditEvent.effective_at)
     month = func.extract("month", AuditEvent.effective_at) if by == "month" else None
+    cols = [year, month] if month is not None else [year]
+    record_type = AuditEvent.record_type
+    if session.get_bind().dialect.name == "sqlite":
+        # Nearly every event is a recommendation's, so reading the table straight through beats
+        # probing ix_auditevent_record for each row (1.0 s against 0.3 s at 200k events); SQLite's
+        # planner picks the index for "record_type = ?" even after ANALYZE, and cannot use it for
+        # an expression. (PostgreSQL's planner already scans.)
+        record_type = record_type.concat("")
+    q = (select(*cols, AuditEvent.status_before, AuditEvent.status_after, func.count())
+         .where(record_type == "recommendation",
+                AuditEvent.status_before.is_distinct_from(AuditEvent.status_after)))
+    if until is not None:
+        q = q.where(AuditEvent.effective_at <= until)
     flows: dict[tuple[int, int, str], int] = {}
-    for column, sign in ((AuditEvent.status_after, 1), (AuditEvent.status_before, -1)):
-        cols = [year, month] if month is not None else [year]
-        q = (select(*cols, column, func.count())
-             .where(AuditEvent.record_type == "recommendation", column.is_not(None))
-             .group_by(*cols, column))
-        for row in session.exec(q).all():
-            y, m = int(row[0]), int(row[1]) if month is not None else 0
-            status, n = row[-2], row[-1]
-            flows[(y, m, status)] = flows.get((y, m, status), 0) + sign * n
+    for row in session.exec(q.group_by(*cols, AuditEvent.status_before, AuditEvent.status_after)).all():
+        y, m = int(row[0]), int(row[1]) if month is not None else 0
+        before, after, n = row[-3], row[-2], row[-1]
+        if after is not None:
+            flows[(y, m, after)] = flows.get((y, m, after), 0) + n
+        if before is not None:
+            flows[(y, m, before)] = flows.get((y, m, before), 0) - n
     return sorted((y, m, s, d) for (y, m, s), d in flows.items() if d)

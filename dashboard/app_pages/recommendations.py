@@ -1,0 +1,197 @@
+"""Recommendations: search and filter the catalog, then open one to see its sources, sub-items,
+obstacles, institutions, evidence (with files) and full history."""
+
+import html
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import streamlit as st
+
+from models.catalog_checks import cited_lines
+from models.errors import NotFound
+from models.settings import get_settings
+
+from dashboard import charts, data, ui
+
+ui.page_user("read", "the recommendations")
+settings = get_settings()
+ALL = "All"
+
+st.title("Recommendations")
+opts = data.read("filter_options")
+source_short = {s["id"]: s["short"] for s in opts["source"]}
+
+with st.container(border=True):
+    search = st.text_input("Search key, title or summary", key="rec_search", placeholder="e.g. PME, ministry, Mérida")
+    f = st.columns(6)
+    status = f[0].selectbox("Status", [ALL, *opts["status"]], key="rec_status",
+                            format_func=lambda v: v if v == ALL else ui.status_label(v))
+    theme = f[1].selectbox("Theme", [ALL, *opts["theme"]], key="rec_theme")
+    owner = f[2].selectbox("Owner", [ALL, *opts["owner"]], key="rec_owner")
+    source = f[3].selectbox("Source", [ALL, *source_short], key="rec_source",
+                            format_func=lambda v: source_short.get(v, v))
+    who = f[4].selectbox("Who must act", [ALL, *opts["who_must_act"]], key="rec_who")
+    kind = f[5].selectbox("Kind", [ALL, *opts["kind"]], key="rec_kind")
+
+
+def _v(x):
+    return None if x == ALL else x
+
+
+recs = data.read("list_recommendations", status=_v(status), theme=_v(theme), owner=_v(owner), source=_v(source),
+                 who_must_act=_v(who), kind=_v(kind), search=search.strip() or None)
+if not recs and not any(map(_v, (status, theme, owner, source, who, kind))) and not search.strip():
+    ui.empty_store()
+    st.stop()
+
+st.caption(f"{len(recs)} recommendation(s)")
+rows = [{"key": r.key, "title": r.title, "status": r.status, "theme": r.theme, "owner": r.owner,
+         "who_must_act": r.who_must_act, "kind": r.kind, "source": source_short.get(r.primary_source_id, ""),
+         "parent": r.parent_key or "", "target_date": r.target_date, "progress": r.progress} for r in recs]
+if not rows:
+    ui.no_results("recommendations")
+else:
+    df = pd.DataFrame(rows)
+    df["status"] = df["status"].map(ui.status_label)
+    st.dataframe(df, hide_index=True, width="stretch", height=320,
+                 column_config={"title": st.column_config.TextColumn("Title", width="large"),
+                                "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
+                                                                            format="%d%%")})
+
+# ------------------------------------------------------------------ detail view
+st.divider()
+# which record to show: an "open detail" click, a deep link (?rec=KEY), the last one seen, or the first listed
+requested = st.session_state.pop("detail_request", None)
+link = st.query_params.get("rec")
+if requested is None and link and link != st.session_state.get("_rec_link_seen"):
+    requested = link
+if requested is None and "rec_detail" not in st.session_state:
+    requested = st.session_state.get("detail_key")
+keys = [r["key"] for r in rows]
+current = requested or st.session_state.get("rec_detail")
+if current and current not in keys:
+    keys = [current, *keys]
+if not keys:
+    st.stop()
+st.session_state["rec_detail"] = current or keys[0]
+key = st.selectbox("Detail of", keys, key="rec_detail",
+                   format_func=lambda k: f"{k} — {next((r['title'] for r in rows if r['key'] == k), '')[:90]}")
+st.session_state["detail_key"] = key
+st.query_params["rec"] = key
+st.session_state["_rec_link_seen"] = key
+
+try:
+    v = data.read("recommendation_view", key)
+except NotFound as e:
+    st.error(str(e))
+    st.stop()
+
+rec = v["rec"]
+st.subheader(rec["title"])
+st.html(f"{ui.status_chip(rec['status'])} &nbsp; <code>{rec['key']}</code> &nbsp; version {rec['version']}"
+        + (f" &nbsp; sub-item of <code>{rec['parent_key']}</code>" if rec["parent_key"] else ""))
+m = st.columns(5)
+m[0].metric("Owner", rec["owner"] + (" (inferred)" if rec["owner_inferred"] else ""))
+m[1].metric("Who must act", rec["who_must_act"])
+m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"] else "none")
+m[3].metric("Progress", f"{rec['progress']}%")
+m[4].metric("Theme", rec["theme"])
+st.markdown(rec["summary"])
+st.caption(f"Kind: {rec['kind']} · confidence: {rec['confidence']} · last changed by {rec['updated_by'] or 'n/a'} "
+           f"on {rec['updated_at']:%d %b %Y %H:%M} UTC")
+if rec["parent_key"] and st.button(f"Open parent {rec['parent_key']}", key="open_parent"):
+    ui.open_detail(rec["parent_key"])
+
+sources = {s["id"]: s for s in data.read("source_choices")}
+
+
+def show_citations(cites: list[dict], key: str) -> None:
+    for i, c in enumerate(cites):
+        src = sources.get(c["source_id"], {})
+        with st.expander(f"{c['label']}"):
+            if src.get("reproduction", "").startswith("cite_only"):
+                st.caption("This source may be cited but not quoted; open the file at the lines given.")
+                continue
+            if settings.sources_dir is None:
+                st.caption("Set RECTRACK_SOURCES_DIR to show the cited lines here.")
+                continue
+            path = Path(settings.sources_dir) / c["source_file"]
+            if not path.is_file():
+                st.caption(f"{path} is not available here.")
+                continue
+            lines = cited_lines(settings.sources_dir, c["source_file"], SimpleNamespace(**c))
+            st.code("\n".join(f"{n:>5}  {t}" for n, t in zip(range(c["line_start"], c["line_end"] + 1), lines)),
+                    language=None)
+
+
+tabs = st.tabs([f"Citations ({len(v['citations'])})", f"Sub-recommendations ({len(v['children'])})",
+                f"Obstacles ({len(v['obstacles'])})", f"Institutions ({len(v['institutions'])})",
+                f"Evidence ({len(v['evidence'])})", f"History ({len(v['history'])})"])
+with tabs[0]:
+    show_citations(v["citations"], "rec")
+    if not v["citations"]:
+        st.caption("No citation recorded.")
+with tabs[1]:
+    if v["children"]:
+        done = v["children_by_status"].get("implemented", 0)
+        st.markdown(f"**Roll-up:** {done} of {len(v['children'])} sub-recommendations implemented. "
+                    + " ".join(f"{ui.status_chip(s)} {n}" for s, n in v["children_by_status"].items()),
+                    unsafe_allow_html=True)
+        ui.records_table([{k: c[k] for k in ("key", "title", "status", "owner", "target_date", "progress")}
+                          for c in v["children"]], key="children")
+    else:
+        st.caption("No sub-recommendations.")
+with tabs[2]:
+    for o in v["obstacles"]:
+        st.markdown(f"- **{o['title']}** — {o['category']}, {o['side']} (`{o['key']}`)")
+    if not v["obstacles"]:
+        st.caption("No obstacle linked.")
+with tabs[3]:
+    for inst in v["institutions"]:
+        acronym = f" ({inst['acronym']})" if inst["acronym"] else ""
+        st.markdown(f"- **{inst['name']}**{acronym} — {inst['kind']}, {inst['country']}")
+    if not v["institutions"]:
+        st.caption("No institution linked.")
+with tabs[4]:
+    if not v["evidence"]:
+        st.caption("No evidence yet.")
+    for n, e in enumerate(v["evidence"]):
+        with st.container(border=True):
+            st.markdown(f"**{e['title']}** · {e['kind']}"
+                        + (f" · observed {e['observed_on']:%Y-%m-%d}" if e["observed_on"] else "")
+                        + (f" · supports status *{ui.status_label(e['status_claim'])}*" if e["status_claim"] else ""))
+            if e["summary"]:
+                st.caption(e["summary"])
+            show_citations(e["citations"], f"ev{n}")
+            for j, fl in enumerate(e["files"]):
+                path = settings.data_dir / fl["stored_path"]
+                label = f"{fl['filename']} ({fl['size_bytes']:,} bytes, SHA-256 {fl['sha256'][:12]}…)"
+                if path.is_file():
+                    st.download_button(f"Download {label}", data=path.read_bytes(), file_name=fl["filename"],
+                                       mime=fl["media_type"], key=f"dl_{n}_{j}", icon=":material/download:")
+                else:
+                    st.warning(f"{label}: the stored file is missing from {settings.data_dir}.")
+            st.caption(f"Added by {e['created_by']} on {e['created_at']:%d %b %Y}")
+with tabs[5]:
+    hist = pd.DataFrame(v["history"])
+    if hist.empty:
+        st.caption("No history.")
+    else:
+        st.altair_chart(charts.history_chart(hist, f"History of {rec['key']}"), width="stretch")
+
+        def changes(h):
+            after = h["after"] or {}
+            before = h["before"] or {}
+            return "; ".join(f"{k}: {before.get(k)!s} → {val!s}" for k, val in after.items()
+                             if k != "version" and (h["action"] != "create" or k in ("status", "owner")))
+
+        st.markdown("**Timeline of events** (newest first)")
+        for h in reversed(v["history"]):
+            moved = (f" → {ui.status_chip(h['status_after'])}" if h["status_after"] and h["action"] != "evidence_add" else "")
+            detail = changes(h)
+            st.html(f"<div style='border-left:3px solid #ccc;padding:2px 10px;margin:4px 0'>"
+                    f"<b>{h['effective_at']:%Y-%m-%d}</b> · {html.escape(h['action'])} by {html.escape(h['actor'])}{moved}"
+                    f"<br><span style='color:#444'>{html.escape(detail)}</span>"
+                    f"{'<br>' if detail else ''}<i>{html.escape(h['reason'] or '')}</i>"
+                    f"<br><span style='color:#888;font-size:.8em'>recorded {h['recorded_at']:%Y-%m-%d %H:%M} UTC · event {h['seq']}</span></div>")

@@ -1,0 +1,230 @@
+"""Chart builders: pure functions from a DataFrame to an Altair chart.
+
+No Streamlit and no store here, so each builder is tested through ``chart.to_dict()``. Every
+chart that shows a status uses :func:`status_color`, one colour-blind-safe mapping
+(the Okabe-Ito palette) so "implemented" is the same green everywhere.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from models.lifecycle import STATUS_LABELS
+from models.vocabulary import STATUSES
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {
+    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
+}
+STATUS_COLORS: dict[str, str] = {
+    "proposed": OKABE_ITO["sky_blue"],
+    "under_review": OKABE_ITO["yellow"],
+    "accepted": OKABE_ITO["blue"],
+    "in_progress": OKABE_ITO["orange"],
+    "on_hold": OKABE_ITO["reddish_purple"],
+    "implemented": OKABE_ITO["bluish_green"],
+    "not_implemented": OKABE_ITO["vermillion"],
+}
+STATUS_ORDER = [STATUS_LABELS[s] for s in STATUSES]
+LANE_COLORS = {"Historical event": OKABE_ITO["black"], "Recommendation made": OKABE_ITO["blue"],
+               "Target date": OKABE_ITO["vermillion"]}
+
+
+def label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def status_color(title: str = "Status", legend: bool = True) -> alt.Color:
+    """The one status colour encoding (field ``Status`` holds the human label)."""
+    scale = alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
+    return alt.Color("Status:N", scale=scale, sort=STATUS_ORDER, title=title,
+                     legend=alt.Legend(orient="bottom", columns=4) if legend else None)
+
+
+def _with_status(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["Status"] = out["status"].map(label)
+    out["status_rank"] = out["status"].map({s: i for i, s in enumerate(STATUSES)})
+    return out
+
+
+def _empty(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return df if len(df) else pd.DataFrame(columns=cols)
+
+
+def status_bar(df: pd.DataFrame, title: str = "Recommendations by status") -> alt.Chart:
+    """``df``: status, count."""
+    data = _with_status(_empty(df, ["status", "count"]))
+    return (
+        alt.Chart(data, title=title).mark_bar()
+        .encode(
+            x=alt.X("count:Q", title="Recommendations (count)"),
+            y=alt.Y("Status:N", sort=STATUS_ORDER, title="Status"),
+            color=status_color(legend=False),
+            tooltip=[alt.Tooltip("Status:N"), alt.Tooltip("count:Q", title="Recommendations")],
+        )
+        .properties(height=alt.Step(26))
+    )
+
+
+def progress_area(df: pd.DataFrame, title: str = "Recommendations by status over time") -> alt.Chart:
+    """``df``: period (date), status, count — the count in each status at the end of each period."""
+    data = _with_status(_empty(df, ["period", "status", "count"]))
+    data["period"] = pd.to_datetime(data["period"])
+    return (
+        alt.Chart(data, title=title).mark_area(interpolate="step-after", opacity=0.9)
+        .encode(
+            x=alt.X("period:T", title="Year (effective date of the change)"),
+            y=alt.Y("count:Q", stack="zero", title="Recommendations (count)"),
+            color=status_color(legend=True),
+            order=alt.Order("status_rank:Q"),
+            tooltip=[alt.Tooltip("period:T", title="Period", format="%Y"), alt.Tooltip("Status:N"),
+                     alt.Tooltip("count:Q", title="Recommendations")],
+        )
+        # Streamlit fits a stretched chart into this height, title, axes and legend included
+        .properties(height=420)
+    )
+
+
+def status_heatmap(df: pd.DataFrame, row: str = "theme", title: str = "Theme × status") -> alt.Chart:
+    """``df``: <row>, status, count. Each cell in its status colour, more opaque the more records."""
+    data = _with_status(_empty(df, [row, "status", "count"]))
+    base = alt.Chart(data, title=title).encode(
+        x=alt.X("Status:N", sort=STATUS_ORDER, title="Status", axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y(f"{row}:N", title=row.replace("_", " ").capitalize()),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=status_color(legend=False),
+        opacity=alt.Opacity("count:Q", title="Recommendations (count)", scale=alt.Scale(range=[0.25, 1])),
+        tooltip=[alt.Tooltip(f"{row}:N", title=row.replace("_", " ").capitalize()), alt.Tooltip("Status:N"),
+                 alt.Tooltip("count:Q", title="Recommendations")],
+    )
+    text = base.mark_text(fontSize=11, color="black").encode(text="count:Q")
+    return (cells + text).properties(height=alt.Step(22))
+
+
+def status_stacked_bar(df: pd.DataFrame, category: str, title: str, top: int = 20) -> alt.Chart:
+    """``df``: <category>, status, count — horizontal bars per category, stacked by status."""
+    data = _with_status(_empty(df, [category, "status", "count"]))
+    if len(data):
+        totals = data.groupby(category)["count"].sum().sort_values(ascending=False)
+        keep = list(totals.index[:top])
+        data = data[data[category].isin(keep)]
+    else:
+        keep = []
+    return (
+        alt.Chart(data, title=title).mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort=keep, title=category.replace("_", " ").capitalize()),
+            x=alt.X("count:Q", stack="zero", title="Recommendations (count)"),
+            color=status_color(),
+            order=alt.Order("status_rank:Q"),
+            tooltip=[alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+                     alt.Tooltip("Status:N"), alt.Tooltip("count:Q", title="Recommendations")],
+        )
+        .properties(height=alt.Step(20))
+    )
+
+
+def obstacle_bar(df: pd.DataFrame, title: str = "Obstacles blocking the most open recommendations") -> alt.Chart:
+    """``df``: obstacle, title, category, open."""
+    data = _empty(df, ["obstacle", "title", "category", "open"])
+    return (
+        alt.Chart(data, title=title).mark_bar(color=OKABE_ITO["vermillion"])
+        .encode(
+            y=alt.Y("title:N", sort="-x", title="Obstacle", axis=alt.Axis(labelLimit=200)),
+            x=alt.X("open:Q", title="Open recommendations blocked (count)"),
+            tooltip=[alt.Tooltip("title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
+                     alt.Tooltip("open:Q", title="Open recommendations blocked")],
+        )
+        .properties(height=alt.Step(20))
+    )
+
+
+def obstacle_matrix(df: pd.DataFrame, title: str = "Obstacle × recommendation") -> alt.Chart:
+    """``df``: obstacle_title, recommendation, recommendation_title, status, category."""
+    data = _with_status(_empty(df, ["obstacle_title", "recommendation", "recommendation_title", "status", "category"]))
+    return (
+        alt.Chart(data, title=title).mark_rect(stroke="white")
+        .encode(
+            x=alt.X("recommendation:N", title="Recommendation (key)", axis=alt.Axis(labelAngle=-60, labelLimit=180)),
+            y=alt.Y("obstacle_title:N", title="Obstacle", axis=alt.Axis(labelLimit=300)),
+            color=status_color(title="Recommendation status"),
+            tooltip=[alt.Tooltip("obstacle_title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
+                     alt.Tooltip("recommendation:N", title="Recommendation"),
+                     alt.Tooltip("recommendation_title:N", title="Title"), alt.Tooltip("Status:N")],
+        )
+        .properties(height=alt.Step(16), width=alt.Step(14))
+    )
+
+
+def indicator_chart(df: pd.DataFrame, name: str, unit: str) -> alt.Chart:
+    """``df``: period, year, value, country, source, section, lines, conflict, conflict_note, note.
+
+    One series: the x axis keeps the source's own period labels (ordered by year); conflicting
+    values for the same period are both drawn, as hollow vermillion diamonds, never averaged."""
+    cols = ["period", "year", "value", "country", "source", "section", "lines", "conflict", "conflict_note", "note"]
+    data = _empty(df, cols).copy()
+    data["Value"] = data["conflict"].map({True: "conflicting", False: "single source"}) if len(data) else []
+    order = list(dict.fromkeys(data.sort_values(["year", "period"], na_position="last")["period"])) if len(data) else []
+    base = alt.Chart(data, title=alt.Title(name, subtitle=f"Unit: {unit}")).encode(
+        x=alt.X("period:N", sort=order, title="Period", axis=alt.Axis(labelAngle=-30, labelLimit=160)),
+        y=alt.Y("value:Q", title=unit),
+    )
+    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(detail="country:N")
+    points = base.mark_point(size=80, filled=True).encode(
+        shape=alt.Shape("Value:N", scale=alt.Scale(domain=["single source", "conflicting"], range=["circle", "diamond"]),
+                        title="Value", legend=alt.Legend(orient="bottom")),
+        color=alt.Color("Value:N", scale=alt.Scale(domain=["single source", "conflicting"],
+                                                   range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]]), title="Value",
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("value:Q", title=unit, format=",.4~f"),
+                 alt.Tooltip("country:N", title="Country"), alt.Tooltip("source:N", title="Source"),
+                 alt.Tooltip("section:N", title="Section"), alt.Tooltip("lines:N", title="Lines"),
+                 alt.Tooltip("conflict_note:N", title="Conflict"), alt.Tooltip("note:N", title="Note")],
+    )
+    return (line + points).properties(height=380)
+
+
+def timeline_chart(df: pd.DataFrame, title: str = "Timeline") -> alt.Chart:
+    """``df``: date, lane, title, country, category, key."""
+    data = _empty(df, ["date", "lane", "title", "country", "category", "key"]).copy()
+    data["date"] = pd.to_datetime(data["date"])
+    lanes = list(LANE_COLORS)
+    return (
+        alt.Chart(data, title=title).mark_circle(size=90, opacity=0.8)
+        .encode(
+            x=alt.X("date:T", title="Date"),
+            y=alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=220)),
+            yOffset=alt.YOffset("country:N"),
+            color=alt.Color("lane:N", scale=alt.Scale(domain=lanes, range=[LANE_COLORS[k] for k in lanes]),
+                            title="What", legend=alt.Legend(orient="bottom")),
+            tooltip=[alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"), alt.Tooltip("lane:N", title="What"),
+                     alt.Tooltip("title:N", title="Title"), alt.Tooltip("country:N", title="Country"),
+                     alt.Tooltip("category:N", title="Category"), alt.Tooltip("key:N", title="Key")],
+        )
+        .properties(height=260)
+        .interactive(bind_y=False)
+    )
+
+
+def history_chart(df: pd.DataFrame, title: str = "History") -> alt.Chart:
+    """One recommendation's events: ``df``: effective_at, action, status_after, actor, reason."""
+    data = _empty(df, ["effective_at", "action", "status_after", "actor", "reason"]).copy()
+    data["effective_at"] = pd.to_datetime(data["effective_at"], utc=True)
+    data["status"] = data["status_after"].fillna("")
+    data = _with_status(data) if len(data) else data.assign(Status=[], status_rank=[])
+    return (
+        alt.Chart(data, title=title).mark_point(size=120, filled=True)
+        .encode(
+            x=alt.X("effective_at:T", title="Effective date"),
+            y=alt.Y("action:N", title="Event"),
+            color=status_color(title="Status after"),
+            tooltip=[alt.Tooltip("effective_at:T", title="Effective", format="%Y-%m-%d"),
+                     alt.Tooltip("action:N", title="Event"), alt.Tooltip("Status:N", title="Status after"),
+                     alt.Tooltip("actor:N", title="By"), alt.Tooltip("reason:N", title="Reason")],
+        )
+        .properties(height=160)
+    )

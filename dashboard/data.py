@@ -1,0 +1,72 @@
+"""The engine (created once) and cached reads for every page.
+
+Reads go through :func:`read`, which calls a named query function in :mod:`models.overview`
+or :mod:`models.queries` inside a short read session and caches the plain-data result with a
+TTL, keyed by the store URL and the (hashable) arguments. Every successful write calls
+:func:`invalidate`, so the next run reads fresh figures.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import audit, overview, queries
+from models.db import make_engine, read_session
+from models.settings import get_settings
+
+TTL_SECONDS = 120
+
+# name -> query function; only these may be called through the cache
+QUERIES = {
+    **{name: getattr(overview, name) for name in (
+        "summary", "status_breakdown", "status_over_time", "blocking_obstacles", "segment_records",
+        "filter_options", "recommendation_view", "recommendation_choices", "source_choices",
+        "obstacle_register", "obstacle_matrix", "indicator_catalog", "indicator_values",
+        "timeline_countries", "timeline_bounds", "timeline_items", "trail_facets", "trail_page", "trail_head",
+    )},
+    "list_recommendations": queries.list_recommendations,
+}
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str):
+    return make_engine(url)
+
+
+def engine():
+    return engine_for(get_settings().url)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=500)
+def _cached(url: str, name: str, args: tuple, kwargs: tuple):
+    with read_session(engine_for(url)) as session:
+        return QUERIES[name](session, *args, **dict(kwargs))
+
+
+def read(name: str, *args, **kwargs):
+    """A cached read: ``read("summary", as_of, stale_after_days=90)``."""
+    return _cached(get_settings().url, name, tuple(args), tuple(sorted(kwargs.items())))
+
+
+def fresh(fn, *args, **kwargs):
+    """An uncached read (the update form must see the record as it is now)."""
+    with read_session(engine()) as session:
+        return fn(session, *args, **kwargs)
+
+
+@st.cache_data(ttl=600, show_spinner="Verifying the audit trail's hash chain…")
+def _chain_verdict(url: str, head: int) -> str | None:
+    with read_session(engine_for(url)) as session:
+        problem = audit.verify_chain(session)
+    return str(problem) if problem else None
+
+
+def chain_verdict() -> tuple[int, str | None]:
+    """(events checked, first problem or None), cached until the trail grows."""
+    head = read("trail_head")
+    return head, _chain_verdict(get_settings().url, head)
+
+
+def invalidate() -> None:
+    """After every successful write: drop every cached read."""
+    st.cache_data.clear()

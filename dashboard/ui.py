@@ -1,0 +1,116 @@
+"""Small shared widgets: the handling banner, page guards, status labels, drill-downs,
+and the messages for an empty store or a store that is down."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from models.lifecycle import STATUS_LABELS
+from models.permissions import can
+from models.settings import get_settings
+from models.tables import User
+
+from dashboard import data
+from dashboard.charts import STATUS_COLORS
+from dashboard.identity import current_user
+
+RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
+
+BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
+
+
+def banner() -> None:
+    text = get_settings().banner.strip()
+    if not text:
+        return
+    color = next((c for k, c in BANNER_COLORS.items() if text.upper().startswith(k)), "#333333")
+    st.html(f'<div role="banner" aria-label="handling banner" style="background:{color};color:#fff;'
+            f'text-align:center;font-weight:700;letter-spacing:.08em;padding:2px 0;border-radius:3px">'
+            f"{html.escape(text)}</div>")
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", status or "")
+
+
+def status_chip(status: str) -> str:
+    color = STATUS_COLORS.get(status, "#777")
+    dark = status in ("under_review",)
+    return (f'<span style="background:{color};color:{"#000" if dark else "#fff"};padding:2px 8px;'
+            f'border-radius:10px;font-size:.85em">{html.escape(status_label(status))}</span>')
+
+
+def page_user(action: str = "read", what: str = "this page") -> User:
+    """The signed-in user if they may ``action``; otherwise an error and the page stops."""
+    user = current_user(data.engine())
+    if user is None:
+        st.error("Sign in to see this page.")
+        st.stop()
+    if not can(user, action):
+        st.error(f"Your role ({user.role}) does not give access to {what}. Ask an administrator if you need it.")
+        st.stop()
+    return user
+
+
+def store_down(err: Exception | None = None) -> None:
+    st.error(
+        "The store cannot be reached, or has no schema yet. Nothing was changed. "
+        "Check that the database is running and DATABASE_URL is right, then run `rectrack db upgrade` "
+        "(and `rectrack seed` for the catalog) and reload this page."
+    )
+    if err is not None:
+        st.caption(f"Details for an administrator: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
+
+
+def empty_store() -> None:
+    st.info("The store has no recommendations yet. Load the catalog with `rectrack seed`, or import a CSV "
+            "with `rectrack import FILE.csv --as USER`.")
+
+
+def no_results(what: str = "records") -> None:
+    st.info(f"No {what} match these filters. Clear a filter or widen the period.")
+
+
+def records_table(rows: list[dict], key: str, height: int | None = None) -> None:
+    """A table of recommendation rows and an "open" control that goes to the detail view."""
+    if not rows:
+        no_results("recommendations")
+        return
+    df = pd.DataFrame(rows)
+    if "status" in df:
+        df["status"] = df["status"].map(status_label)
+    st.dataframe(df, hide_index=True, width="stretch", height=height or "auto",
+                 column_config={"key": st.column_config.TextColumn("Key"), "title": st.column_config.TextColumn("Title", width="large"),
+                                "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%")})
+    keys = [r["key"] for r in rows]
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    pick = c1.selectbox("Open a record", keys, key=f"{key}_pick",
+                        format_func=lambda k: f"{k} — {next(r['title'] for r in rows if r['key'] == k)[:80]}")
+    if c2.button("Open detail", key=f"{key}_open"):
+        open_detail(pick)
+
+
+def open_detail(key: str) -> None:
+    st.session_state["detail_request"] = key
+    st.session_state["detail_key"] = key
+    st.switch_page(RECOMMENDATIONS_PAGE, query_params={"rec": key})
+
+
+def drilldown(key: str, figure: str, segments: dict[str, dict], as_of) -> None:
+    """Below a figure: pick one of its segments and list the records behind it."""
+    with st.expander(f"Records behind “{figure}”"):
+        if not segments:
+            st.caption("This figure has no segments to list.")
+            return
+        choice = st.selectbox("Segment", list(segments), key=f"{key}_segment")
+        rows = data.read("segment_records", as_of, **segments[choice])
+        st.caption(f"{len(rows)} record(s){' (first 500)' if len(rows) >= 500 else ''}")
+        records_table(rows, key=key)
+
+
+def as_of_caption(as_of_date: date | None) -> str:
+    return f"as of {as_of_date:%d %b %Y}" if as_of_date else "now"

@@ -1,0 +1,46 @@
+"""Build a store for dashboard tests: migrated with Alembic, optionally seeded with the catalog,
+with one account per role (created through models.auth when it exists, else as plain rows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.catalog_checks import load_catalog
+from models.db import make_engine, write_session
+from models.seeding import seed_catalog
+from models.store import upgrade
+from models.tables import User
+from models.users import system_user
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+ROLES = {"vic": ("viewer", None), "ed": ("editor", None), "aud": ("auditor", None), "adm": ("admin", None),
+         "scoped": ("editor", "Nobody's Office")}
+
+
+def add_users(url: str, with_passwords: bool = False) -> None:
+    engine = make_engine(url)
+    with write_session(engine) as s:
+        actor = system_user(s)
+        for name, (role, office) in ROLES.items():
+            if with_passwords:
+                from models.auth import create_user
+
+                create_user(s, username=name, role=role, password=PASSWORD, actor=actor, office=office,
+                            display_name=name.capitalize())
+            else:
+                s.add(User(username=name, role=role, office=office, display_name=name.capitalize()))
+    engine.dispose()
+
+
+def build_store(path: Path, *, seeded: bool = True, with_passwords: bool = False) -> str:
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    if seeded:
+        engine = make_engine(url)
+        catalog = load_catalog(REPO / "seeds")
+        with write_session(engine) as s:
+            seed_catalog(s, catalog=catalog, actor=system_user(s))
+        engine.dispose()
+    add_users(url, with_passwords=with_passwords)
+    return url
