@@ -217,3 +217,16 @@ def bootstrap_admin(session: Session) -> str | None:
     create_user(session, username="admin", role="admin", password=password, actor=system_user(session),
                 display_name="First administrator")
     return password
+
+
+def set_can_verify(session: Session, *, username: str, can_verify: bool, actor: User) -> User:
+    """Designate (or stop designating) someone as a verifier of closures."""
+    require(actor, "user.manage")
+    user = get_user(session, username)
+    before = user.can_verify
+    user.can_verify = can_verify
+    user.version += 1
+    session.add(user)
+    append_event(session, actor=actor.username, action="user_change", record_type="user", record_key=username,
+                 reason="verifier designation changed", before={"can_verify": before}, after={"can_verify": can_verify})
+    return user
