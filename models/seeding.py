@@ -114,6 +114,19 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             _add_citations(session, kind, row.id, item.citations)
             report.added[f"{kind}s"] += 1
 
+    # A historical proposal can be reported acted on before the source that records it was
+    # published; its creation is then dated to the earliest reported status, not after it.
+    earliest_claim: dict[str, date] = {}
+    for ev in catalog.evidence.values():
+        if ev.status_claim:
+            for rkey in ev.recommendations:
+                d = parse_partial_date(ev.observed)[0]
+                earliest_claim[rkey] = min(d, earliest_claim.get(rkey, d))
+    for rkey, seed in catalog.recommendations.items():
+        if seed.seeded_status:
+            d = parse_partial_date(seed.seeded_status.as_of)[0]
+            earliest_claim[rkey] = min(d, earliest_claim.get(rkey, d))
+
     obstacle_ids = _existing_keys(session, Obstacle)
     institution_ids = _existing_keys(session, Institution)
     have_recs = _existing_keys(session, Recommendation)
@@ -128,8 +141,9 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             parent_key=seed.parent, primary_source_id=source_id,
         )
         c = seed.citations[0]
+        created_on = min(published[source_id], earliest_claim.get(seed.key, published[source_id]))
         rec = create_recommendation(
-            session, data=data, actor=actor, origin="catalog", effective_at=_at(published[source_id]),
+            session, data=data, actor=actor, origin="catalog", effective_at=_at(created_on),
             reason=f"from the catalog: {c.source}, {c.section}, lines {c.lines}",
         )
         _add_citations(session, "recommendation", rec.id, seed.citations)

@@ -74,3 +74,15 @@ def test_a_seed_file_that_is_not_yaml_fails_with_the_line(tmp_path):
     (seeds / "catalog" / "broken.yaml").write_text("recommendations:\n  - key: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"broken.yaml: not valid YAML at line \d"):
         load_catalog(seeds)
+
+
+def test_no_seeded_status_move_is_dated_before_its_recommendation_was_created(engine):
+    from models.tables import AuditEvent
+    seed(engine)
+    with read_session(engine) as s:
+        created = dict(s.exec(select(AuditEvent.record_key, AuditEvent.effective_at)
+                              .where(AuditEvent.action == "create")).all())
+        moves = s.exec(select(AuditEvent.record_key, AuditEvent.effective_at)
+                       .where(AuditEvent.action != "create", AuditEvent.record_type == "recommendation")).all()
+    early = [(k, at) for k, at in moves if at < created[k]]
+    assert moves and early == []
