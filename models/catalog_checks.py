@@ -41,7 +41,7 @@ def _describe_loc(data: Any, loc: tuple) -> str:
     parts: list[str] = []
     node = data
     for i, step in enumerate(loc):
-        if isinstance(step, int):
+        if isinstance(step, int) and parts:
             parts[-1] = f"{parts[-1]}[{step}]"
             try:
                 node = node[step]
@@ -69,6 +69,8 @@ def _read_yaml(path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise CatalogError(f"{path}: not valid YAML{where}: {getattr(e, 'problem', e)}") from None
+    except RecursionError:
+        raise CatalogError(f"{path}: nested too deeply to read; a catalog file needs only a few levels") from None
 
 
 def validate_file(path: Path, model: type[BaseModel]) -> BaseModel:

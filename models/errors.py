@@ -27,3 +27,10 @@ class StaleVersion(DomainError):
         self.changed_at = changed_at
         self.changes = changes
         self.current_version = current_version
+
+
+class StorageError(DomainError):
+    """The store could not save: disk full, read-only, or the database connection was lost.
+
+    The message says whether anything was saved and what to do; the driver's own words follow
+    in brackets for whoever runs the server."""

@@ -6,6 +6,7 @@ transaction leaves at most an unreferenced file, never a row pointing at nothing
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import mimetypes
 import os
@@ -15,7 +16,7 @@ import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, StorageError
 from models.settings import Settings, get_settings
 
 _CHUNK = 1024 * 1024
@@ -40,11 +41,28 @@ def check_file_type(filename: str, settings: Settings) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
+_STORAGE_ERRNOS = {errno.ENOSPC: "the disk holding the evidence files is full",
+                   errno.EDQUOT: "the disk quota for the evidence files is used up",
+                   errno.EROFS: "the evidence folder is on a read-only disk"}
+
+
 def store_file(stream: BinaryIO, filename: str, settings: Settings | None = None) -> dict:
     """Copy ``stream`` into the evidence store within the size limit; returns the file's facts."""
     settings = settings or get_settings()
     clean = safe_filename(filename)
     media_type = check_file_type(clean, settings)
+    try:
+        return _store(stream, clean, media_type, settings)
+    except OSError as e:
+        if e.errno not in _STORAGE_ERRNOS:
+            raise
+        raise StorageError(
+            f"{_STORAGE_ERRNOS[e.errno]}: {clean!r} was not stored and nothing was saved. "
+            f"Free some space, or ask the administrator to, and attach it again ({e.strerror})"
+        ) from e
+
+
+def _store(stream: BinaryIO, clean: str, media_type: str, settings: Settings) -> dict:
     root = settings.evidence_dir
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0

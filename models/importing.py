@@ -70,12 +70,15 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
         raise InvalidInput(f"nothing imported: line 1 is not valid CSV ({e})") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
+    repeated = sorted({c for c in header if header.count(c) > 1})  # else the last copy would silently win
+    if missing or unknown or repeated:
         parts = []
         if missing:
             parts.append(f"missing column(s): {', '.join(missing)}")
         if unknown:
             parts.append(f"unknown column(s): {', '.join(unknown)}")
+        if repeated:
+            parts.append(f"repeated column(s): {', '.join(repeated)}")
         raise InvalidInput(
             f"nothing imported: header (line 1): {'; '.join(parts)}. "
             f"Required: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)}"

@@ -26,6 +26,7 @@ from models.tables import (
     EvidenceItem,
     EvidenceLink,
     Recommendation,
+    Source,
     User,
     utcnow,
 )
@@ -48,6 +49,19 @@ def evidence_count(session: Session, rec_id: int) -> int:
     ).one()
 
 
+def _check_reason(reason: str | None) -> str:
+    """Every write path needs a reason a person can read back; the same rule as the schemas'."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from models.schemas import Reason
+
+    try:
+        TypeAdapter(Reason).validate_python(reason)
+        return reason  # stored exactly as given
+    except ValidationError as e:
+        raise InvalidInput(f"reason: {e.errors()[0]['msg']}; say why in a sentence") from None
+
+
 def create_recommendation(
     session: Session,
     *,
@@ -58,6 +72,9 @@ def create_recommendation(
     effective_at: datetime | None = None,
 ) -> Recommendation:
     require(actor, "recommendation.create")
+    reason = _check_reason(reason)
+    if data.primary_source_id and not session.get(Source, data.primary_source_id):
+        raise InvalidInput(f"primary_source_id: no source {data.primary_source_id!r} in the library")
     if session.exec(select(Recommendation.id).where(Recommendation.key == data.key)).first():
         raise InvalidInput(f"key {data.key!r} is already in use; choose another key")
     parent_id = None
@@ -181,8 +198,7 @@ def attach_evidence(
     ``files`` are the dicts :func:`models.evidence.store_file` returns (already stored);
     ``citations`` are source passages ``{source_id, section, line_start, line_end}``.
     """
-    if not reason or not reason.strip():
-        raise InvalidInput("a reason is required for every change; say why this evidence matters")
+    reason = _check_reason(reason)
     if not files and not citations:
         raise InvalidInput("evidence needs a file or a citation")
     recs = [get_recommendation(session, k) for k in keys]

@@ -22,10 +22,20 @@ def _no_nul(v: str) -> str:
     return v
 
 
+def _not_blank(v: str) -> str:
+    # pydantic strips Unicode spaces only; Python (and the lifecycle's reason check) also
+    # counts the ASCII separators \x1c-\x1f as whitespace, so "\x1c" alone must not pass
+    if not v.strip():
+        raise ValueError("is blank; write some visible text")
+    return v
+
+
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_nul)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_nul),
+                  AfterValidator(_not_blank)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul),
+                   AfterValidator(_not_blank)]
 Status = Annotated[str, AfterValidator(lambda v: _status(v))]
 
 
@@ -55,7 +65,7 @@ class RecommendationBase(_In):
 class RecommendationCreate(RecommendationBase):
     key: Key
     parent_key: Key | None = None
-    primary_source_id: str | None = None
+    primary_source_id: Annotated[str, AfterValidator(_no_nul)] | None = None
 
 
 class RecommendationUpdate(_In):
@@ -115,6 +125,6 @@ def _role(v: str) -> str:
 class UserCreate(_In):
     username: Annotated[str, AfterValidator(_username)]
     role: Annotated[str, AfterValidator(_role)]
-    display_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    display_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)] = ""
     office: Title | None = None
-    email: str | None = Field(default=None, max_length=254)
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_nul)] | None = None

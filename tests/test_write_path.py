@@ -154,3 +154,25 @@ def test_hostile_strings_are_stored_exactly(engine, users):
     make_rec(engine, key="rec-x", title=nasty[:300], summary=nasty * 3)
     rec = read_rec(engine, "rec-x")
     assert rec.title == nasty.strip() and rec.summary == nasty * 3
+
+
+@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c"])
+def test_a_blank_or_nul_reason_is_refused_on_create_and_evidence(engine, users, reason):
+    from models.recommendations import create_recommendation
+    from models.schemas import RecommendationCreate
+    with pytest.raises(InvalidInput, match="reason"):
+        with write_session(engine) as s:
+            ed = s.exec(select(User).where(User.username == "ed")).one()
+            create_recommendation(s, data=RecommendationCreate(key="rec-z", title="t", summary="s", theme="research",
+                                                               who_must_act="us", owner="O"), actor=ed, reason=reason)
+    make_rec(engine)
+    with pytest.raises(InvalidInput, match="reason"):
+        with write_session(engine) as s:
+            ed = s.exec(select(User).where(User.username == "ed")).one()
+            attach_evidence(s, keys=["rec-a"], actor=ed, reason=reason, citations=[{"source_id": "x", "section": "s",
+                            "line_start": 1, "line_end": 2}], evidence=EvidenceCreate(title="t", kind="citation"))
+
+
+def test_an_unknown_primary_source_is_refused_with_a_clear_message(engine, users):
+    with pytest.raises(InvalidInput, match="no source 'nope' in the library"):
+        make_rec(engine, primary_source_id="nope")
