@@ -18,39 +18,64 @@ from models.errors import DomainError  # noqa: E402
 from models.overview import StoreError  # noqa: E402
 
 from dashboard import data, ui  # noqa: E402
-from dashboard.identity import current_user, sign_out  # noqa: E402
+from dashboard.identity import current_user, sign_out, sso_sign_in, sso_sign_out  # noqa: E402
 from dashboard.navigation import page_names_for  # noqa: E402
 
 st.set_page_config(page_title="Recommendation Tracker", page_icon=":material/fact_check:", layout="wide")
 ui.banner()
 
-PAGES = {
-    "overview": st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    "recommendations": st.Page("app_pages/recommendations.py", title="Recommendations", icon=":material/list:", url_path="recommendations"),
-    "update": st.Page("app_pages/update.py", title="Update", icon=":material/edit:", url_path="update"),
-    "obstacles": st.Page("app_pages/obstacles.py", title="Obstacles", icon=":material/block:", url_path="obstacles"),
-    "indicators": st.Page("app_pages/indicators.py", title="Indicators", icon=":material/monitoring:", url_path="indicators"),
-    "timeline": st.Page("app_pages/timeline.py", title="Timeline", icon=":material/timeline:", url_path="timeline"),
-    "trail": st.Page("app_pages/trail.py", title="Evidence trail", icon=":material/verified:", url_path="trail"),
+# name: (file, title, icon, url path); the first is the default page
+PAGE_SPECS = {
+    "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    "my_items": ("app_pages/my_items.py", "My items", ":material/notifications:", "my-items"),
+    "recommendations": ("app_pages/recommendations.py", "Recommendations", ":material/list:", "recommendations"),
+    "update": ("app_pages/update.py", "Update", ":material/edit:", "update"),
+    "verify": ("app_pages/verify.py", "Verify closures", ":material/rule:", "verify"),
+    "bulk": ("app_pages/bulk.py", "Bulk edits", ":material/table_edit:", "bulk"),
+    "obstacles": ("app_pages/obstacles.py", "Obstacles", ":material/block:", "obstacles"),
+    "indicators": ("app_pages/indicators.py", "Indicators", ":material/monitoring:", "indicators"),
+    "timeline": ("app_pages/timeline.py", "Timeline", ":material/timeline:", "timeline"),
+    "trail": ("app_pages/trail.py", "Evidence trail", ":material/verified:", "trail"),
+    "users": ("app_pages/users.py", "Users", ":material/group:", "users"),
+    "account": ("app_pages/account.py", "My account", ":material/person:", "account"),
 }
+
+
+def page(name: str, visible: bool = True) -> st.Page:
+    file, title, icon, url_path = PAGE_SPECS[name]
+    return st.Page(file, title=title, icon=icon, url_path=url_path, default=name == "overview",
+                   visibility="visible" if visible else "hidden")
+
+
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in")
 
 
 try:
+    ui.synthetic_banner()
+    sso_sign_in(data.engine())  # a single-sign-on identity back from the provider -> a local account
     user = current_user(data.engine())
 except StoreError as e:
     ui.store_down(e)
     st.stop()
 
 if user is None:
-    nav = st.navigation([SIGN_IN], position="hidden")
+    # every page's URL shows the sign-in form, so a link (…/update) survives signing in: the rerun
+    # after it opens that page, which then checks the role
+    nav = st.navigation([SIGN_IN, *(st.Page("app_pages/sign_in.py", title="Sign in", url_path=spec[3],
+                                            visibility="hidden") for spec in PAGE_SPECS.values())],
+                        position="hidden")
 else:
-    nav = st.navigation([PAGES[name] for name in page_names_for(user)])
+    allowed = set(page_names_for(user))
+    # every page is registered, so a typed URL reaches the page and meets its refusal; only the
+    # pages the role may use are listed
+    pages = {name: page(name, name in allowed) for name in PAGE_SPECS}
+    nav = st.navigation(list(pages.values()))
     with st.sidebar:
         st.markdown(f"**{user.display_name or user.username}**  \n{user.role}"
                     + (f" · {user.office}" if user.office else ""))
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             sign_out("You signed out.")
+            sso_sign_out()  # ends the provider session too when signed in through it
             st.rerun()
 
 try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import audit, overview, queries
+from models import overview, queries
 from models.db import make_engine, read_session
 from models.settings import get_settings
 
@@ -23,6 +23,7 @@ QUERIES = {
         "filter_options", "recommendation_view", "recommendation_choices", "source_choices",
         "obstacle_register", "obstacle_matrix", "indicator_catalog", "indicator_values",
         "timeline_countries", "timeline_bounds", "timeline_items", "trail_facets", "trail_page", "trail_head",
+        "closure_state", "my_items", "user_list", "owner_choices", "is_synthetic_store",
     )},
     "list_recommendations": queries.list_recommendations,
 }
@@ -54,17 +55,26 @@ def fresh(fn, *args, **kwargs):
         return fn(session, *args, **kwargs)
 
 
-@st.cache_data(ttl=600, show_spinner="Verifying the audit trail's hash chain…")
-def _chain_verdict(url: str, head: int) -> str | None:
+@st.cache_data(ttl=600, show_spinner="Verifying the audit trail's hash chain, the evidence files and the records…")
+def _store_verdict(url: str, head: int) -> dict:
+    from models.verification import verify_store
+
     with read_session(engine_for(url)) as session:
-        problem = audit.verify_chain(session)
-    return str(problem) if problem else None
+        report = verify_store(session)
+    return {"ok": report.ok, "events": report.events_checked, "files": report.files_checked,
+            "problems": report.lines(), "summary": report.summary()}
+
+
+def store_verdict() -> dict:
+    """:func:`models.verification.verify_store` (chain, evidence files, versions against the
+    trail), cached until the trail grows."""
+    return _store_verdict(get_settings().url, read("trail_head"))
 
 
 def chain_verdict() -> tuple[int, str | None]:
     """(events checked, first problem or None), cached until the trail grows."""
-    head = read("trail_head")
-    return head, _chain_verdict(get_settings().url, head)
+    v = store_verdict()
+    return v["events"], (None if v["ok"] else "; ".join(v["problems"][:3]))
 
 
 def invalidate() -> None:

@@ -1,10 +1,151 @@
-"""Exports of the evidence trail (CSV, JSON Lines, HTML report, zip bundle).
+"""Exports of the evidence trail (zip bundle, CSV, JSON Lines, HTML report) and offline
+verification of a bundle, for the roles that may export (auditor, admin).
 
-STUB: the lead fills this in with models/exports.py (the evidence-trail issue).
+The export itself is :func:`models.exports.export`: it records its own audit event, then writes
+the file under ``<data dir>/exports``; the page offers it for download. A bundle is checked by
+:func:`models.exports.verify_bundle`, the same check ``rectrack verify --bundle`` runs.
 """
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from datetime import date, datetime, timezone
+from pathlib import Path
 
 import streamlit as st
 
+from models.errors import DomainError
+from models.exports import Scope, export, verify_bundle
+from models.permissions import can
+from models.settings import get_settings
+
+from dashboard import data
+
+FORMATS = {
+    "bundle": ("Bundle (.zip): events, chain, records, evidence files, manifest of hashes", "zip", "application/zip"),
+    "csv": ("CSV of the events", "csv", "text/csv"),
+    "jsonl": ("JSON Lines of the events", "jsonl", "application/x-ndjson"),
+    "html": ("HTML report (readable, with charts)", "html", "text/html"),
+}
+ALL = "All owners"
+EARLIEST = date(1800, 1, 1)  # the timeline starts in 1823
+
+
+def exports_dir() -> Path:
+    d = get_settings().data_dir / "exports"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
 
 def render_exports(engine, user) -> None:
-    st.info("Exports arrive with the evidence-trail issue")
+    if not can(user, "trail.export"):
+        st.info(f"Your role ({user.role}) cannot export the evidence trail; auditors and admins can.")
+        return
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        _export_form(engine, user)
+    with right:
+        _verify_form()
+
+
+# ------------------------------------------------------------------ export
+
+def _export_form(engine, user) -> None:
+    st.markdown("**Export the trail**")
+    choices = data.read("recommendation_choices")
+    titles = {c["key"]: c["title"] for c in choices}
+    owners = data.read("owner_choices")
+    with st.form("exp_form", border=True):
+        keys = st.multiselect("Recommendations (none: all)", list(titles), key="exp_keys",
+                              format_func=lambda k: f"{k} — {titles[k][:60]}",
+                              placeholder="All recommendations")
+        owner = st.selectbox("Owner", [ALL, *owners], key="exp_owner")
+        d1, d2 = st.columns(2)
+        since = d1.date_input("Effective since", value=None, key="exp_since", format="YYYY-MM-DD",
+                              min_value=EARLIEST, max_value=date.today())
+        until = d2.date_input("Effective until (inclusive)", value=None, key="exp_until", format="YYYY-MM-DD",
+                              min_value=EARLIEST, max_value=date.today())
+        fmt = st.radio("Format", list(FORMATS), key="exp_format", format_func=lambda f: FORMATS[f][0])
+        run = st.form_submit_button("Run export", type="primary", key="exp_run", icon=":material/download:")
+    if run:
+        _run_export(engine, user, Scope(keys=tuple(keys), owner=None if owner == ALL else owner,
+                                        since=since, until=until), fmt)
+    result = st.session_state.get("exp_result")
+    if result and Path(result["path"]).is_file():
+        path = Path(result["path"])
+        st.success(f"Exported {result['events']:,} event(s) as {result['fmt']} — {result['name']} "
+                   f"({path.stat().st_size:,} bytes). The export is itself event {result['export_seq']} of the trail.",
+                   icon=":material/task_alt:")
+        st.caption(f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]} "
+                   f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']}`"
+                   if result["fmt"] == "bundle" else
+                   f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}")
+        st.download_button(f"Download {result['name']}", data=path.read_bytes(), file_name=result["name"],
+                           mime=FORMATS[result["fmt"]][2], key="exp_download", type="primary",
+                           icon=":material/download:")
+
+
+def _run_export(engine, user, scope: Scope, fmt: str) -> None:
+    if scope.since and scope.until and scope.since > scope.until:
+        st.error("“Effective since” is after “Effective until”: nothing was exported. Swap the dates.")
+        return
+    previous = st.session_state.pop("exp_result", None)
+    if previous:  # one export file per session is kept on the server
+        Path(previous["path"]).unlink(missing_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"rectrack-trail-{stamp}.{FORMATS[fmt][1]}"
+    folder = Path(tempfile.mkdtemp(prefix="export-", dir=exports_dir()))
+    try:
+        with st.status(f"Exporting the trail as {fmt}…", expanded=False) as status:
+            status.update(label="Recording the export in the trail, then writing the file…")
+            result = export(engine, fmt=fmt, scope=scope, actor=user, out_path=folder / name)
+            status.update(label=f"Exported {result.events:,} event(s)", state="complete")
+    except DomainError as e:
+        st.error(f"Nothing was exported: {e}")
+        return
+    data.invalidate()  # the export is an event of its own
+    st.session_state["exp_result"] = {"path": str(result.path), "name": name, "fmt": fmt, "events": result.events,
+                                      "head": result.head, "export_seq": result.export_seq,
+                                      "sha256": _sha256(result.path)}
+
+
+# ------------------------------------------------------------------ verify a bundle
+
+def _verify_form() -> None:
+    st.markdown("**Verify a bundle**")
+    st.caption("Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
+               "with no database — the same check as `rectrack verify --bundle FILE.zip`.")
+    upload = st.file_uploader("Bundle (.zip)", type=["zip"], key="exp_verify_file",
+                              max_upload_size=500)
+    if st.button("Verify bundle", key="exp_verify", disabled=upload is None, icon=":material/verified:"):
+        with tempfile.NamedTemporaryFile(dir=exports_dir(), suffix=".zip", prefix="verify-") as tmp:
+            while chunk := upload.read(1024 * 1024):
+                tmp.write(chunk)
+            tmp.flush()
+            with st.spinner("Verifying the bundle…"):
+                report = verify_bundle(Path(tmp.name))
+        st.session_state["exp_verdict"] = {"name": upload.name, "ok": report.ok, "problems": report.problems,
+                                           "included": report.events_included, "chain": report.events_in_chain,
+                                           "files": report.files_checked, "manifest": report.manifest}
+    v = st.session_state.get("exp_verdict")
+    if not v:
+        return
+    m = v["manifest"] or {}
+    if v["ok"]:
+        st.success(f"{v['name']} verifies: {v['included']:,} event(s) included, placed in an unbroken chain of "
+                   f"{v['chain']:,}; {v['files']:,} file(s) match the manifest.", icon=":material/verified:")
+        st.caption(f"Exported {m.get('exported_at', '?')[:19]} UTC by {m.get('exporter', '?')}; "
+                   f"scope {m.get('scope')}; chain head event {m.get('chain_head', {}).get('seq')}.")
+    else:
+        st.error(f"{v['name']} does NOT verify ({len(v['problems'])} problem(s)):", icon=":material/gpp_bad:")
+        for p in v["problems"][:50]:
+            st.markdown(f"- {p}")

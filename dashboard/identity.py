@@ -1,5 +1,10 @@
 """Who is signed in: the username lives in ``st.session_state["username"]``; the user row is
-re-read on every run, so a disabled account loses access at once, and an idle session ends."""
+re-read on every run, so a disabled account loses access at once, and an idle session ends.
+
+Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section, Streamlit's own
+OpenID Connect login (``st.login``) is offered; the identity that comes back (``st.user.email``)
+maps to a local account through :func:`models.auth.user_for_identity`. :func:`sso_identity` is
+the one place that reads it (tests replace it)."""
 
 from __future__ import annotations
 
@@ -7,12 +12,12 @@ import time
 
 import streamlit as st
 
-from models.errors import NotFound
+from models.errors import DomainError, NotFound
 from models.settings import get_settings
 from models.tables import User
 from models.users import get_user
 
-from models.db import read_session
+from models.db import read_session, write_session
 
 from dashboard import data
 
@@ -31,6 +36,61 @@ def sign_out(message: str | None = None) -> None:
         st.session_state.pop(k, None)
     if message:
         st.session_state["signed_out_message"] = message
+    identity = sso_identity()
+    if identity:  # still signed in at the provider: do not sign straight back in on the next run
+        st.session_state["sso_suppressed"] = identity
+
+
+# ------------------------------------------------------------------ single sign-on (OpenID Connect)
+
+def sso_configured() -> bool:
+    """True when secrets.toml has an [auth] section; a missing or unreadable secrets file is fine."""
+    try:
+        return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    except Exception:  # no secrets.toml, or one that does not parse: no single sign-on
+        return False
+
+
+def sso_identity() -> str | None:
+    """The e-mail of the identity signed in through the provider, or None."""
+    if not sso_configured():
+        return None
+    try:
+        if not st.user.is_logged_in:
+            return None
+        email = st.user.get("email")
+    except Exception:
+        return None
+    return str(email).strip().lower() if email else None
+
+
+def sso_sign_in(engine=None) -> None:
+    """If the provider has signed someone in and the app has not, map them to a local account
+    (recorded in the trail). An unknown identity is refused once per session, with the reason kept
+    for the sign-in page."""
+    if st.session_state.get("username"):
+        return
+    email = sso_identity()
+    if not email or email in (st.session_state.get("sso_suppressed"), st.session_state.get("sso_refused")):
+        return
+    try:
+        from models.auth import user_for_identity
+
+        with write_session(engine or data.engine()) as session:
+            name = user_for_identity(session, email=email).username
+    except DomainError as e:
+        st.session_state["sso_refused"] = email
+        st.session_state["sso_refused_message"] = str(e)
+        return
+    data.invalidate()  # the sign-in is in the trail now
+    st.session_state.pop("sso_refused", None)
+    sign_in(name)
+
+
+def sso_sign_out() -> None:
+    """End the provider session too (st.logout), when there is one."""
+    if sso_identity():
+        st.logout()
 
 
 def current_user(engine=None) -> User | None:

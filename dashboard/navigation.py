@@ -5,19 +5,16 @@ from __future__ import annotations
 from models.permissions import can
 from models.tables import User
 
-ALL_PAGES = ("overview", "recommendations", "update", "obstacles", "indicators", "timeline", "trail")
+ALL_PAGES = ("overview", "my_items", "recommendations", "update", "verify", "bulk", "obstacles", "indicators",
+             "timeline", "trail", "users", "account")
+
+# page -> the permission it needs (models.permissions); the rest need "read"
+NEEDS = {"update": "recommendation.update", "bulk": "recommendation.update", "verify": "closure.verify",
+         "trail": "trail.export", "users": "user.manage"}
 
 
 def page_names_for(user: User) -> list[str]:
-    """viewer: overview, recommendations, obstacles, indicators, timeline; editor: + update;
-    auditor: + evidence trail; admin: all."""
-    names = []
-    for name in ALL_PAGES:
-        if name == "update" and not can(user, "recommendation.update"):
-            continue
-        if name == "trail" and not can(user, "trail.export"):
-            continue
-        if name not in ("update", "trail") and not can(user, "read"):
-            continue
-        names.append(name)
-    return names
+    """viewer: overview, my items, recommendations, obstacles, indicators, timeline, my account;
+    editor: + update, bulk edits; auditor: + verify closures, evidence trail (verify closures also
+    for a flagged verifier); admin: all, with users."""
+    return [name for name in ALL_PAGES if can(user, NEEDS.get(name, "read"))]

@@ -424,3 +424,89 @@ def trail_head(session: Session) -> int:
 
 
 
+
+
+# ---------------------------------------------------------------- verified closure
+
+
+def _proposal(p, key: str | None = None, title: str | None = None) -> dict:
+    return {"id": p.id, "key": key, "title": title, "target": p.target_status, "state": p.state,
+            "proposed_by": p.proposed_by, "proposed_at": p.proposed_at, "reason": p.reason,
+            "decided_by": p.decided_by, "decided_at": p.decided_at, "decision_reason": p.decision_reason}
+
+
+def closure_state(session: Session, key: str) -> dict:
+    """One recommendation's closure: the proposal waiting for verification (or None) and the
+    latest decided one (or None), as plain data."""
+    from models.tables import ClosureProposal
+
+    rec = get_recommendation(session, key)
+    rows = session.exec(select(ClosureProposal).where(ClosureProposal.recommendation_id == rec.id)
+                        .order_by(ClosureProposal.id.desc())).all()
+    pending = next((p for p in rows if p.state == "pending"), None)
+    decided = next((p for p in rows if p.state in ("accepted", "returned")), None)
+    return {"pending": _proposal(pending, rec.key, rec.title) if pending else None,
+            "last_decided": _proposal(decided, rec.key, rec.title) if decided else None}
+
+
+def closure_queue(session: Session, username: str) -> list[dict]:
+    """The closures ``username`` may verify now (never their own), oldest first, each with its
+    recommendation and the evidence in force (files with SHA-256 and stored path, citations)."""
+    from models.closure import evidence_in_force, pending_for_verifier
+    from models.tables import EvidenceFile
+    from models.users import get_user
+
+    user = get_user(session, username)
+    out = []
+    for proposal, rec in pending_for_verifier(session, user):
+        evidence = evidence_in_force(session, rec.id)
+        shas = sorted({f["sha256"] for e in evidence for f in e["files"]})
+        paths = dict(session.exec(select(EvidenceFile.sha256, EvidenceFile.stored_path)
+                                  .where(EvidenceFile.sha256.in_(shas))).all()) if shas else {}
+        for e in evidence:
+            for f in e["files"]:
+                f["stored_path"] = paths.get(f["sha256"])
+        out.append({**_proposal(proposal, rec.key, rec.title), "status": rec.status, "owner": rec.owner,
+                    "version": rec.version, "evidence": evidence})
+    return out
+
+
+# ---------------------------------------------------------------- my items, accounts, demo marking
+
+
+def my_items(session: Session, username: str, today: date) -> dict:
+    """The "My items" digest of a user (:func:`models.reminders.digest_for_user`) as plain data."""
+    from dataclasses import asdict
+
+    from models.reminders import digest_for_user
+    from models.users import get_user
+
+    d = digest_for_user(session, get_user(session, username), today)
+    return {"owner": d.owner, "kind": d.kind, "today": d.today,
+            **{k: [asdict(i) for i in getattr(d, k)] for k in ("overdue", "due_soon", "stale", "awaiting_verification")}}
+
+
+def user_list(session: Session) -> list[dict]:
+    """Every account a person can use (the catalog loader excluded), for the Users page."""
+    from models.tables import User
+
+    rows = session.exec(select(User).where(User.role != "system").order_by(User.username)).all()
+    return [{"username": u.username, "display_name": u.display_name, "role": u.role, "office": u.office,
+             "email": u.email, "can_verify": u.can_verify, "disabled": u.disabled,
+             "has_password": bool(u.password_hash), "locked_until": u.locked_until,
+             "last_login_at": u.last_login_at, "created_at": u.created_at} for u in rows]
+
+
+def owner_choices(session: Session) -> list[str]:
+    """Every owning office in the store, for filters and account forms."""
+    return list(session.exec(select(Recommendation.owner).distinct().order_by(Recommendation.owner)).all())
+
+
+def is_synthetic_store(session: Session) -> bool:
+    """True when the store holds synthetic demo data (:func:`models.demo.is_synthetic`); False
+    when that module is not there."""
+    try:
+        from models.demo import is_synthetic
+    except ImportError:
+        return False
+    return bool(is_synthetic(session))

@@ -89,8 +89,21 @@ except NotFound as e:
 
 rec = v["rec"]
 st.subheader(rec["title"])
-st.html(f"{ui.status_chip(rec['status'])} &nbsp; <code>{rec['key']}</code> &nbsp; version {rec['version']}"
-        + (f" &nbsp; sub-item of <code>{rec['parent_key']}</code>" if rec["parent_key"] else ""))
+st.html(f"{ui.status_chip(rec['status'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
+        + (f" &nbsp; sub-item of <code>{html.escape(rec['parent_key'])}</code>" if rec["parent_key"] else ""))
+closure = data.read("closure_state", key)
+if closure["pending"]:
+    c = closure["pending"]
+    st.warning(f"**Waiting for verification:** closure as *{ui.status_label(c['target'])}* proposed by {c['proposed_by']} "
+               f"at {c['proposed_at']:%Y-%m-%d %H:%M} UTC — “{c['reason']}”.", icon=":material/hourglass_top:")
+elif closure["last_decided"]:
+    c = closure["last_decided"]
+    if c["state"] == "accepted" and rec["status"] == c["target"]:
+        st.caption(f"Closed as {ui.status_label(c['target'])}: proposed by {c['proposed_by']}, verified by "
+                   f"{c['decided_by']} on {c['decided_at']:%Y-%m-%d %H:%M} UTC — “{c['decision_reason']}”.")
+    elif c["state"] == "returned" and rec["status"] not in ("implemented", "not_implemented"):
+        st.info(f"**Closure returned** by {c['decided_by']} on {c['decided_at']:%Y-%m-%d %H:%M} UTC: "
+                f"“{c['decision_reason']}” (proposed by {c['proposed_by']}).", icon=":material/undo:")
 m = st.columns(5)
 m[0].metric("Owner", rec["owner"] + (" (inferred)" if rec["owner_inferred"] else ""))
 m[1].metric("Who must act", rec["who_must_act"])
@@ -183,8 +196,18 @@ with tabs[5]:
         def changes(h):
             after = h["after"] or {}
             before = h["before"] or {}
-            return "; ".join(f"{k}: {before.get(k)!s} → {val!s}" for k, val in after.items()
-                             if k != "version" and (h["action"] != "create" or k in ("status", "owner")))
+            out = []
+            for k, val in after.items():
+                if k == "version" or (h["action"] == "create" and k not in ("status", "owner")):
+                    continue
+                if k == "evidence" and isinstance(val, list):  # a closure records the evidence in force
+                    files = sum(len(e.get("files", [])) for e in val)
+                    out.append(f"evidence in force: {len(val)} item(s), {files} file(s) with SHA-256 recorded")
+                elif k == "proposed_by":
+                    out.append(f"proposed by {val}")
+                elif before.get(k) != val:
+                    out.append(f"{k}: {before.get(k)!s} → {val!s}")
+            return "; ".join(out)
 
         st.markdown("**Timeline of events** (newest first)")
         for h in reversed(v["history"]):

@@ -1,4 +1,5 @@
-"""Sign in: username and password, checked by models.auth (which records the attempt)."""
+"""Sign in: single sign-on when the deployment has an OpenID Connect provider (secrets.toml
+[auth]), and username and password, checked by models.auth (which records every attempt)."""
 
 import streamlit as st
 
@@ -6,27 +7,44 @@ from models.db import write_session
 from models.errors import DomainError
 
 from dashboard import data
-from dashboard.identity import sign_in
+from dashboard.identity import sign_in, sso_configured, sso_identity
 
 st.title("Recommendation Tracker")
 st.caption("Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America.")
 if msg := st.session_state.pop("signed_out_message", None):
     st.info(msg)
 
+# ------------------------------------------------------------------ single sign-on
+refused = st.session_state.get("sso_refused")
+if refused:
+    st.error(f"**No access yet.** You signed in at the identity provider as {refused}, but no account here has that "
+             "e-mail. Ask an administrator to add you (Users page, or `rectrack user add NAME --role ROLE "
+             f"--email {refused} --no-password`), then sign in again.", icon=":material/no_accounts:")
+    if st.button("Sign out of single sign-on", key="sso_logout", icon=":material/logout:"):
+        for k in ("sso_refused", "sso_refused_message", "sso_suppressed"):
+            st.session_state.pop(k, None)
+        st.logout()
+elif sso_configured():
+    if st.button("Sign in with single sign-on", key="sso_login", type="primary", icon=":material/key:"):
+        if sso_identity():  # still signed in at the provider (after signing out here): continue as them
+            st.session_state.pop("sso_suppressed", None)
+            st.rerun()
+        st.login()
+    st.caption("…or with a username and password:")
+
+# ------------------------------------------------------------------ username and password
 with st.form("sign_in_form"):
     username = st.text_input("Username", key="sign_in_username")
     password = st.text_input("Password", type="password", key="sign_in_password")
-    submitted = st.form_submit_button("Sign in", type="primary", key="sign_in_submit")
+    submitted = st.form_submit_button("Sign in", type="primary" if not sso_configured() else "secondary",
+                                      key="sign_in_submit")
 
 if submitted:
     if not username.strip() or not password:
         st.error("Enter your username and password.")
     else:
-        try:
-            from models.auth import authenticate
-        except ImportError:
-            st.error("Password sign-in is not available in this build yet; ask an administrator.")
-            st.stop()
+        from models.auth import authenticate
+
         try:
             with write_session(data.engine()) as session:
                 user = authenticate(session, username=username.strip(), password=password)

@@ -13,14 +13,18 @@ user = ui.page_user("trail.export", "the evidence trail")
 ALL = "All"
 st.title("Evidence trail")
 
-head, problem = data.chain_verdict()
-if head == 0:
+verdict = data.store_verdict()
+if verdict["events"] == 0 and verdict["ok"]:
     st.info("The trail is empty: nothing has been recorded yet.")
-elif problem is None:
-    st.success(f"Hash chain verified: all {head:,} events link and match their hashes.", icon=":material/verified:")
+elif verdict["ok"]:
+    st.success(f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
+               f"{verdict['files']:,} evidence file(s) match their SHA-256; every record's version agrees "
+               "with its latest event.", icon=":material/verified:")
 else:
-    st.error(f"The hash chain is broken — {problem}. Events from there on cannot be trusted; "
+    st.error("The store does not verify. Records and events from the first problem on cannot be trusted; "
              "compare with an exported bundle.", icon=":material/gpp_bad:")
+    for line in verdict["problems"][:20]:
+        st.markdown(f"- {line}")
 
 facets = data.read("trail_facets")
 with st.container(border=True):
@@ -59,6 +63,5 @@ else:
                                 "hash": st.column_config.TextColumn("Hash", width="small")})
 
 st.divider()
-# ------------------------------------------------------------------ EXPORTS (filled by the evidence-trail issue)
 st.subheader("Exports")
 render_exports(data.engine(), user)

@@ -1,21 +1,25 @@
 """Update, for staff officers: move a recommendation along its lifecycle, change its owner,
 target date or progress, and attach evidence — with a reason, in one audited transaction.
+Closing (implemented / not implemented) is proposed here and waits for someone else to verify it.
 
 The form carries the version the officer loaded; if a colleague saved first, nothing is saved,
 the conflict is shown field by field, and the officer's input stays on screen.
 """
 
+import html
+from datetime import date
 from types import SimpleNamespace
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from models.closure import propose_closure
 from models.db import write_session
 from models.errors import DomainError, StaleVersion
 from models.evidence import store_file
-from models.lifecycle import allowed_next
-from models.overview import recommendation_state
+from models.lifecycle import CLOSED, allowed_next
+from models.overview import closure_state, recommendation_state
 from models.permissions import can
 from models.recommendations import attach_evidence, update_recommendation
 from models.schemas import EvidenceCreate, RecommendationUpdate
@@ -27,8 +31,9 @@ from dashboard import data, ui
 user = ui.page_user("recommendation.update", "the update page")
 settings = get_settings()
 KEEP = "__keep__"
-FIELDS = ("upd_status", "upd_owner", "upd_target", "upd_progress", "upd_reason", "upd_ev_title", "upd_ev_summary",
-          "upd_ev_observed", "upd_cite_source", "upd_cite_section", "upd_cite_start", "upd_cite_end")
+EVIDENCE_FIELDS = ("ev_title", "ev_summary", "ev_observed", "cite_source", "cite_section", "cite_start", "cite_end")
+FIELDS = ("upd_status", "upd_owner", "upd_target", "upd_progress", "upd_reason", "clo_target", "clo_reason",
+          *(f"{p}_{f}" for p in ("upd", "clo") for f in EVIDENCE_FIELDS))
 
 st.title("Update a recommendation")
 
@@ -77,10 +82,22 @@ if loaded is None or loaded["key"] != key or st.session_state.pop("upd_reset", F
 if msg := st.session_state.pop("upd_flash", None):
     st.success(msg)
 
-st.html(f"{ui.status_chip(loaded['status'])} &nbsp; <b>{loaded['title']}</b> &nbsp; "
-        f"<span style='color:#555'>version {loaded['version']} · owner {loaded['owner']} · target "
+st.html(f"{ui.status_chip(loaded['status'])} &nbsp; <b>{html.escape(loaded['title'])}</b> &nbsp; "
+        f"<span style='color:#555'>version {loaded['version']} · owner {html.escape(loaded['owner'])} · target "
         f"{loaded['target_date'] or 'none'} · progress {loaded['progress']}% · "
         f"{loaded['evidence_count']} evidence item(s)</span>")
+
+closure = data.fresh(closure_state, key)
+pending = closure["pending"]
+if pending:
+    st.warning(f"**Waiting for verification:** closure as *{ui.status_label(pending['target'])}* proposed by "
+               f"{pending['proposed_by']} at {pending['proposed_at']:%Y-%m-%d %H:%M} UTC — “{pending['reason']}”. "
+               f"An auditor, an admin or a designated verifier other than {pending['proposed_by']} accepts or returns it; "
+               "the status cannot change until then.", icon=":material/hourglass_top:")
+elif closure["last_decided"] and closure["last_decided"]["state"] == "returned" and loaded["status"] not in CLOSED:
+    r = closure["last_decided"]
+    st.info(f"**Closure returned** by {r['decided_by']} at {r['decided_at']:%Y-%m-%d %H:%M} UTC: “{r['decision_reason']}”. "
+            "Address it, then propose the closure again below.", icon=":material/undo:")
 
 # ------------------------------------------------------------------ a colleague saved first
 conflict = st.session_state.get("upd_conflict")
@@ -97,45 +114,144 @@ if conflict:
         st.rerun()
 
 # ------------------------------------------------------------------ the form
-nexts = list(allowed_next(loaded["status"]))
+nexts = [] if pending else list(allowed_next(loaded["status"]))
 if st.session_state.get("upd_status") not in [KEEP, *nexts]:
     st.session_state["upd_status"] = KEEP
 sources = data.read("source_choices")
 source_short = {s["id"]: s["short"] for s in sources}
 
+def evidence_fields(prefix: str, heading: str):
+    """Evidence inputs (title, observed date, summary, a file or a citation); returns the upload."""
+    st.markdown(heading)
+    e1, e2 = st.columns(2)
+    e1.text_input("Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
+    e2.date_input("Observed on", key=f"{prefix}_ev_observed", value=None, format="YYYY-MM-DD",
+                  min_value=date(1800, 1, 1), max_value=date.today(), help="The date the evidence speaks to.")
+    st.text_input("Evidence summary (your own words)", key=f"{prefix}_ev_summary")
+    upload = st.file_uploader(
+        f"File (up to {settings.max_upload_bytes // (1024 * 1024)} MB: {', '.join(settings.allowed_upload_types)})",
+        type=[t.lstrip(".") for t in settings.allowed_upload_types],
+        key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
+        max_upload_size=max(1, settings.max_upload_bytes // (1024 * 1024)))
+    st.caption("…or a citation in the source library (section and line range as `cat -n` numbers the file):")
+    s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
+    s1.selectbox("Source", [None, *source_short], key=f"{prefix}_cite_source",
+                 format_func=lambda v: "(none)" if v is None else source_short[v])
+    s2.text_input("Section", key=f"{prefix}_cite_section")
+    s3.number_input("From line", min_value=1, step=1, value=None, key=f"{prefix}_cite_start")
+    s4.number_input("To line", min_value=1, step=1, value=None, key=f"{prefix}_cite_end")
+    return upload
+
+
 with st.form("upd_form", clear_on_submit=False, border=True):
     c1, c2 = st.columns(2)
     c1.selectbox("New status", [KEEP, *nexts], key="upd_status",
                  format_func=lambda s: f"Keep: {ui.status_label(loaded['status'])}" if s == KEEP else ui.status_label(s),
-                 help="Only the moves the lifecycle allows from the current status are offered.")
+                 help="Only the moves the lifecycle allows from the current status are offered. Implemented and "
+                      "Not implemented propose a closure, which someone else verifies (see “Propose closure” below).")
     c2.text_input("Owner (office)", key="upd_owner", max_chars=300)
     c3, c4 = st.columns(2)
-    c3.date_input("Target date", key="upd_target", format="YYYY-MM-DD")
+    c3.date_input("Target date", key="upd_target", format="YYYY-MM-DD", min_value=date(1800, 1, 1),
+                  max_value=date(2100, 12, 31))
     c4.slider("Progress (%)", 0, 100, key="upd_progress")
     st.text_area("Reason (required)", key="upd_reason", max_chars=4000,
                  placeholder="Why this change? It goes into the audit trail with your name.")
 
-    st.markdown("**Evidence** (optional; needed before closing as implemented)")
-    e1, e2 = st.columns(2)
-    e1.text_input("Evidence title", key="upd_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
-    e2.date_input("Observed on", key="upd_ev_observed", value=None, format="YYYY-MM-DD")
-    st.text_input("Evidence summary (your own words)", key="upd_ev_summary")
-    upload = st.file_uploader(
-        f"File (up to {settings.max_upload_bytes // (1024 * 1024)} MB: {', '.join(settings.allowed_upload_types)})",
-        type=[t.lstrip(".") for t in settings.allowed_upload_types], key=f"upd_file_{st.session_state.get('upd_upload_n', 0)}",
-        max_upload_size=max(1, settings.max_upload_bytes // (1024 * 1024)))
-    st.caption("…or a citation in the source library (section and line range as `cat -n` numbers the file):")
-    s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
-    s1.selectbox("Source", [None, *source_short], key="upd_cite_source",
-                 format_func=lambda v: "(none)" if v is None else source_short[v])
-    s2.text_input("Section", key="upd_cite_section")
-    s3.number_input("From line", min_value=1, step=1, value=None, key="upd_cite_start")
-    s4.number_input("To line", min_value=1, step=1, value=None, key="upd_cite_end")
+    upload = evidence_fields("upd", "**Evidence** (optional; needed before closing as implemented)")
     submitted = st.form_submit_button("Save", type="primary", key="upd_save", icon=":material/save:")
+
+# ------------------------------------------------------------------ propose closure
+closable = [t for t in allowed_next(loaded["status"]) if t in CLOSED]
+propose_clicked = False
+if not pending and closable:
+    with st.form("clo_form", clear_on_submit=False, border=True):
+        st.markdown("#### Propose closure")
+        st.caption("Closing takes two people: you propose, and an auditor, an admin or a designated verifier other "
+                   "than you accepts or returns it. Until then the recommendation keeps its status. "
+                   + ("Closing as implemented needs at least one evidence item: the record has "
+                      f"{loaded['evidence_count']}; attach one below if it has none."
+                      if "implemented" in closable else
+                      f"From {ui.status_label(loaded['status'])} it can only be closed as not implemented "
+                      "(implemented is reached from In progress)."))
+        st.radio("Close as", closable, key="clo_target", horizontal=True, format_func=ui.status_label)
+        st.text_area("Why it can be closed (required)", key="clo_reason", max_chars=4000,
+                     placeholder="What was done (or why it will not be), and where the evidence is.")
+        clo_upload = evidence_fields("clo", "**Evidence for the closure** (optional here if the record already has it)")
+        propose_clicked = st.form_submit_button("Propose closure", type="primary", key="clo_propose",
+                                                icon=":material/task_alt:")
+elif not pending and loaded["status"] in CLOSED:
+    st.caption(f"This recommendation is closed ({ui.status_label(loaded['status'])}); reopen it above with a reason "
+               "if the situation changed.")
 
 
 def explain(err: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors())
+
+
+def read_evidence(prefix: str, upload, reason: str):
+    """(EvidenceCreate or None, citation or None) from the inputs, or raise ValueError with what to fix."""
+    ss = st.session_state
+    cite = None
+    if ss.get(f"{prefix}_cite_source"):
+        start, end = ss.get(f"{prefix}_cite_start"), ss.get(f"{prefix}_cite_end")
+        section = (ss.get(f"{prefix}_cite_section") or "").strip()
+        if not section or not start or not end or int(end) < int(start):
+            raise ValueError("A citation needs a section and a line range (from ≤ to). Nothing was saved.")
+        cite = {"source_id": ss[f"{prefix}_cite_source"], "section": section, "line_start": int(start),
+                "line_end": int(end)}
+    if upload is None and cite is None:
+        return None, None
+    if not (ss.get(f"{prefix}_ev_title") or "").strip():
+        raise ValueError("Give the evidence a title. Nothing was saved.")
+    if upload is not None and upload.size > settings.max_upload_bytes:
+        raise ValueError(f"{upload.name} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit. "
+                         "Nothing was saved.")
+    evidence = EvidenceCreate(title=ss[f"{prefix}_ev_title"].strip(), summary=(ss.get(f"{prefix}_ev_summary") or "").strip(),
+                              observed_on=ss.get(f"{prefix}_ev_observed"),
+                              kind="file" if upload is not None else "citation")
+    return evidence, cite
+
+
+def write(*, reason: str, change: dict, evidence, cite, upload, close_as: str | None) -> bool:
+    """One transaction: evidence, field changes, then the closure proposal. True when saved."""
+    ss = st.session_state
+    try:
+        update = RecommendationUpdate(expected_version=loaded["version"], reason=reason, **change) if change else None
+    except ValidationError as e:
+        st.error(f"Not saved: {explain(e)}")
+        return False
+    try:
+        with st.status("Saving…", expanded=False) as progress:
+            files = []
+            if upload is not None:
+                progress.update(label=f"Storing {upload.name} ({upload.size:,} bytes)…")
+                upload.seek(0)
+                files.append(store_file(upload, upload.name, settings))
+            progress.update(label="Recording the change and its audit event…")
+            with write_session(data.engine()) as session:
+                actor = get_user(session, user.username)
+                if evidence is not None:
+                    attach_evidence(session, keys=[key], evidence=evidence, actor=actor, reason=reason,
+                                    files=files, citations=[cite] if cite else [])
+                version = loaded["version"]
+                if update is not None:
+                    version = update_recommendation(session, key=key, change=update, actor=actor).version
+                if close_as is not None:
+                    propose_closure(session, key=key, target=close_as, reason=reason, expected_version=version,
+                                    actor=actor)
+            progress.update(label="Saved", state="complete")
+    except StaleVersion as e:
+        ss["upd_conflict"] = {"by": e.changed_by, "at": e.changed_at, "changes": e.changes,
+                              "current": e.current_version, "yours": loaded["version"]}
+        st.rerun()
+    except ValidationError as e:
+        st.error(f"Not saved: {explain(e)}")
+        return False
+    except DomainError as e:
+        st.error(f"Not saved: {e}")
+        return False
+    data.invalidate()
+    return True
 
 
 def save() -> None:
@@ -154,64 +270,57 @@ def save() -> None:
         change["target_date"] = ss.get("upd_target")
     if ss.get("upd_progress") != loaded["progress"]:
         change["progress"] = ss.get("upd_progress")
-
-    cite = None
-    if ss.get("upd_cite_source"):
-        start, end = ss.get("upd_cite_start"), ss.get("upd_cite_end")
-        section = (ss.get("upd_cite_section") or "").strip()
-        if not section or not start or not end or int(end) < int(start):
-            st.error("A citation needs a section and a line range (from ≤ to). Nothing was saved.")
-            return
-        cite = {"source_id": ss["upd_cite_source"], "section": section, "line_start": int(start), "line_end": int(end)}
-    has_evidence = upload is not None or cite is not None
-    if has_evidence and not (ss.get("upd_ev_title") or "").strip():
-        st.error("Give the evidence a title. Nothing was saved.")
+    try:
+        evidence, cite = read_evidence("upd", upload, reason)
+    except ValidationError as e:
+        st.error(f"Not saved: {explain(e)}")
         return
-    if not change and not has_evidence:
+    except ValueError as e:
+        st.error(str(e))
+        return
+    if not change and evidence is None:
         st.error("Nothing to save: change a field or attach evidence.")
         return
-    if upload is not None and upload.size > settings.max_upload_bytes:
-        st.error(f"{upload.name} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit. Nothing was saved.")
+    close_as = change.pop("status") if change.get("status") in CLOSED else None  # closing is proposed, then verified
+    if not write(reason=reason, change=change, evidence=evidence, cite=cite, upload=upload, close_as=close_as):
+        return
+    if close_as:
+        ss["upd_flash"] = (f"Closure of {key} as {ui.status_label(close_as)} proposed: waiting for verification"
+                           + (" (with evidence)" if evidence is not None else ""))
+    else:
+        what = ", ".join(f"{k} → {ui.status_label(v) if k == 'status' else v}" for k, v in change.items())
+        ss["upd_flash"] = f"Saved {key}: {what or 'evidence attached'}" + (" (with evidence)" if change and evidence else "")
+    ss["upd_reset"] = True
+    st.rerun()
+
+
+def propose() -> None:
+    ss = st.session_state
+    reason = (ss.get("clo_reason") or "").strip()
+    target = ss.get("clo_target")
+    if not reason:
+        st.error("A reason is required to propose a closure: say what was done and where the evidence is. "
+                 "Nothing was saved.")
         return
     try:
-        update = RecommendationUpdate(expected_version=loaded["version"], reason=reason, **change) if change else None
-        evidence = EvidenceCreate(title=ss["upd_ev_title"].strip(), summary=(ss.get("upd_ev_summary") or "").strip(),
-                                  observed_on=ss.get("upd_ev_observed"),
-                                  kind="file" if upload is not None else "citation") if has_evidence else None
+        evidence, cite = read_evidence("clo", clo_upload, reason)
     except ValidationError as e:
         st.error(f"Not saved: {explain(e)}")
         return
-    try:
-        with st.status("Saving…", expanded=False) as progress:
-            files = []
-            if upload is not None:
-                progress.update(label=f"Storing {upload.name} ({upload.size:,} bytes)…")
-                files.append(store_file(upload, upload.name, settings))
-            progress.update(label="Recording the change and its audit event…")
-            with write_session(data.engine()) as session:
-                actor = get_user(session, user.username)
-                if evidence is not None:
-                    attach_evidence(session, keys=[key], evidence=evidence, actor=actor, reason=reason,
-                                    files=files, citations=[cite] if cite else [])
-                if update is not None:
-                    update_recommendation(session, key=key, change=update, actor=actor)
-            progress.update(label="Saved", state="complete")
-    except StaleVersion as e:
-        ss["upd_conflict"] = {"by": e.changed_by, "at": e.changed_at, "changes": e.changes,
-                              "current": e.current_version, "yours": loaded["version"]}
-        st.rerun()
-    except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+    except ValueError as e:
+        st.error(str(e))
         return
-    except DomainError as e:
-        st.error(f"Not saved: {e}")
+    if not write(reason=reason, change={}, evidence=evidence, cite=cite, upload=clo_upload, close_as=target):
         return
-    data.invalidate()
-    what = ", ".join(f"{k} → {ui.status_label(v) if k == 'status' else v}" for k, v in change.items())
-    ss["upd_flash"] = f"Saved {key}: {what or 'evidence attached'}" + (" (with evidence)" if change and has_evidence else "")
+    ss["upd_flash"] = (f"Closure of {key} as {ui.status_label(target)} proposed: waiting for verification"
+                       + (" (with evidence)" if evidence is not None else ""))
     ss["upd_reset"] = True
     st.rerun()
 
 
 if submitted:
     save()
+if propose_clicked:
+    propose()
+
+

@@ -14,8 +14,9 @@ from models.users import system_user
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
+NORTHCOM = "U.S. Northern Command (USNORTHCOM)"  # owns several seeded recommendations
 ROLES = {"vic": ("viewer", None), "ed": ("editor", None), "aud": ("auditor", None), "adm": ("admin", None),
-         "scoped": ("editor", "Nobody's Office")}
+         "scoped": ("editor", "Nobody's Office"), "nc": ("editor", NORTHCOM)}
 
 
 def add_users(url: str, with_passwords: bool = False) -> None:

@@ -85,8 +85,9 @@ def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(serve
     choose(page, "Recommendation", KEY)
     choose(page, "New status", "On hold")
     page.get_by_label("Reason (required)").fill("Partner ministry paused the exchange pending budget")
-    page.get_by_label("Evidence title").fill("Ministry letter pausing the PME exchange")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evidence))
+    form = page.locator('[data-testid="stForm"]').first  # the update form (Propose closure follows it)
+    form.get_by_label("Evidence title").fill("Ministry letter pausing the PME exchange")
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evidence))
     try:
         page.locator("[data-testid=stFileUploader]").get_by_text("letter.txt").first.wait_for(timeout=15_000)
     except Exception:
