@@ -91,3 +91,21 @@ STATUSES = (
     "implemented",
     "not_implemented",
 )
+
+
+# Status colours shared by every chart, the exported report and the status chips: the
+# Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), which stays distinguishable
+# with the common colour-vision deficiencies.
+OKABE_ITO = {
+    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
+}
+STATUS_COLORS: dict[str, str] = {
+    "proposed": OKABE_ITO["sky_blue"],
+    "under_review": OKABE_ITO["yellow"],
+    "accepted": OKABE_ITO["blue"],
+    "in_progress": OKABE_ITO["orange"],
+    "on_hold": OKABE_ITO["reddish_purple"],
+    "implemented": OKABE_ITO["bluish_green"],
+    "not_implemented": OKABE_ITO["vermillion"],
+}
