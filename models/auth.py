@@ -48,6 +48,7 @@ def generate_password() -> str:
 
 def create_user(session: Session, *, username: str, role: str, password: str | None, actor: User,
                 office: str | None = None, display_name: str = "", email: str | None = None) -> User:
+    email = email.strip().lower() if email else None  # single sign-on looks identities up in lower case
     data = UserCreate(username=username, role=role, office=office, display_name=display_name, email=email)
     hashed = hash_password(password) if password is not None else None
     user = add_user(session, data=data, actor=actor)

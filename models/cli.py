@@ -317,7 +317,7 @@ def user_add(username: str, role: str = typer.Option(..., help="viewer, editor, 
     try:
         with write_session(engine_ready()) as session:
             user = create_user(session, username=username, role=role, office=office, display_name=name,
-                               email=email.lower() if email else None, password=password, actor=system_user(session))
+                               email=email, password=password, actor=system_user(session))
     except ValidationError as e:
         err = e.errors()[0]
         fail(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
