@@ -21,7 +21,7 @@ from models.evidence import store_file
 from models.lifecycle import CLOSED, allowed_next
 from models.overview import closure_state, recommendation_state
 from models.permissions import can
-from models.recommendations import attach_evidence, update_recommendation
+from models.recommendations import attach_evidence, supersede_evidence, update_recommendation
 from models.schemas import EvidenceCreate, RecommendationUpdate
 from models.settings import get_settings
 from models.users import get_user
@@ -31,9 +31,10 @@ from dashboard import data, ui
 user = ui.page_user("recommendation.update", "the update page")
 settings = get_settings()
 KEEP = "__keep__"
-EVIDENCE_FIELDS = ("ev_title", "ev_summary", "ev_observed", "cite_source", "cite_section", "cite_start", "cite_end")
+EVIDENCE_FIELDS = ("ev_title", "ev_summary", "ev_observed", "ev_also", "cite_source", "cite_section", "cite_start",
+                   "cite_end")
 FIELDS = ("upd_status", "upd_owner", "upd_target", "upd_progress", "upd_reason", "clo_target", "clo_reason",
-          *(f"{p}_{f}" for p in ("upd", "clo") for f in EVIDENCE_FIELDS))
+          "fix_old", "fix_reason", *(f"{p}_{f}" for p in ("upd", "clo", "fix") for f in EVIDENCE_FIELDS))
 
 st.title("Update a recommendation")
 
@@ -120,8 +121,9 @@ if st.session_state.get("upd_status") not in [KEEP, *nexts]:
 sources = data.read("source_choices")
 source_short = {s["id"]: s["short"] for s in sources}
 
-def evidence_fields(prefix: str, heading: str):
-    """Evidence inputs (title, observed date, summary, a file or a citation); returns the upload."""
+def evidence_fields(prefix: str, heading: str, *, reuse: bool = True):
+    """Evidence inputs (title, observed date, summary, files or a citation, other recommendations
+    it supports); returns the uploaded files (a list, possibly empty)."""
     st.markdown(heading)
     e1, e2 = st.columns(2)
     e1.text_input("Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
@@ -129,10 +131,11 @@ def evidence_fields(prefix: str, heading: str):
                   min_value=date(1800, 1, 1), max_value=date.today(), help="The date the evidence speaks to.")
     st.text_input("Evidence summary (your own words)", key=f"{prefix}_ev_summary")
     upload = st.file_uploader(
-        f"File (up to {settings.max_upload_bytes // (1024 * 1024)} MB: {', '.join(settings.allowed_upload_types)})",
-        type=[t.lstrip(".") for t in settings.allowed_upload_types],
+        f"Files (one item may hold several; each up to {settings.max_upload_bytes // (1024 * 1024)} MB: "
+        f"{', '.join(settings.allowed_upload_types)})",
+        type=[t.lstrip(".") for t in settings.allowed_upload_types], accept_multiple_files=True,
         key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
-        max_upload_size=max(1, settings.max_upload_bytes // (1024 * 1024)))
+        max_upload_size=max(1, settings.max_upload_bytes // (1024 * 1024))) or []
     st.caption("…or a citation in the source library (section and line range as `cat -n` numbers the file):")
     s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
     s1.selectbox("Source", [None, *source_short], key=f"{prefix}_cite_source",
@@ -140,6 +143,10 @@ def evidence_fields(prefix: str, heading: str):
     s2.text_input("Section", key=f"{prefix}_cite_section")
     s3.number_input("From line", min_value=1, step=1, value=None, key=f"{prefix}_cite_start")
     s4.number_input("To line", min_value=1, step=1, value=None, key=f"{prefix}_cite_end")
+    if reuse:
+        st.multiselect("This evidence also supports", [k for k in keys if k != key], key=f"{prefix}_ev_also",
+                       format_func=lambda k: f"{k} — {titles[k][:70]}",
+                       help="One evidence item can support several recommendations (those you may update).")
     return upload
 
 
@@ -184,6 +191,20 @@ elif not pending and loaded["status"] in CLOSED:
                "if the situation changed.")
 
 
+# ------------------------------------------------------------------ correct an evidence item
+current_evidence = [e for e in data.read("recommendation_view", key)["evidence"] if not e.get("superseded")]
+fix_clicked = False
+if current_evidence:
+    with st.expander("Correct an evidence item (the old one stays in the trail, superseded)"):
+        with st.form("fix_form", clear_on_submit=False, border=False):
+            by_key = {e["key"]: e for e in current_evidence}
+            st.selectbox("Evidence to correct", list(by_key), key="fix_old",
+                         format_func=lambda k: f"{by_key[k]['title'][:80]} ({k})")
+            st.text_area("Why it needs correcting (required)", key="fix_reason", max_chars=4000)
+            fix_upload = evidence_fields("fix", "**The corrected evidence**", reuse=False)
+            fix_clicked = st.form_submit_button("Save the correction", key="fix_save", icon=":material/published_with_changes:")
+
+
 def explain(err: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors())
 
@@ -199,20 +220,22 @@ def read_evidence(prefix: str, upload, reason: str):
             raise ValueError("A citation needs a section and a line range (from ≤ to). Nothing was saved.")
         cite = {"source_id": ss[f"{prefix}_cite_source"], "section": section, "line_start": int(start),
                 "line_end": int(end)}
-    if upload is None and cite is None:
+    if not upload and cite is None:
         return None, None
     if not (ss.get(f"{prefix}_ev_title") or "").strip():
         raise ValueError("Give the evidence a title. Nothing was saved.")
-    if upload is not None and upload.size > settings.max_upload_bytes:
-        raise ValueError(f"{upload.name} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit. "
-                         "Nothing was saved.")
+    for f in upload:
+        if f.size > settings.max_upload_bytes:
+            raise ValueError(f"{f.name} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit. "
+                             "Nothing was saved.")
     evidence = EvidenceCreate(title=ss[f"{prefix}_ev_title"].strip(), summary=(ss.get(f"{prefix}_ev_summary") or "").strip(),
                               observed_on=ss.get(f"{prefix}_ev_observed"),
-                              kind="file" if upload is not None else "citation")
+                              kind="file" if upload else "citation")
     return evidence, cite
 
 
-def write(*, reason: str, change: dict, evidence, cite, upload, close_as: str | None) -> bool:
+def write(*, reason: str, change: dict, evidence, cite, upload, close_as: str | None, also=(),
+          supersedes: str | None = None) -> bool:
     """One transaction: evidence, field changes, then the closure proposal. True when saved."""
     ss = st.session_state
     try:
@@ -223,15 +246,18 @@ def write(*, reason: str, change: dict, evidence, cite, upload, close_as: str | 
     try:
         with st.status("Saving…", expanded=False) as progress:
             files = []
-            if upload is not None:
-                progress.update(label=f"Storing {upload.name} ({upload.size:,} bytes)…")
-                upload.seek(0)
-                files.append(store_file(upload, upload.name, settings))
+            for f in upload:
+                progress.update(label=f"Storing {f.name} ({f.size:,} bytes)…")
+                f.seek(0)
+                files.append(store_file(f, f.name, settings))
             progress.update(label="Recording the change and its audit event…")
             with write_session(data.engine()) as session:
                 actor = get_user(session, user.username)
-                if evidence is not None:
-                    attach_evidence(session, keys=[key], evidence=evidence, actor=actor, reason=reason,
+                if evidence is not None and supersedes:
+                    supersede_evidence(session, old_key=supersedes, evidence=evidence, actor=actor, reason=reason,
+                                       files=files, citations=[cite] if cite else [])
+                elif evidence is not None:
+                    attach_evidence(session, keys=[key, *also], evidence=evidence, actor=actor, reason=reason,
                                     files=files, citations=[cite] if cite else [])
                 version = loaded["version"]
                 if update is not None:
@@ -282,7 +308,8 @@ def save() -> None:
         st.error("Nothing to save: change a field or attach evidence.")
         return
     close_as = change.pop("status") if change.get("status") in CLOSED else None  # closing is proposed, then verified
-    if not write(reason=reason, change=change, evidence=evidence, cite=cite, upload=upload, close_as=close_as):
+    if not write(reason=reason, change=change, evidence=evidence, cite=cite, upload=upload, close_as=close_as,
+                 also=ss.get("upd_ev_also") or ()):
         return
     if close_as:
         ss["upd_flash"] = (f"Closure of {key} as {ui.status_label(close_as)} proposed: waiting for verification"
@@ -310,7 +337,8 @@ def propose() -> None:
     except ValueError as e:
         st.error(str(e))
         return
-    if not write(reason=reason, change={}, evidence=evidence, cite=cite, upload=clo_upload, close_as=target):
+    if not write(reason=reason, change={}, evidence=evidence, cite=cite, upload=clo_upload, close_as=target,
+                 also=ss.get("clo_ev_also") or ()):
         return
     ss["upd_flash"] = (f"Closure of {key} as {ui.status_label(target)} proposed: waiting for verification"
                        + (" (with evidence)" if evidence is not None else ""))
@@ -318,8 +346,32 @@ def propose() -> None:
     st.rerun()
 
 
+def correct() -> None:
+    ss = st.session_state
+    reason = (ss.get("fix_reason") or "").strip()
+    if not reason:
+        st.error("A reason is required to correct evidence: say what was wrong. Nothing was saved.")
+        return
+    try:
+        evidence, cite = read_evidence("fix", fix_upload, reason)
+    except (ValidationError, ValueError) as e:
+        st.error(f"Not saved: {explain(e) if isinstance(e, ValidationError) else e}")
+        return
+    if evidence is None:
+        st.error("The correction needs a file or a citation. Nothing was saved.")
+        return
+    if not write(reason=reason, change={}, evidence=evidence, cite=cite, upload=fix_upload, close_as=None,
+                 supersedes=ss.get("fix_old")):
+        return
+    ss["upd_flash"] = f"Evidence {ss.get('fix_old')} corrected: the new item supersedes it; both stay in the trail"
+    ss["upd_reset"] = True
+    st.rerun()
+
+
 if submitted:
     save()
+if fix_clicked:
+    correct()
 if propose_clicked:
     propose()
 
