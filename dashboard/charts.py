@@ -214,3 +214,18 @@ def history_chart(df: pd.DataFrame, title: str = "History") -> alt.Chart:
         )
         .properties(height=160)
     )
+
+
+def time_in_status_bar(df: pd.DataFrame, title: str = "Time in each status") -> alt.Chart:
+    """``df``: status, days (from the trail's effective dates)."""
+    data = _with_status(_empty(df, ["status", "days"]))
+    return (
+        alt.Chart(data, title=title).mark_bar()
+        .encode(
+            x=alt.X("days:Q", title="Time (days)"),
+            y=alt.Y("Status:N", sort=STATUS_ORDER, title="Status"),
+            color=status_color(legend=False),
+            tooltip=[alt.Tooltip("Status:N"), alt.Tooltip("days:Q", title="Days", format=",.0f")],
+        )
+        .properties(height=alt.Step(26))
+    )

@@ -152,3 +152,13 @@ def test_the_owner_chart_keeps_the_top_owners_by_total():
     df = pd.DataFrame([{"owner": f"o{i}", "status": "proposed", "count": i} for i in range(30)])
     s = spec(charts.status_stacked_bar(df, "owner", "t", top=5))
     assert s["encoding"]["y"]["sort"] == ["o29", "o28", "o27", "o26", "o25"]
+
+
+def test_time_in_status_uses_the_shared_status_colours_and_days_axis():
+    import pandas as pd
+
+    from dashboard import charts
+    spec = charts.time_in_status_bar(pd.DataFrame([{"status": "in_progress", "days": 130.0},
+                                                   {"status": "on_hold", "days": 30.0}])).to_dict()
+    assert spec["encoding"]["x"]["title"] == "Time (days)"
+    assert spec["encoding"]["color"]["scale"]["range"] == [charts.STATUS_COLORS[s] for s in charts.STATUSES]

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from models.catalog_checks import cited_lines
+from models.durations import time_in_status
 from models.errors import NotFound
 from models.settings import get_settings
 
@@ -192,6 +193,11 @@ with tabs[5]:
         st.caption("No history.")
     else:
         st.altair_chart(charts.history_chart(hist, f"History of {rec['key']}"), width="stretch")
+        spent = data.fresh(time_in_status, key)
+        if spent:
+            st.altair_chart(charts.time_in_status_bar(
+                pd.DataFrame([{"status": s, "days": d.total_seconds() / 86400} for s, d in spent.items()]),
+                f"Time in each status (days, from the trail's effective dates; {rec['key']})"), width="stretch")
 
         def changes(h):
             after = h["after"] or {}
