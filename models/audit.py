@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
+from sqlalchemy import String, case, func, type_coerce
 from sqlmodel import Session, select
 
 from models.tables import AuditEvent, utcnow
@@ -41,6 +42,36 @@ HASHED_FIELDS = ("seq", "recorded_at", "effective_at", "actor", "action", "recor
                  "status_before", "status_after", "before", "after", "reason", "prev_hash")
 
 
+# The exact encoder json.dumps(..., ensure_ascii=False, separators=(",", ":")) builds, made once
+# (verifying a long trail encodes every event). CPython's C encoder is used directly when present
+# and gives the same bytes as json.dumps on a probe; otherwise the public encoder.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _c_encoder():
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODE
+
+    def default(o):
+        raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+    try:
+        enc = make(None, default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+        fast = lambda values: "".join(enc(values, 0))  # noqa: E731
+        probe = [1, "ä\"\n\u2028\x00", None, True, 1.5, [2, {"k": "v"}], "x" * 64]
+        if fast(probe) == json.dumps(probe, ensure_ascii=False, separators=(",", ":")):
+            return fast
+    except Exception:  # pragma: no cover - another Python's internals
+        pass
+    return _ENCODE  # pragma: no cover
+
+
+_ENCODE = _c_encoder()
+compact_json = _ENCODE
+"""``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, without rebuilding the encoder each call."""
+
+
 def content_bytes(values) -> bytes:
     """Canonical bytes of an event given its HASHED_FIELDS values in order (datetimes or ISO strings).
 
@@ -50,7 +81,7 @@ def content_bytes(values) -> bytes:
     for i in (1, 2):
         if isinstance(vals[i], datetime):
             vals[i] = _iso(vals[i])
-    return json.dumps(vals, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODE(vals).encode("utf-8")
 
 
 def event_content(e: AuditEvent) -> bytes:
@@ -157,6 +188,29 @@ class ChainChecker:
         self.count += 1
         return True
 
+    def feed_rows(self, rows) -> bool:
+        """Feed many rows of (HASHED_FIELDS values..., hash) whose timestamps are already ISO strings
+        (:func:`iter_canonical_rows`). The verdicts are :meth:`feed`'s: the common case, an intact
+        event, is checked inline; the first row that is not is handed to :meth:`feed` to be named."""
+        if self.problem:
+            return False
+        sha, encode = hashlib.sha256, _ENCODE
+        expected, prev, prev_prev, n = self.expected_seq, self.prev, self.prev_prev, 0
+        for row in rows:
+            values = row[:-1]
+            if (row[0] != expected or row[-2] != prev
+                    or sha(encode(values).encode("utf-8")).hexdigest() != row[-1]):
+                self.expected_seq, self.prev, self.prev_prev, self.count = expected, prev, prev_prev, self.count + n
+                if not self.feed(values, row[-1]):
+                    return False
+                expected, prev, prev_prev, n = self.expected_seq, self.prev, self.prev_prev, 0
+                continue
+            prev_prev, prev = prev, row[-1]
+            expected += 1
+            n += 1
+        self.expected_seq, self.prev, self.prev_prev, self.count = expected, prev, prev_prev, self.count + n
+        return True
+
 
 def check_chain(events: Iterable[AuditEvent]) -> ChainProblem | None:
     """The first break in a run of events ordered by seq, or None when the chain holds."""
@@ -178,9 +232,58 @@ def iter_event_rows(session: Session, where=None, batch: int = 5000):
         yield tuple(row)
 
 
+_PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+_SQLITE_STORED = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"
+_ODD = "~"  # marks a SQLite value not in SQLAlchemy's storage format (parsed in Python instead)
+
+
+def _iso_column(col, pg: bool):
+    if pg:
+        return type_coerce(func.to_char(func.timezone("UTC", col), _PG_ISO), String)
+    raw = type_coerce(col, String)
+    return case((raw.op("GLOB")(_SQLITE_STORED), func.substr(raw, 1, 10) + "T" + func.substr(raw, 12) + "+00:00"),
+                else_=_ODD + raw)
+
+
+def iter_canonical_rows(session: Session, where=None, batch: int = 5000):
+    """Like :func:`iter_event_rows`, in batches (lists of tuples), with ``recorded_at`` and
+    ``effective_at`` already the ISO strings the hash covers, and no per-value type processing.
+
+    The audit trail is read whole by ``rectrack verify`` and by exports; building and formatting
+    two datetime objects per event was most of their cost. The database formats the timestamps:
+    PostgreSQL in UTC; SQLite rearranges the text SQLAlchemy stored ("YYYY-MM-DD HH:MM:SS.ffffff"),
+    and any value not in that form is parsed in Python as before. So the strings are exactly
+    those :func:`iso` gives for the values :func:`iter_event_rows` returns.
+    """
+    pg = session.get_bind().dialect.name == "postgresql"
+    cols = [_iso_column(getattr(AuditEvent, f), pg) if f in ("recorded_at", "effective_at") else getattr(AuditEvent, f)
+            for f in HASHED_FIELDS + ("hash",)]
+    q = select(*cols).order_by(AuditEvent.seq)
+    if where is not None:
+        q = q.where(where)
+    result = session.connection().execution_options(yield_per=batch).execute(q)
+    for part in result.partitions(batch):
+        rows = [tuple(r) for r in part]
+        if not pg:
+            for i, r in enumerate(rows):
+                if r[1] is None or r[2] is None or r[1][0] == _ODD or r[2][0] == _ODD:
+                    rows[i] = (r[0], _odd_iso(r[1]), _odd_iso(r[2]), *r[3:])
+        yield rows
+
+
+def _odd_iso(text: str | None) -> str | None:
+    """The ISO string for a SQLite value stored some other way, parsed as SQLAlchemy would."""
+    if text is None or text[0] != _ODD:
+        return text
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    parsed = DATETIME().result_processor(None, None)(text[1:])
+    return _iso(parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc))
+
+
 def verify_chain(session: Session) -> ChainProblem | None:
     checker = ChainChecker()
-    for row in iter_event_rows(session):
-        if not checker.feed(row[:-1], row[-1]):
+    for rows in iter_canonical_rows(session):
+        if not checker.feed_rows(rows):
             break
     return checker.problem

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
         recommendations: int = typer.Option(1000, help="Synthetic recommendations to create."),
         events: int = typer.Option(20000, help="Audit events in all (creates, moves, evidence, accounts)."),
         evidence: int = typer.Option(100, help="Synthetic evidence items, each with one small file."),
-        seed: int = typer.Option(7, help="Random seed: the same seed gives the same store."),
+        seed: int = typer.Option(7, help="Random seed: the same seed gives the same records and moves "
+                                         "(dates run up to the day it is run)."),
         data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                                 help="Where evidence files go (default: RECTRACK_DATA_DIR or data/)."),
     ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.audit import ChainChecker, ChainProblem, iter_event_rows
+from models.audit import ChainChecker, ChainProblem, iter_canonical_rows
 from models.settings import get_settings
 from models.tables import AuditEvent, EvidenceFile, Recommendation
 
@@ -57,11 +57,10 @@ def _file_sha256(path: Path) -> str:
 def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
     report = VerifyReport()
     checker = ChainChecker()
-    last = None
-    for row in iter_event_rows(session):
-        if not checker.feed(row[:-1], row[-1]):
+    for rows in iter_canonical_rows(session):
+        if not checker.feed_rows(rows):
             break
-        last = (row[0], row[-1])
+    last = (checker.expected_seq - 1, checker.prev) if checker.count else None
     report.events_checked, report.chain_problem, report.head = checker.count, checker.problem, last
 
     if check_files:
