@@ -44,6 +44,7 @@ from models.audit import (
 from models.db import read_session, write_session
 from models.errors import InvalidInput
 from models.lifecycle import STATUS_LABELS
+from models.vocabulary import STATUS_COLORS
 from models.permissions import require
 from models.settings import get_settings
 from models.tables import AuditEvent, EvidenceFile, EvidenceItem, EvidenceLink, Recommendation, User, utcnow
@@ -161,10 +162,7 @@ def write_jsonl(rows, out: IO[str]) -> int:
 
 # ---------------------------------------------------------------- the readable report
 
-_STATUS_COLOURS = {  # Okabe-Ito, colour-blind safe; the dashboard uses the same mapping
-    "proposed": "#999999", "under_review": "#E69F00", "accepted": "#56B4E9", "in_progress": "#0072B2",
-    "on_hold": "#D55E00", "implemented": "#009E73", "not_implemented": "#CC79A7",
-}
+_STATUS_COLOURS = STATUS_COLORS  # the dashboard's palette: one colour per status everywhere
 
 
 def _svg_bars(title: str, items: list[tuple[str, int]], colours: dict | None = None, unit: str = "") -> str:
