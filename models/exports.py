@@ -162,7 +162,6 @@ def write_jsonl(rows, out: IO[str]) -> int:
 
 # ---------------------------------------------------------------- the readable report
 
-_STATUS_COLOURS = STATUS_COLORS  # the dashboard's palette: one colour per status everywhere
 
 
 def _svg_bars(title: str, items: list[tuple[str, int]], colours: dict | None = None, unit: str = "") -> str:
@@ -242,7 +241,7 @@ def _render_report(session: Session, events: _ReportEvents, out: IO[str], *, sco
     last_rows = events.last_lines()
     gap = (f'<tr><td colspan="8"><em>… {n - len(first) - len(last_rows):,} more events: see events.csv or events.jsonl …'
            f"</em></td></tr>") if n > len(first) + len(last_rows) else ""
-    order = [s for s in _STATUS_COLOURS if by_status.get(s)]
+    order = [s for s in STATUS_COLORS if by_status.get(s)]
     out.write(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evidence trail report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;width:100%;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#eef}}
@@ -253,7 +252,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 Chain head at export: event {head[0]}, <code>{head[1]}</code>. {n:,} events in scope; {sum(by_status.values()):,} recommendations.</p>
 <p>To verify this export offline: <code>rectrack verify --bundle FILE.zip</code>.</p>
 <h2>Where the recommendations stand</h2>
-{_svg_bars("Recommendations by status (now)", [(s, by_status[s]) for s in order], _STATUS_COLOURS)}
+{_svg_bars("Recommendations by status (now)", [(s, by_status[s]) for s in order], STATUS_COLORS)}
 <h2>Activity</h2>
 {_svg_bars("Events by action", by_action.most_common(12))}
 {_svg_bars("Events by year (effective date)", sorted(by_year.items())[-25:])}
