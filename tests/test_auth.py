@@ -145,3 +145,25 @@ def test_a_fresh_install_gets_a_generated_admin_password_once(engine):
         assert bootstrap_admin(s) is None
     assert first and len(first) >= 16
     assert signin(engine, first, username="admin").role == "admin"
+
+
+def test_no_password_appears_in_any_export(engine, alice, tmp_path):
+    import zipfile
+
+    from models.exports import Scope, export
+    signin(engine, PASSWORD)
+    with pytest.raises(AuthError):
+        signin(engine, "a wrong guess at it")
+    with read_session(engine) as s:
+        root = s.exec(select(User).where(User.username == "root")).one()
+    blobs = []
+    for fmt in ("csv", "jsonl", "html", "bundle"):
+        out = export(engine, fmt=fmt, scope=Scope(), actor=root, out_path=tmp_path / f"trail.{fmt}")
+        if fmt == "bundle":
+            with zipfile.ZipFile(out.path) as zf:
+                blobs += [zf.read(n) for n in zf.namelist()]
+        else:
+            blobs.append(out.path.read_bytes())
+    everything = b"\n".join(blobs)
+    assert b"signin" in everything  # the sign-ins are in the trail...
+    assert PASSWORD.encode() not in everything and b"a wrong guess at it" not in everything  # ...their secrets are not
