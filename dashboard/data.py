@@ -4,9 +4,15 @@ Reads go through :func:`read`, which calls a named query function in :mod:`model
 or :mod:`models.queries` inside a short read session and caches the plain-data result with a
 TTL, keyed by the store URL and the (hashable) arguments. Every successful write calls
 :func:`invalidate`, so the next run reads fresh figures.
+
+The "as of" figures share one expensive input, every record's status rebuilt from the trail at
+that moment: :func:`read` computes it once per (store, moment) in the same cache and hands it to
+each of them (``statuses=``), so a page drawing a dozen figures as of a date pays for it once.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import streamlit as st
 
@@ -28,6 +34,9 @@ QUERIES = {
     "list_recommendations": queries.list_recommendations,
 }
 
+# the queries that take the statuses as of a moment as ``statuses=`` (see models.overview)
+AS_OF_QUERIES = {"summary", "status_breakdown", "blocking_obstacles", "segment_records"}
+
 
 @st.cache_resource(show_spinner=False)
 def engine_for(url: str):
@@ -38,10 +47,24 @@ def engine():
     return engine_for(get_settings().url)
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=20)
+def _statuses_as_of(url: str, as_of):
+    with read_session(engine_for(url)) as session:
+        return overview.as_of_statuses(session, as_of)
+
+
+def _as_of_arg(name: str, args: tuple, kwargs: dict):
+    fn = QUERIES[name]
+    return inspect.signature(fn).bind(None, *args, **kwargs).arguments.get("as_of")
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=500)
 def _cached(url: str, name: str, args: tuple, kwargs: tuple):
+    kw = dict(kwargs)
+    if name in AS_OF_QUERIES and (as_of := _as_of_arg(name, args, kw)) is not None:
+        kw["statuses"] = _statuses_as_of(url, as_of)
     with read_session(engine_for(url)) as session:
-        return QUERIES[name](session, *args, **dict(kwargs))
+        return QUERIES[name](session, *args, **kw)
 
 
 def read(name: str, *args, **kwargs):

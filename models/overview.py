@@ -3,11 +3,16 @@
 Every function takes a read session and returns lists of dicts (or small dicts), so results
 pickle into Streamlit's data cache and a page never needs SQL of its own. Functions that take
 ``as_of`` answer from the audit trail (:mod:`models.history`) when it is given, and from the
-current rows when it is ``None``; theme, owner and obstacle breakdowns join the trail's
-per-record status with the recommendation and obstacle tables in SQL.
+current rows when it is ``None``.
 
 Known simplification: "as of" rebuilds each record's *status* from the trail; owner, theme and
 target date are the current values (owner and target date changes live in event payloads).
+
+Rebuilding the statuses is the expensive part of an "as of" figure (a pass over the trail), and
+one overview page draws a dozen of them for the same date. So the "as of" figures take the
+statuses as a plain ``{key: status}`` map (``statuses=``; the dashboard reads it once per date
+through its cache, see :func:`as_of_statuses`), and combine it in Python with the current rows,
+which SQL still filters and orders. Without ``statuses=`` a function rebuilds the map itself.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from models.history import latest_status_subquery, status_flow_until
+from models.history import status_flow_until, statuses_as_of
 from models.lifecycle import OPEN
 from models.queries import recommendation_detail
 from models.recommendations import evidence_count, get_recommendation
@@ -51,11 +56,9 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=timezone.utc)
 
 
-def _status_sq(as_of: datetime | None):
-    """(key, status) per recommendation: current rows, or rebuilt from the trail at ``as_of``."""
-    if as_of is None:
-        return select(Recommendation.key.label("key"), Recommendation.status.label("status")).subquery()
-    return latest_status_subquery(as_of)
+def _current_status_sq():
+    """(key, status) per recommendation, from the current rows."""
+    return select(Recommendation.key.label("key"), Recommendation.status.label("status")).subquery()
 
 
 def _last_change_sq(as_of: datetime | None):
@@ -70,25 +73,47 @@ def _moment(as_of: datetime | None) -> datetime:
     return as_of or datetime.now(timezone.utc)
 
 
+def as_of_statuses(session: Session, as_of: datetime) -> dict[str, str]:
+    """``{key: status}`` of every recommendation that existed at ``as_of``, from the trail: what the
+    "as of" figures below need, computed once and passed to each as ``statuses=``."""
+    return statuses_as_of(session, as_of)
+
+
+def _statuses(session: Session, as_of: datetime, statuses: dict[str, str] | None) -> dict[str, str]:
+    return statuses if statuses is not None else statuses_as_of(session, as_of)
+
+
 # ---------------------------------------------------------------- overview tiles and figures
 
 
-def summary(session: Session, as_of: datetime | None = None, *, stale_after_days: int = 90) -> dict:
+def summary(session: Session, as_of: datetime | None = None, *, stale_after_days: int = 90,
+            statuses: dict[str, str] | None = None) -> dict:
     """Totals by status, share implemented, overdue and stale counts."""
-    sq = _status_sq(as_of)
-    by_status = {s: n for s, n in session.exec(select(sq.c.status, func.count()).group_by(sq.c.status)).all()}
-    total = sum(by_status.values())
     moment = _moment(as_of)
-    overdue = session.exec(
-        select(func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
-        .where(sq.c.status.in_(OPEN), Recommendation.target_date.is_not(None),
-               Recommendation.target_date < moment.date())
-    ).one()
     last = _last_change_sq(as_of)
-    stale = session.exec(
-        select(func.count()).select_from(sq).join(last, last.c.key == sq.c.key)
-        .where(sq.c.status.in_(OPEN), last.c.last_at < moment - timedelta(days=stale_after_days))
-    ).one()
+    if as_of is None:
+        sq = _current_status_sq()
+        by_status = {s: n for s, n in session.exec(select(sq.c.status, func.count()).group_by(sq.c.status)).all()}
+        overdue = session.exec(
+            select(func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
+            .where(sq.c.status.in_(OPEN), Recommendation.target_date.is_not(None),
+                   Recommendation.target_date < moment.date())
+        ).one()
+        stale = session.exec(
+            select(func.count()).select_from(sq).join(last, last.c.key == sq.c.key)
+            .where(sq.c.status.in_(OPEN), last.c.last_at < moment - timedelta(days=stale_after_days))
+        ).one()
+    else:
+        status_of = _statuses(session, as_of, statuses)
+        by_status = {}
+        for st in status_of.values():
+            by_status[st] = by_status.get(st, 0) + 1
+        overdue_keys = select(Recommendation.key).where(Recommendation.target_date.is_not(None),
+                                                        Recommendation.target_date < moment.date())
+        stale_keys = select(last.c.key).where(last.c.last_at < moment - timedelta(days=stale_after_days))
+        overdue = sum(1 for k in session.exec(overdue_keys) if status_of.get(k) in OPEN)
+        stale = sum(1 for k in session.exec(stale_keys) if status_of.get(k) in OPEN)
+    total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
     return {
         "total": total,
@@ -100,14 +125,26 @@ def summary(session: Session, as_of: datetime | None = None, *, stale_after_days
     }
 
 
-def status_breakdown(session: Session, dimension: str, as_of: datetime | None = None) -> list[dict]:
+def status_breakdown(session: Session, dimension: str, as_of: datetime | None = None, *,
+                     statuses: dict[str, str] | None = None) -> list[dict]:
     """Count of recommendations per (dimension value, status), e.g. theme x status."""
     col = DIMENSIONS[dimension]
-    sq = _status_sq(as_of)
-    rows = session.exec(
-        select(col, sq.c.status, func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
-        .group_by(col, sq.c.status).order_by(col)
-    ).all()
+    if as_of is None:
+        sq = _current_status_sq()
+        rows = session.exec(
+            select(col, sq.c.status, func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
+            .group_by(col, sq.c.status).order_by(col)
+        ).all()
+    else:
+        # the database orders the dimension's values (its collation, its NULLs); Python counts
+        status_of = _statuses(session, as_of, statuses)
+        counts: dict = {}
+        for v, k in session.exec(select(col, Recommendation.key).order_by(col)):
+            st = status_of.get(k)
+            if st is not None:
+                per = counts.setdefault(v, {})
+                per[st] = per.get(st, 0) + 1
+        rows = [(v, st, n) for v, per in counts.items() for st, n in sorted(per.items())]
     return [{dimension: v if v is not None else "(none)", "status": s, "count": n} for v, s, n in rows]
 
 
@@ -135,53 +172,92 @@ def status_over_time(session: Session, as_of: datetime | None = None, *, by: str
     return out
 
 
-def blocking_obstacles(session: Session, as_of: datetime | None = None, *, limit: int = 15) -> list[dict]:
+def blocking_obstacles(session: Session, as_of: datetime | None = None, *, limit: int = 15,
+                       statuses: dict[str, str] | None = None) -> list[dict]:
     """The obstacles that block the most open recommendations."""
-    sq = _status_sq(as_of)
-    open_n = func.count().label("open_n")
-    rows = session.exec(
-        select(Obstacle.key, Obstacle.title, Obstacle.category, open_n)
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
-        .join(sq, sq.c.key == Recommendation.key)
-        .where(sq.c.status.in_(OPEN))
-        .group_by(Obstacle.key, Obstacle.title, Obstacle.category)
-        .order_by(open_n.desc(), Obstacle.key).limit(limit)
-    ).all()
+    if as_of is None:
+        sq = _current_status_sq()
+        open_n = func.count().label("open_n")
+        rows = session.exec(
+            select(Obstacle.key, Obstacle.title, Obstacle.category, open_n)
+            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+            .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+            .join(sq, sq.c.key == Recommendation.key)
+            .where(sq.c.status.in_(OPEN))
+            .group_by(Obstacle.key, Obstacle.title, Obstacle.category)
+            .order_by(open_n.desc(), Obstacle.key).limit(limit)
+        ).all()
+    else:
+        status_of = _statuses(session, as_of, statuses)
+        counts: dict[tuple, int] = {}  # in the database's order of obstacle keys
+        for ok, t, c, rk in session.exec(
+            select(Obstacle.key, Obstacle.title, Obstacle.category, Recommendation.key)
+            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+            .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+            .order_by(Obstacle.key)
+        ):
+            if status_of.get(rk) in OPEN:
+                counts[(ok, t, c)] = counts.get((ok, t, c), 0) + 1
+        # a stable sort keeps the database's key order among equal counts
+        rows = [(*o, n) for o, n in sorted(counts.items(), key=lambda kv: -kv[1])][:limit]
     return [{"obstacle": k, "title": t, "category": c, "open": n} for k, t, c, n in rows]
 
 
 def segment_records(session: Session, as_of: datetime | None = None, *, status: str | None = None,
                     theme: str | None = None, owner: str | None = None, who_must_act: str | None = None,
                     obstacle: str | None = None, open_only: bool = False, overdue: bool = False,
-                    stale_after_days: int | None = None, limit: int = 500) -> list[dict]:
+                    stale_after_days: int | None = None, limit: int = 500,
+                    statuses: dict[str, str] | None = None) -> list[dict]:
     """The records behind one figure segment (drill-down), with their status as of the date."""
-    sq = _status_sq(as_of)
-    q = (select(Recommendation.key, Recommendation.title, sq.c.status, Recommendation.theme, Recommendation.owner,
-                Recommendation.who_must_act, Recommendation.target_date, Recommendation.progress)
-         .select_from(sq).join(Recommendation, Recommendation.key == sq.c.key))
-    if status:
-        q = q.where(sq.c.status == status)
+    cols = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
+    if as_of is None:
+        sq = _current_status_sq()
+        q = (select(Recommendation.key, Recommendation.title, sq.c.status, Recommendation.theme,
+                    Recommendation.owner, Recommendation.who_must_act, Recommendation.target_date,
+                    Recommendation.progress)
+             .select_from(sq).join(Recommendation, Recommendation.key == sq.c.key))
+        key_col = sq.c.key
+        if status:
+            q = q.where(sq.c.status == status)
+        if open_only or overdue or stale_after_days is not None:
+            q = q.where(sq.c.status.in_(OPEN))
+    else:
+        # the database filters on today's columns and orders; the status as of the date comes
+        # from the map, so rows stream until ``limit`` of them match it
+        status_of = _statuses(session, as_of, statuses)
+        q = select(Recommendation.key, Recommendation.title, Recommendation.theme, Recommendation.owner,
+                   Recommendation.who_must_act, Recommendation.target_date, Recommendation.progress)
+        key_col = Recommendation.key
+        wanted = ({status} if status else None)
+        if open_only or overdue or stale_after_days is not None:
+            wanted = (wanted & set(OPEN)) if wanted is not None else set(OPEN)
     if theme:
         q = q.where(Recommendation.theme == theme)
     if owner:
         q = q.where(Recommendation.owner == owner)
     if who_must_act:
         q = q.where(Recommendation.who_must_act == who_must_act)
-    if open_only or overdue or stale_after_days is not None:
-        q = q.where(sq.c.status.in_(OPEN))
     moment = _moment(as_of)
     if overdue:
         q = q.where(Recommendation.target_date.is_not(None), Recommendation.target_date < moment.date())
     if stale_after_days is not None:
         last = _last_change_sq(as_of)
-        q = q.join(last, last.c.key == sq.c.key).where(last.c.last_at < moment - timedelta(days=stale_after_days))
+        q = q.join(last, last.c.key == key_col).where(last.c.last_at < moment - timedelta(days=stale_after_days))
     if obstacle:
         q = (q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
              .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id).where(Obstacle.key == obstacle))
-    rows = session.exec(q.order_by(Recommendation.key).limit(limit)).all()
-    cols = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
-    return [dict(zip(cols, r)) for r in rows]
+    q = q.order_by(Recommendation.key)
+    if as_of is None:
+        return [dict(zip(cols, r)) for r in session.exec(q.limit(limit)).all()]
+    out = []
+    for r in session.exec(q):
+        st = status_of.get(r[0])
+        if st is None or (wanted is not None and st not in wanted):
+            continue
+        out.append(dict(zip(cols, (r[0], r[1], st, *r[2:]))))
+        if len(out) >= limit:
+            break
+    return out
 
 
 # ---------------------------------------------------------------- recommendations

@@ -259,7 +259,9 @@ class AuditEvent(SQLModel, table=True):
     content and ``prev_hash``, so altering, deleting, inserting or reordering rows is detectable."""
 
     __table_args__ = (
-        Index("ix_auditevent_record", "record_type", "record_key", "seq"),
+        # effective_at and status_after make the as-of status, the stale count and the version
+        # check index-only (migration 0003)
+        Index("ix_auditevent_record", "record_type", "record_key", "seq", "effective_at", "status_after"),
         Index("ix_auditevent_effective", "effective_at"),
     )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

@@ -57,7 +57,10 @@ with st.container():  # progress over time, full width
             y1, y2 = st.columns(2)
             year = y1.selectbox("End of year", years, key="dd_flow_year")
             status = y2.selectbox("Status", STATUSES, format_func=ui.status_label, key="dd_flow_status")
-            cut = end_of_day(min(date(year, 12, 31), as_of_date))
+            # the end of the current year is today: read today's rows rather than rebuild every
+            # status from the trail; a past year's end or the chosen date shares its statuses
+            # with the figures above through data.read's cache
+            cut = None if as_of is None and year >= today.year else end_of_day(min(date(year, 12, 31), as_of_date))
             ui.records_table(data.read("segment_records", cut, status=status), key="dd_flow")
 
 themes = data.read("status_breakdown", "theme", as_of)
