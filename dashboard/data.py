@@ -29,7 +29,7 @@ QUERIES = {
         "filter_options", "recommendation_view", "recommendation_choices", "source_choices",
         "obstacle_register", "obstacle_matrix", "indicator_catalog", "indicator_values",
         "timeline_countries", "timeline_bounds", "timeline_items", "trail_facets", "trail_page", "trail_head",
-        "closure_state", "my_items", "user_list", "owner_choices", "is_synthetic_store",
+        "closure_state", "my_items", "user_list", "owner_choices", "is_synthetic_store", "time_in_status_overview",
     )},
     "list_recommendations": queries.list_recommendations,
 }

@@ -586,3 +586,18 @@ def is_synthetic_store(session: Session) -> bool:
     except ImportError:
         return False
     return bool(is_synthetic(session))
+
+
+def time_in_status_overview(session: Session, *, group: str = "owner", limit: int = 10) -> dict:
+    """Today's time-in-status picture: median age of open items, the longest stuck with their
+    obstacles, and mean days per status by owner, theme or source (from the trail)."""
+    from dataclasses import asdict
+
+    from models.durations import longest_stuck, median_open_age_days, time_in_status_by
+
+    return {
+        "median_open_age_days": median_open_age_days(session),
+        "stuck": [asdict(i) for i in longest_stuck(session, limit)],
+        "by_group": [{"group": g, "status": s, "days": d}
+                     for g, per in sorted(time_in_status_by(session, group).items()) for s, d in per.items()],
+    }

@@ -88,3 +88,27 @@ with right:
     ui.drilldown("dd_obstacle", "Obstacles blocking open recommendations",
                  {f"{b['title']} ({b['open']} open)": {"obstacle": b["obstacle"], "open_only": True} for b in blocking},
                  as_of)
+
+# ---------------------------------------------------------------- time in status (reads the whole trail)
+st.subheader("Time in status")
+if as_of:
+    st.caption("Time in status is computed for today; clear the “As of” date to see it.")
+elif st.toggle("Show how long recommendations spend in each status", key="tis_on",
+               help="Median age of open recommendations, the longest stuck with what blocks them, and mean days "
+                    "per status by owner, theme or source. Computed from the whole audit trail."):
+    group = st.radio("Group by", ["owner", "theme", "source"], horizontal=True, key="tis_group")
+    tis = data.read("time_in_status_overview", group=group)
+    median = tis["median_open_age_days"]
+    st.metric("Median age of open recommendations", "—" if median is None else f"{median:,.0f} days",
+              help="Days since each open recommendation was made (its creation's effective date).")
+    if tis["stuck"]:
+        st.markdown("**Longest stuck** (open, by time since the status last moved)")
+        ui.records_table([{"key": i["key"], "title": i["title"], "status": i["status"], "owner": i["owner"],
+                           "days in status": i["days"], "obstacles": "; ".join(i["obstacles"]) or "—"}
+                          for i in tis["stuck"]], key="tis_stuck")
+    if tis["by_group"]:
+        table = (pd.DataFrame(tis["by_group"]).pivot(index="group", columns="status", values="days")
+                 .reindex(columns=[s for s in STATUSES if s in {r["status"] for r in tis["by_group"]}]))
+        table.columns = [ui.status_label(c) for c in table.columns]
+        st.markdown(f"**Mean days per status, by {group}**")
+        st.dataframe(table, width="stretch")
