@@ -107,3 +107,25 @@ def status_flow_until(session: Session, until: datetime | None = None, *, by: st
         if before is not None:
             flows[(y, m, before)] = flows.get((y, m, before), 0) - n
     return sorted((y, m, s, d) for (y, m, s), d in flows.items() if d)
+
+
+def fields_as_of(session: Session, as_of: datetime, fields: tuple[str, ...] = ("owner", "target_date")) -> dict[str, dict]:
+    """``{key: {field: value}}`` for editable fields as they stood at ``as_of``, replayed from the
+    events that set them (creations carry every field; updates carry what changed). Only events
+    whose stored JSON names one of the fields are read."""
+    needles = [AuditEvent.after.contains(f'"{f}":') for f in fields]
+    from sqlalchemy import or_
+
+    rows = session.exec(
+        select(AuditEvent.record_key, AuditEvent.after)
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.effective_at <= as_of, or_(*needles))
+        .order_by(AuditEvent.seq)
+    )
+    out: dict[str, dict] = {}
+    for key, after in rows:
+        values = json.loads(after)
+        state = out.setdefault(key, {})
+        for f in fields:
+            if f in values:
+                state[f] = values[f]
+    return out

@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from models.history import status_flow_until, statuses_as_of
+from models.history import fields_as_of, status_flow_until, statuses_as_of
 from models.lifecycle import OPEN
 from models.queries import recommendation_detail
 from models.recommendations import evidence_count, get_recommendation
@@ -108,10 +108,11 @@ def summary(session: Session, as_of: datetime | None = None, *, stale_after_days
         by_status = {}
         for st in status_of.values():
             by_status[st] = by_status.get(st, 0) + 1
-        overdue_keys = select(Recommendation.key).where(Recommendation.target_date.is_not(None),
-                                                        Recommendation.target_date < moment.date())
+        fields = fields_as_of(session, as_of)
+        day = moment.date().isoformat()
         stale_keys = select(last.c.key).where(last.c.last_at < moment - timedelta(days=stale_after_days))
-        overdue = sum(1 for k in session.exec(overdue_keys) if status_of.get(k) in OPEN)
+        overdue = sum(1 for k, st in status_of.items()
+                      if st in OPEN and (fields.get(k, {}).get("target_date") or "9999") < day)
         stale = sum(1 for k in session.exec(stale_keys) if status_of.get(k) in OPEN)
     total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
@@ -138,12 +139,17 @@ def status_breakdown(session: Session, dimension: str, as_of: datetime | None = 
     else:
         # the database orders the dimension's values (its collation, its NULLs); Python counts
         status_of = _statuses(session, as_of, statuses)
+        owners = ({k: f["owner"] for k, f in fields_as_of(session, as_of, ("owner",)).items() if "owner" in f}
+                  if dimension == "owner" else {})
         counts: dict = {}
         for v, k in session.exec(select(col, Recommendation.key).order_by(col)):
             st = status_of.get(k)
             if st is not None:
+                v = owners.get(k, v)  # the owner as it stood, not today's
                 per = counts.setdefault(v, {})
                 per[st] = per.get(st, 0) + 1
+        if owners:
+            counts = dict(sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or "")))
         rows = [(v, st, n) for v, per in counts.items() for st, n in sorted(per.items())]
     return [{dimension: v if v is not None else "(none)", "status": s, "count": n} for v, s, n in rows]
 
@@ -233,12 +239,12 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
             wanted = (wanted & set(OPEN)) if wanted is not None else set(OPEN)
     if theme:
         q = q.where(Recommendation.theme == theme)
-    if owner:
+    if owner and as_of is None:
         q = q.where(Recommendation.owner == owner)
     if who_must_act:
         q = q.where(Recommendation.who_must_act == who_must_act)
     moment = _moment(as_of)
-    if overdue:
+    if overdue and as_of is None:
         q = q.where(Recommendation.target_date.is_not(None), Recommendation.target_date < moment.date())
     if stale_after_days is not None:
         last = _last_change_sq(as_of)
@@ -249,12 +255,20 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
     q = q.order_by(Recommendation.key)
     if as_of is None:
         return [dict(zip(cols, r)) for r in session.exec(q.limit(limit)).all()]
+    fields = fields_as_of(session, as_of)
     out = []
     for r in session.exec(q):
         st = status_of.get(r[0])
         if st is None or (wanted is not None and st not in wanted):
             continue
-        out.append(dict(zip(cols, (r[0], r[1], st, *r[2:]))))
+        row = dict(zip(cols, (r[0], r[1], st, *r[2:])))
+        then = fields.get(r[0], {})
+        row["owner"] = then.get("owner", row["owner"])  # owner and target date as they stood
+        if "target_date" in then:
+            row["target_date"] = date.fromisoformat(then["target_date"]) if then["target_date"] else None
+        if (owner and row["owner"] != owner) or (overdue and not (row["target_date"] and row["target_date"] < moment.date())):
+            continue
+        out.append(row)
         if len(out) >= limit:
             break
     return out

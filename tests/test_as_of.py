@@ -72,3 +72,23 @@ def test_portfolio_counts_as_of_a_date_before_a_change_show_the_old_state(engine
         now = status_counts_as_of(s, datetime.now(timezone.utc))
         assert status_counts_as_of(s, T0.replace(year=2000)) == {}
     assert before == {"proposed": 2} and now == {"proposed": 1, "accepted": 1}
+
+
+def test_owner_and_target_date_as_of_a_date_are_the_values_then(engine, users):
+    from datetime import date
+
+    from helpers import change, make_rec
+    from models.history import fields_as_of
+    from models.overview import segment_records, status_breakdown, summary
+    make_rec(engine, key="rec-a", owner="OSD Policy", target_date=date(2020, 1, 1))
+    before = datetime.now(timezone.utc)
+    change(engine, "rec-a", owner="J5", target_date=date(2099, 1, 1), reason="handed over, new deadline")
+    with read_session(engine) as s:
+        assert fields_as_of(s, before)["rec-a"] == {"owner": "OSD Policy", "target_date": "2020-01-01"}
+        then = [r for r in status_breakdown(s, "owner", before) if r["count"]]
+        assert [(r["owner"], r["status"], r["count"]) for r in then] == [("OSD Policy", "proposed", 1)]
+        assert summary(s, before)["overdue"] == 1 and summary(s, None)["overdue"] == 0
+        rows = segment_records(s, before, owner="OSD Policy")
+        assert [(r["key"], r["owner"], r["target_date"]) for r in rows] == [("rec-a", "OSD Policy", date(2020, 1, 1))]
+        assert segment_records(s, before, owner="J5") == []
+        assert [r["key"] for r in segment_records(s, before, overdue=True)] == ["rec-a"]

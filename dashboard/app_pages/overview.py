@@ -23,7 +23,7 @@ as_of_date = c1.date_input("As of", value=today, min_value=date(1800, 1, 1), max
                            help="Redraws every figure as the store stood at the end of this day, from the audit trail.")
 as_of = None if as_of_date >= today else end_of_day(as_of_date)
 c2.caption(f"Figures {ui.as_of_caption(as_of_date if as_of else None)}. "
-           + ("Status is rebuilt from the audit trail; owner, theme and target date are today's values." if as_of else ""))
+           + ("Status, owner and target date are rebuilt from the audit trail (theme never changes)." if as_of else ""))
 
 s = data.read("summary", as_of, stale_after_days=stale_days)
 if s["total"] == 0:
