@@ -25,20 +25,35 @@ OPTIONAL_COLUMNS = ("kind", "confidence", "owner_inferred", "target_date", "prog
 
 @dataclass
 class RowProblem:
-    line: int
+    """One refused row of a file: where it is (a CSV line or a worksheet row) and which field."""
+
+    number: int
     field: str
     message: str
+    unit: str = "line"  # "line" (CSV) or "row" (worksheet)
+
+    @property
+    def line(self) -> int:
+        return self.number
 
     def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message}"
+        return f"{self.unit} {self.number}, {self.field}: {self.message}"
 
 
-class ImportRefused(InvalidInput):
+class RowsRefused(InvalidInput):
+    """A file refused whole: every problem listed, and nothing written."""
+
+    outcome = "nothing imported"
+
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
         listed = "; ".join(str(p) for p in problems[:20])
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"nothing imported: {len(problems)} problem(s): {listed}{more}")
+        super().__init__(f"{self.outcome}: {len(problems)} problem(s): {listed}{more}")
+
+
+class ImportRefused(RowsRefused):
+    outcome = "nothing imported"
 
 
 def _decode(data: bytes) -> str:

@@ -17,6 +17,8 @@ which SQL still filters and orders. Without ``statuses=`` a function rebuilds th
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func
@@ -79,6 +81,22 @@ def as_of_statuses(session: Session, as_of: datetime) -> dict[str, str]:
     return statuses_as_of(session, as_of)
 
 
+_FIELDS_SEEN: "OrderedDict[tuple, dict]" = OrderedDict()
+
+
+def _fields(session: Session, as_of: datetime) -> dict[str, dict]:
+    """:func:`models.history.fields_as_of`, replayed once per (store, date, trail head) and shared
+    by every figure of a page; a new event moves the head, so nothing stale is served."""
+    head = session.exec(select(func.max(AuditEvent.seq))).one()
+    ident = (str(session.get_bind().url), as_of, head)
+    if ident not in _FIELDS_SEEN:
+        _FIELDS_SEEN[ident] = fields_as_of(session, as_of)
+        while len(_FIELDS_SEEN) > 8:
+            _FIELDS_SEEN.popitem(last=False)
+    _FIELDS_SEEN.move_to_end(ident)
+    return _FIELDS_SEEN[ident]
+
+
 def _statuses(session: Session, as_of: datetime, statuses: dict[str, str] | None) -> dict[str, str]:
     return statuses if statuses is not None else statuses_as_of(session, as_of)
 
@@ -108,7 +126,7 @@ def summary(session: Session, as_of: datetime | None = None, *, stale_after_days
         by_status = {}
         for st in status_of.values():
             by_status[st] = by_status.get(st, 0) + 1
-        fields = fields_as_of(session, as_of)
+        fields = _fields(session, as_of)
         day = moment.date().isoformat()
         stale_keys = select(last.c.key).where(last.c.last_at < moment - timedelta(days=stale_after_days))
         overdue = sum(1 for k, st in status_of.items()
@@ -139,7 +157,7 @@ def status_breakdown(session: Session, dimension: str, as_of: datetime | None = 
     else:
         # the database orders the dimension's values (its collation, its NULLs); Python counts
         status_of = _statuses(session, as_of, statuses)
-        owners = ({k: f["owner"] for k, f in fields_as_of(session, as_of, ("owner",)).items() if "owner" in f}
+        owners = ({k: f["owner"] for k, f in _fields(session, as_of).items() if "owner" in f}
                   if dimension == "owner" else {})
         counts: dict = {}
         for v, k in session.exec(select(col, Recommendation.key).order_by(col)):
@@ -255,7 +273,7 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
     q = q.order_by(Recommendation.key)
     if as_of is None:
         return [dict(zip(cols, r)) for r in session.exec(q.limit(limit)).all()]
-    fields = fields_as_of(session, as_of)
+    fields = _fields(session, as_of)
     out = []
     for r in session.exec(q):
         st = status_of.get(r[0])

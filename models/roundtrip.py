@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models.errors import DomainError, InvalidInput, StaleVersion
+from models.importing import RowProblem, RowsRefused
 from models.lifecycle import RuleViolation
 from models.recommendations import update_recommendation
 from models.schemas import RecommendationUpdate
@@ -174,25 +175,10 @@ def export_edits_file(session: Session, path: Path, *, status: str | None = None
 
 # --------------------------------------------------------------------------- parsing
 
-@dataclass
-class RowProblem:
-    unit: str  # "line" (CSV) or "row" (worksheet)
-    number: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.unit} {self.number}, {self.field}: {self.message}"
-
-
-class EditsRefused(InvalidInput):
+class EditsRefused(RowsRefused):
     """Rows the import refused; ``problems`` lists each with its line or row and field."""
 
-    def __init__(self, problems: list[RowProblem]):
-        self.problems = problems
-        listed = "; ".join(str(p) for p in problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"nothing applied: {len(problems)} problem(s): {listed}{more}")
+    outcome = "nothing applied"
 
 
 @dataclass
@@ -260,7 +246,7 @@ def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: 
     bad = len(problems)
 
     def problem(name: str, message: str) -> None:
-        problems.append(RowProblem(unit, number, name, message))
+        problems.append(RowProblem(number, name, message, unit=unit))
 
     for name, value in raw.items():
         if isinstance(value, str) and len(value) > settings.max_field_chars:
@@ -344,13 +330,13 @@ def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
         except StopIteration:
             break
         except csv.Error as e:
-            problems.append(RowProblem("line", reader.line_num, "(row)", f"not valid CSV: {e}"))
+            problems.append(RowProblem(reader.line_num, "(row)", f"not valid CSV: {e}"))
             break
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            problems.append(RowProblem("line", start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
+            problems.append(RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
             continue
         if len(rows) + len(problems) >= MAX_ROWS:
             raise InvalidInput(f"nothing applied: the file has more than {MAX_ROWS:,} rows; split it")
@@ -391,8 +377,8 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             if any(v is not None and _text(v) for v in extra):
-                problems.append(RowProblem("row", number, "(row)", "has values right of the last column; "
-                                                                   "keep edits inside the exported columns"))
+                problems.append(RowProblem(number, "(row)", "has values right of the last column; "
+                                                            "keep edits inside the exported columns", unit="row"))
                 continue
             if len(rows) + len(problems) >= MAX_ROWS:
                 raise InvalidInput(f"nothing applied: the sheet has more than {MAX_ROWS:,} rows; split it")
@@ -501,7 +487,7 @@ def apply_edits(session: Session, *, parsed: EditFile, actor: User, partial: boo
 def _apply_row(session: Session, row: EditRow, unit: str, store: dict, first_seen: dict, actor: User,
                report: EditReport) -> RowProblem | None:
     def refuse(name: str, message: str) -> RowProblem:
-        return RowProblem(unit, row.number, name, message)
+        return RowProblem(row.number, name, message, unit=unit)
 
     if row.key in first_seen:
         return refuse("key", f"{row.key!r} appears twice (also on {unit} {first_seen[row.key]}); keep one row per key")

@@ -234,6 +234,17 @@ def read_evidence(prefix: str, upload, reason: str):
     return evidence, cite
 
 
+def evidence_or_error(prefix: str, upload, reason: str):
+    """read_evidence, with any problem shown on the page; ``False`` when the input is not usable."""
+    try:
+        return read_evidence(prefix, upload, reason)
+    except ValidationError as e:
+        st.error(f"Not saved: {explain(e)}")
+    except ValueError as e:
+        st.error(str(e))
+    return False
+
+
 def write(*, reason: str, change: dict, evidence, cite, upload, close_as: str | None, also=(),
           supersedes: str | None = None) -> bool:
     """One transaction: evidence, field changes, then the closure proposal. True when saved."""
@@ -296,14 +307,10 @@ def save() -> None:
         change["target_date"] = ss.get("upd_target")
     if ss.get("upd_progress") != loaded["progress"]:
         change["progress"] = ss.get("upd_progress")
-    try:
-        evidence, cite = read_evidence("upd", upload, reason)
-    except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+    read = evidence_or_error("upd", upload, reason)
+    if read is False:
         return
-    except ValueError as e:
-        st.error(str(e))
-        return
+    evidence, cite = read
     if not change and evidence is None:
         st.error("Nothing to save: change a field or attach evidence.")
         return
@@ -329,14 +336,10 @@ def propose() -> None:
         st.error("A reason is required to propose a closure: say what was done and where the evidence is. "
                  "Nothing was saved.")
         return
-    try:
-        evidence, cite = read_evidence("clo", clo_upload, reason)
-    except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+    read = evidence_or_error("clo", clo_upload, reason)
+    if read is False:
         return
-    except ValueError as e:
-        st.error(str(e))
-        return
+    evidence, cite = read
     if not write(reason=reason, change={}, evidence=evidence, cite=cite, upload=clo_upload, close_as=target,
                  also=ss.get("clo_ev_also") or ()):
         return
@@ -352,11 +355,10 @@ def correct() -> None:
     if not reason:
         st.error("A reason is required to correct evidence: say what was wrong. Nothing was saved.")
         return
-    try:
-        evidence, cite = read_evidence("fix", fix_upload, reason)
-    except (ValidationError, ValueError) as e:
-        st.error(f"Not saved: {explain(e) if isinstance(e, ValidationError) else e}")
+    read = evidence_or_error("fix", fix_upload, reason)
+    if read is False:
         return
+    evidence, cite = read
     if evidence is None:
         st.error("The correction needs a file or a citation. Nothing was saved.")
         return
