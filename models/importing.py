@@ -56,6 +56,31 @@ class ImportRefused(RowsRefused):
     outcome = "nothing imported"
 
 
+def csv_records(reader, header: list[str], problems: list[RowProblem]):
+    """(line where the row starts, {column: value}) for each non-blank row after the header.
+
+    Rows that are not valid CSV or have the wrong number of fields become problems (with their
+    line) instead; reading stops at the first CSV syntax error, where nothing after it can be trusted.
+    """
+    line = 1
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            problems.append(RowProblem(reader.line_num, "(row)", f"not valid CSV: {e}"))
+            return
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.append(RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
+            continue
+        yield start, dict(zip(header, values))
+
+
 def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
@@ -101,23 +126,7 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
     problems: list[RowProblem] = []
     rows: list[tuple[int, RecommendationCreate]] = []
     first_line: dict[str, int] = {}
-    line = 1
-    while True:
-        start = line + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(RowProblem(reader.line_num, "(row)", f"not valid CSV: {e}"))
-            break
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
-            continue
-        raw = dict(zip(header, values))
+    for start, raw in csv_records(reader, header, problems):
         too_long = [k for k, v in raw.items() if len(v) > settings.max_field_chars]
         for k in too_long:
             problems.append(RowProblem(start, k, f"is {len(raw[k]):,} characters; the limit is {settings.max_field_chars:,}"))

@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models.errors import DomainError, InvalidInput, StaleVersion
-from models.importing import RowProblem, RowsRefused
+from models.importing import RowProblem, RowsRefused, csv_records
 from models.lifecycle import RuleViolation
 from models.recommendations import update_recommendation
 from models.schemas import RecommendationUpdate
@@ -322,25 +322,10 @@ def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
     _check_header(header, "line 1")
     rows: list[EditRow] = []
     problems: list[RowProblem] = []
-    line = 1
-    while True:
-        start = line + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(RowProblem(reader.line_num, "(row)", f"not valid CSV: {e}"))
-            break
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
-            continue
+    for start, raw in csv_records(reader, header, problems):
         if len(rows) + len(problems) >= MAX_ROWS:
             raise InvalidInput(f"nothing applied: the file has more than {MAX_ROWS:,} rows; split it")
-        row = _parse_row("line", start, dict(zip(header, values)), settings, problems)
+        row = _parse_row("line", start, raw, settings, problems)
         if row:
             rows.append(row)
     return EditFile("line", rows, problems)
