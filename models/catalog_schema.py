@@ -153,7 +153,7 @@ class EvidenceSeed(_Strict):
     key: Key
     title: ShortText
     summary: Text
-    observed: PartialDate
+    observed: PartialDate | None = None  # None where the text gives no date: never a stand-in date
     recommendations: Annotated[list[Key], Field(min_length=1)]
     citations: Citations
     status_claim: Literal[STATUSES] | None = None  # type: ignore[valid-type]

@@ -118,7 +118,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     # published; its creation is then dated to the earliest reported status, not after it.
     earliest_claim: dict[str, date] = {}
     for ev in catalog.evidence.values():
-        if ev.status_claim:
+        if ev.status_claim and ev.observed:
             for rkey in ev.recommendations:
                 d = parse_partial_date(ev.observed)[0]
                 earliest_claim[rkey] = min(d, earliest_claim.get(rkey, d))
@@ -167,7 +167,9 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     have_evidence = _existing_keys(session, EvidenceItem)
     claims: dict[str, list[tuple[date, str, str]]] = {}
     for key, ev in sorted(catalog.evidence.items()):
-        observed, precision = parse_partial_date(ev.observed)
+        # undated evidence is known only to have been reported by the source's publication
+        src = ev.citations[0].source
+        observed, precision = parse_partial_date(ev.observed) if ev.observed else (published[src], "none")
         if ev.status_claim:
             for rkey in ev.recommendations:
                 c = ev.citations[0]
@@ -177,7 +179,8 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             continue
         item = attach_evidence(
             session, keys=ev.recommendations, actor=actor, key=key, status_claim=ev.status_claim,
-            evidence=EvidenceCreate(title=ev.title, summary=ev.summary, observed_on=observed, kind="source_report"),
+            evidence=EvidenceCreate(title=ev.title, summary=ev.summary, observed_on=observed if ev.observed else None,
+                                    kind="source_report"),
             citations=[_cite(c) for c in ev.citations], effective_at=_at(observed),
             reason="evidence reported in the source library",
         )
