@@ -1,7 +1,7 @@
 """Benchmarks for issue 7: is the tracker fast and whole at 50,000 recommendations and 1,000,000
 audit events on a 2-core machine?
 
-For each backend (SQLite, PostgreSQL) and size it builds a synthetic store with ``models.demo``
+For each backend (SQLite, PostgreSQL) and size it builds a synthetic store with ``models.catalog.synthetic``
 (``--events-per-rec`` events per recommendation, one evidence file per ten) and measures:
 
 * the overview page: a full Streamlit AppTest script run of dashboard/app.py (the overview is the
@@ -59,7 +59,7 @@ def log(msg: str) -> None:
 
 
 def point_settings(url: str, data_dir: Path) -> None:
-    from models.settings import get_settings
+    from models.store.settings import get_settings
 
     os.environ["DATABASE_URL"] = url
     os.environ["RECTRACK_DATA_DIR"] = str(data_dir)
@@ -111,7 +111,7 @@ PROPOSED_INDEX = ("CREATE INDEX ix_auditevent_record_cover ON auditevent "
 
 def add_proposed_index(url: str) -> None:
     """Measure the covering index proposed in README.md (not yet in the schema: --extra-index)."""
-    from models.db import make_engine
+    from models.store.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as c:
@@ -161,7 +161,7 @@ def raw_overview_sql(pg: bool, scan: bool = False) -> list[str]:
 
 
 def time_raw_sql(url: str, repeats: int = 3, proposed_index: bool = False) -> dict:
-    from models.db import make_engine
+    from models.store.db import make_engine
 
     engine = make_engine(url)
     pg = engine.dialect.name == "postgresql"
@@ -188,8 +188,8 @@ def time_raw_sql(url: str, repeats: int = 3, proposed_index: bool = False) -> di
 
 def time_overview_queries(url: str, repeats: int = 3) -> dict:
     """The models.overview functions the page calls, without Streamlit."""
-    from models import overview
-    from models.db import make_engine, read_session
+    from models.reads import figures as overview
+    from models.store.db import make_engine, read_session
 
     engine = make_engine(url)
     per: dict[str, list[float]] = {}
@@ -257,11 +257,12 @@ def time_updates(url: str, n: int, seed: int = 3) -> dict:
     """n status updates (or progress updates where no open move exists) through the one write path."""
     from sqlmodel import select
 
-    from models import lifecycle
-    from models.db import make_engine, write_session
-    from models.recommendations import get_recommendation, update_recommendation
-    from models.schemas import RecommendationUpdate
-    from models.tables import ClosureProposal, Recommendation, User
+    from models.rules import lifecycle
+    from models.rules.recommendations import update_recommendation
+    from models.rules.records import get_recommendation
+    from models.store.db import make_engine, write_session
+    from models.store.schemas import RecommendationUpdate
+    from models.store.tables import ClosureProposal, Recommendation, User
 
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -309,21 +310,22 @@ def peak_rss_mb() -> float:
 def child(args) -> None:
     """Run one export or verification and print its figures as JSON (with this process's peak RSS)."""
     point_settings(args.url, Path(args.data_dir))
-    from models.db import make_engine, read_session
+    from models.store.db import make_engine, read_session
 
     engine = make_engine(args.url)
     rss_start = peak_rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     if args.child == "verify":
-        from models.verification import verify_store
+        from models.trail.verify import verify_store
 
         with read_session(engine) as s:
             report = verify_store(s)
         out = {"ok": report.ok, "events": report.events_checked, "files": report.files_checked,
                "problems": report.lines()[:3]}
     else:
-        from models.exports import Scope, export
-        from models.users import get_user
+        from models.rules.users import get_user
+        from models.trail.export_formats import Scope
+        from models.trail.exports import export
 
         with read_session(engine) as s:
             actor = get_user(s, "syn-auditor")
@@ -358,14 +360,14 @@ def run_child(kind: str, url: str, data_dir: Path, fmt: str | None = None, out: 
 def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
     from sqlalchemy import func, select
 
-    from models.catalog_checks import load_catalog
-    from models.db import make_engine, write_session
-    from models.importing import import_recommendations, parse_recommendations_csv
-    from models.seeding import seed_catalog
-    from models.settings import get_settings
-    from models.store import upgrade
-    from models.tables import AuditEvent, User
-    from models.users import system_user
+    from models.catalog.checks import load_catalog
+    from models.catalog.loader import seed_catalog
+    from models.rules.users import system_user
+    from models.store.db import make_engine, write_session
+    from models.store.settings import get_settings
+    from models.store.tables import AuditEvent, User
+    from models.store.upgrade import upgrade
+    from models.workflow.csv_import import import_recommendations, parse_recommendations_csv
 
     out = {}
     url, data_dir = fresh_store(backend, f"{backend}-seed", workdir)
@@ -417,7 +419,7 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
 
 
 def _user(session, name):
-    from models.users import get_user
+    from models.rules.users import get_user
 
     return get_user(session, name)
 
@@ -426,7 +428,7 @@ def _user(session, name):
 
 
 def bench_one(backend: str, size: int, args, workdir: Path) -> dict:
-    from models.demo import generate
+    from models.catalog.synthetic import generate
 
     events = size * args.events_per_rec
     evidence = max(10, size // 10)

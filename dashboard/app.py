@@ -14,12 +14,11 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 
 import streamlit as st  # noqa: E402
 
-from models.errors import DomainError  # noqa: E402
-from models.overview import StoreError  # noqa: E402
-
 from dashboard import data, ui  # noqa: E402
 from dashboard.identity import current_user, sign_out, sso_sign_in, sso_sign_out  # noqa: E402
 from dashboard.navigation import page_names_for  # noqa: E402
+from models.reads.figures import StoreError  # noqa: E402
+from models.store.errors import DomainError  # noqa: E402
 
 st.set_page_config(page_title="Recommendation Tracker", page_icon=":material/fact_check:", layout="wide")
 ui.banner()

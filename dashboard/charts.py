@@ -10,8 +10,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from models.lifecycle import STATUS_LABELS
-from models.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES  # noqa: F401  (STATUS_COLORS: used by ui)
+from models.rules.lifecycle import STATUS_LABELS
+from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES  # noqa: F401  (STATUS_COLORS: used by ui)
 
 STATUS_ORDER = [STATUS_LABELS[s] for s in STATUSES]
 LANE_COLORS = {"Historical event": OKABE_ITO["black"], "Recommendation made": OKABE_ITO["blue"],

@@ -1,7 +1,7 @@
 """The engine (created once) and cached reads for every page.
 
-Reads go through :func:`read`, which calls a named query function in :mod:`models.overview`
-or :mod:`models.queries` inside a short read session and caches the plain-data result with a
+Reads go through :func:`read`, which calls a named query function of :mod:`models.reads`
+inside a short read session and caches the plain-data result with a
 TTL, keyed by the store URL and the (hashable) arguments. Every successful write calls
 :func:`invalidate`, so the next run reads fresh figures.
 
@@ -16,25 +16,29 @@ import inspect
 
 import streamlit as st
 
-from models import overview, queries
-from models.db import make_engine, read_session
-from models.settings import get_settings
+from models.reads import accounts, figures, indicators, obstacles, queues, records, timeline, trail_page
+from models.store.db import make_engine, read_session
+from models.store.settings import get_settings
 
 TTL_SECONDS = 120
 
 # name -> query function; only these may be called through the cache
 QUERIES = {
-    **{name: getattr(overview, name) for name in (
-        "summary", "status_breakdown", "status_over_time", "blocking_obstacles", "segment_records",
-        "filter_options", "recommendation_view", "recommendation_choices", "source_choices",
-        "obstacle_register", "obstacle_matrix", "indicator_catalog", "indicator_values",
-        "timeline_countries", "timeline_bounds", "timeline_items", "trail_facets", "trail_page", "trail_head",
-        "closure_state", "my_items", "user_list", "owner_choices", "is_synthetic_store", "time_in_status_overview",
-    )},
-    "list_recommendations": queries.list_recommendations,
+    name: getattr(module, name) for module, names in (
+        (figures, ("summary", "status_breakdown", "status_over_time", "blocking_obstacles", "segment_records",
+                   "time_in_status_overview")),
+        (records, ("filter_options", "recommendation_view", "recommendation_choices", "source_choices",
+                   "owner_choices", "list_recommendations")),
+        (obstacles, ("obstacle_register", "obstacle_matrix")),
+        (indicators, ("indicator_catalog", "indicator_values")),
+        (timeline, ("timeline_countries", "timeline_bounds", "timeline_items")),
+        (trail_page, ("trail_facets", "trail_page", "trail_head")),
+        (queues, ("closure_state", "my_items")),
+        (accounts, ("user_list", "is_synthetic_store")),
+    ) for name in names
 }
 
-# the queries that take the statuses as of a moment as ``statuses=`` (see models.overview)
+# the queries that take the statuses as of a moment as ``statuses=`` (see models.reads.figures)
 AS_OF_QUERIES = {"summary", "status_breakdown", "blocking_obstacles", "segment_records"}
 
 
@@ -50,7 +54,7 @@ def engine():
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=20)
 def _statuses_as_of(url: str, as_of):
     with read_session(engine_for(url)) as session:
-        return overview.as_of_statuses(session, as_of)
+        return figures.as_of_statuses(session, as_of)
 
 
 def _as_of_arg(name: str, args: tuple, kwargs: dict):
@@ -80,7 +84,7 @@ def fresh(fn, *args, **kwargs):
 
 @st.cache_data(ttl=600, show_spinner="Verifying the audit trail's hash chain, the evidence files and the records…")
 def _store_verdict(url: str, head: int) -> dict:
-    from models.verification import verify_store
+    from models.trail.verify import verify_store
 
     with read_session(engine_for(url)) as session:
         report = verify_store(session)
@@ -89,7 +93,7 @@ def _store_verdict(url: str, head: int) -> dict:
 
 
 def store_verdict() -> dict:
-    """:func:`models.verification.verify_store` (chain, evidence files, versions against the
+    """:func:`models.trail.verify.verify_store` (chain, evidence files, versions against the
     trail), cached until the trail grows."""
     return _store_verdict(get_settings().url, read("trail_head"))
 

@@ -1,9 +1,9 @@
 """Exports of the evidence trail (zip bundle, CSV, JSON Lines, HTML report) and offline
 verification of a bundle, for the roles that may export (auditor, admin).
 
-The export itself is :func:`models.exports.export`: it records its own audit event, then writes
+The export itself is :func:`models.trail.exports.export`: it records its own audit event, then writes
 the file under ``<data dir>/exports``; the page offers it for download. A bundle is checked by
-:func:`models.exports.verify_bundle`, the same check ``rectrack verify --bundle`` runs.
+:func:`models.trail.bundle.verify_bundle`, the same check ``rectrack verify --bundle`` runs.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from models.errors import DomainError
-from models.exports import Scope, export, verify_bundle
-from models.permissions import can
-from models.settings import get_settings
-
 from dashboard import data
+from models.rules.permissions import can
+from models.store.errors import DomainError
+from models.store.settings import get_settings
+from models.trail.bundle import verify_bundle
+from models.trail.export_formats import Scope
+from models.trail.exports import export
 
 FORMATS = {
     "bundle": ("Bundle (.zip): events, chain, records, evidence files, manifest of hashes", "zip", "application/zip"),

@@ -3,7 +3,7 @@ re-read on every run, so a disabled account loses access at once, and an idle se
 
 Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section, Streamlit's own
 OpenID Connect login (``st.login``) is offered; the identity that comes back (``st.user.email``)
-maps to a local account through :func:`models.auth.user_for_identity`. :func:`sso_identity` is
+maps to a local account through :func:`models.rules.auth.user_for_identity`. :func:`sso_identity` is
 the one place that reads it (tests replace it)."""
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import time
 
 import streamlit as st
 
-from models.errors import DomainError, NotFound
-from models.settings import get_settings
-from models.tables import User
-from models.users import get_user
-
-from models.db import read_session, write_session
-
 from dashboard import data
+from models.rules.users import get_user
+from models.store.db import read_session, write_session
+from models.store.errors import DomainError, NotFound
+from models.store.settings import get_settings
+from models.store.tables import User
 
 
 def idle_limit_seconds() -> int:
@@ -74,7 +72,7 @@ def sso_sign_in(engine=None) -> None:
     if not email or email in (st.session_state.get("sso_suppressed"), st.session_state.get("sso_refused")):
         return
     try:
-        from models.auth import user_for_identity
+        from models.rules.auth import user_for_identity
 
         with write_session(engine or data.engine()) as session:
             name = user_for_identity(session, email=email).username

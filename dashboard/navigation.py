@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from models.permissions import can
-from models.tables import User
+from models.rules.permissions import can
+from models.store.tables import User
 
 ALL_PAGES = ("overview", "my_items", "recommendations", "update", "verify", "bulk", "obstacles", "indicators",
              "timeline", "trail", "users", "account")
 
-# page -> the permission it needs (models.permissions); the rest need "read"
+# page -> the permission it needs (models.rules.permissions); the rest need "read"
 NEEDS = {"update": "recommendation.update", "bulk": "recommendation.update", "verify": "closure.verify",
          "trail": "trail.export", "users": "user.manage"}
 

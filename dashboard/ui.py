@@ -9,14 +9,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from models.lifecycle import STATUS_LABELS
-from models.permissions import can
-from models.settings import get_settings
-from models.tables import User
-
 from dashboard import data
 from dashboard.charts import STATUS_COLORS
 from dashboard.identity import current_user
+from models.rules.lifecycle import STATUS_LABELS
+from models.rules.permissions import can
+from models.store.settings import get_settings
+from models.store.tables import User
 
 RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401
-from models.db import make_engine, write_session
-from models.settings import get_settings
-from models.tables import User
+import models.store.tables  # noqa: F401
+from models.store.db import make_engine, write_session
+from models.store.settings import get_settings
+from models.store.tables import User
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("RECTRACK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

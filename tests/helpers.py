@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from models.db import read_session, write_session
-from models.recommendations import create_recommendation, get_recommendation, update_recommendation
-from models.schemas import RecommendationCreate, RecommendationUpdate
-from models.tables import AuditEvent, User
+from models.rules.recommendations import create_recommendation, update_recommendation
+from models.rules.records import get_recommendation
+from models.store.db import read_session, write_session
+from models.store.schemas import RecommendationCreate, RecommendationUpdate
+from models.store.tables import AuditEvent, User
 
 
 def make_rec(engine, key="rec-a", owner="OSD Policy", actor="ed", **kw):
@@ -39,7 +40,7 @@ def event_count(engine) -> int:
 
 def close(engine, key, target="not_implemented", proposer="ed", verifier="aud", reason="checked"):
     """The two-step closure: ``proposer`` proposes, ``verifier`` accepts."""
-    from models.closure import decide_closure, propose_closure
+    from models.rules.closure import decide_closure, propose_closure
 
     with write_session(engine) as s:
         user = s.exec(select(User).where(User.username == proposer)).one()

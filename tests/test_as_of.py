@@ -8,14 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from models.db import read_session, write_session
-from models.errors import DomainError
-from models.history import recommendation_as_of, status_counts_as_of
-from models.lifecycle import TRANSITIONS
-from models.recommendations import create_recommendation, get_recommendation, update_recommendation
-from models.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
-from models.tables import User
-from models.recommendations import attach_evidence
+from models.rules.lifecycle import TRANSITIONS
+from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
+from models.rules.records import get_recommendation
+from models.store.db import read_session, write_session
+from models.store.errors import DomainError
+from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
+from models.store.tables import User
+from models.trail.history import recommendation_as_of, status_counts_as_of
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 _keys = count()
@@ -78,8 +78,9 @@ def test_owner_and_target_date_as_of_a_date_are_the_values_then(engine, users):
     from datetime import date
 
     from helpers import change, make_rec
-    from models.history import fields_as_of
-    from models.overview import segment_records, status_breakdown, summary
+
+    from models.reads.figures import segment_records, status_breakdown, summary
+    from models.trail.history import fields_as_of
     make_rec(engine, key="rec-a", owner="OSD Policy", target_date=date(2020, 1, 1))
     before = datetime.now(timezone.utc)
     change(engine, "rec-a", owner="J5", target_date=date(2099, 1, 1), reason="handed over, new deadline")

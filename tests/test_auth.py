@@ -3,16 +3,25 @@
 from datetime import timedelta
 
 import pytest
+from helpers import change, make_rec
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from helpers import make_rec, change
-from models.auth import (AuthError, authenticate, bootstrap_admin, change_password, create_user, reset_password,
-                         set_disabled, set_role, user_for_identity)
-from models.db import read_session, write_session
-from models.errors import InvalidInput, PermissionDenied
-from models.tables import AuditEvent, User, utcnow
-from models.users import system_user
+from models.rules.auth import (
+    AuthError,
+    authenticate,
+    bootstrap_admin,
+    change_password,
+    create_user,
+    reset_password,
+    set_disabled,
+    set_role,
+    user_for_identity,
+)
+from models.rules.users import system_user
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput, PermissionDenied
+from models.store.tables import AuditEvent, User, utcnow
 
 PASSWORD = "correct horse battery staple"
 
@@ -150,7 +159,8 @@ def test_a_fresh_install_gets_a_generated_admin_password_once(engine):
 def test_no_password_appears_in_any_export(engine, alice, tmp_path):
     import zipfile
 
-    from models.exports import Scope, export
+    from models.trail.export_formats import Scope
+    from models.trail.exports import export
     signin(engine, PASSWORD)
     with pytest.raises(AuthError):
         signin(engine, "a wrong guess at it")

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from models.catalog_checks import _words, check_against_sources, load_catalog
-from models.catalog_schema import SOURCE_IDS, CatalogFile, Citation, RecommendationSeed, parse_partial_date
-from models.db import make_engine, read_session, write_session
-from models.seeding import seed_catalog
-from models.tables import Indicator, IndicatorValue
-from models.users import system_user
+from models.catalog.checks import _words, check_against_sources, load_catalog
+from models.catalog.loader import seed_catalog
+from models.catalog.schema import SOURCE_IDS, CatalogFile, Citation, RecommendationSeed, parse_partial_date
+from models.rules.users import system_user
+from models.store.db import make_engine, read_session, write_session
+from models.store.tables import Indicator, IndicatorValue
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts
-from models.vocabulary import STATUSES
+from models.store.vocabulary import STATUSES
 
 
 def spec(chart) -> dict:

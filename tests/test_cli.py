@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from models.cli import app
+from cli.main import app
 
 runner = CliRunner()
 
@@ -16,7 +16,7 @@ def cli_store(tmp_path, monkeypatch, request):
     kind = getattr(request, "param", "sqlite")
     url = request.getfixturevalue("pg_database")() if kind == "pg" else f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    from models.settings import get_settings
+    from models.store.settings import get_settings
     get_settings.cache_clear()
     assert run("db", "upgrade").exit_code == 0
     assert run("user", "add", "ed", "--role", "editor").exit_code == 0
@@ -95,7 +95,7 @@ def test_import_reports_every_bad_row(cli_store, tmp_path):
 
 def test_a_command_on_a_store_without_schema_says_how_to_create_it(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    from models.settings import get_settings
+    from models.store.settings import get_settings
     get_settings.cache_clear()
     result = run("list")
     assert result.exit_code == 1 and "rectrack db upgrade" in result.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from models.db import make_engine, read_session
-from models.recommendations import evidence_count, get_recommendation
-from models.settings import get_settings
-from models.tables import AuditEvent, EvidenceItem, EvidenceLink
+from models.rules.records import evidence_count, get_recommendation
+from models.store.db import make_engine, read_session
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, EvidenceItem, EvidenceLink
 from tests.test_dashboard_pages import templates, use_store  # noqa: F401  (fixtures)
 from tests.test_dashboard_update import KEY, update_page
 

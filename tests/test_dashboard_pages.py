@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from models.settings import get_settings
+from models.store.settings import get_settings
 from tests.e2e.seeded_store import build_store
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -128,10 +128,9 @@ def test_without_sign_in_only_the_sign_in_form_is_shown(use_store):
 
 
 def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path):
-    pytest.importorskip("models.auth")
+    pytest.importorskip("models.rules.auth")
+    from models.store.upgrade import upgrade
     from tests.e2e.seeded_store import PASSWORD, add_users
-
-    from models.store import upgrade
 
     db2 = tmp_path / "pw.db"
     upgrade(f"sqlite:///{db2}")
@@ -168,7 +167,7 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
 ])
 def test_navigation_shows_only_the_pages_a_role_may_use(role, verifier, expected):
     from dashboard.navigation import page_names_for
-    from models.tables import User
+    from models.store.tables import User
 
     assert page_names_for(User(username="x", role=role, can_verify=verifier)) == expected
 
@@ -203,8 +202,8 @@ def test_a_disabled_user_loses_access_on_the_next_run(use_store):
     url = use_store("seeded")
     at = app("vic").run()
     assert [t.value for t in at.title][:1] == ["Overview"]
-    from models.db import make_engine, write_session
-    from models.users import get_user
+    from models.rules.users import get_user
+    from models.store.db import make_engine, write_session
 
     engine = make_engine(url)
     with write_session(engine) as s:
@@ -289,8 +288,8 @@ def test_the_detail_view_shows_citations_sub_items_evidence_and_history(use_stor
 
 def test_a_parent_rolls_up_its_sub_recommendations(use_store):
     use_store("seeded")
-    from models.db import make_engine, read_session
-    from models.overview import recommendation_choices, recommendation_view
+    from models.reads.records import recommendation_choices, recommendation_view
+    from models.store.db import make_engine, read_session
 
     engine = make_engine(get_settings().url)
     with read_session(engine) as s:

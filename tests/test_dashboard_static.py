@@ -31,7 +31,7 @@ def test_dashboard_files_import_no_sqlalchemy_or_sqlmodel(path):
             continue
         for name in names:
             assert not name.split(".")[0] in ("sqlalchemy", "sqlmodel", "sqlite3", "psycopg"), \
-                f"{path.name} imports {name}: put the query in models/overview.py"
+                f"{path.name} imports {name}: put the query in models/reads/"
 
 
 @pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: str(p.relative_to(REPO)))

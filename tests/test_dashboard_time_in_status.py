@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from models.db import make_engine, read_session
-from models.durations import longest_stuck, median_open_age_days
-from models.settings import get_settings
+from models.reads.durations import longest_stuck, median_open_age_days
+from models.store.db import make_engine, read_session
+from models.store.settings import get_settings
 from tests.test_dashboard_pages import open_page, templates, use_store  # noqa: F401  (fixtures)
 
 

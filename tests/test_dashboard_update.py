@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.db import make_engine, read_session, write_session
-from models.lifecycle import allowed_next
-from models.recommendations import get_recommendation, update_recommendation
-from models.schemas import RecommendationUpdate
-from models.settings import get_settings
-from models.users import get_user
+from models.rules.lifecycle import allowed_next
+from models.rules.recommendations import update_recommendation
+from models.rules.records import get_recommendation
+from models.rules.users import get_user
+from models.store.db import make_engine, read_session, write_session
+from models.store.schemas import RecommendationUpdate
+from models.store.settings import get_settings
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)
 
 KEY = "deare09-pme-expansion"  # seeded in_progress
@@ -70,7 +71,7 @@ def test_an_empty_reason_is_refused_and_nothing_is_saved(use_store):
 
 def test_closing_as_implemented_needs_evidence_and_says_so(use_store):
     use_store("seeded")
-    from models.overview import recommendation_choices, recommendation_state
+    from models.reads.records import recommendation_choices, recommendation_state
 
     engine = make_engine(get_settings().url)
     with read_session(engine) as s:
@@ -105,7 +106,7 @@ def test_a_status_change_with_a_reason_is_saved_once_and_the_form_resets(use_sto
 
 def test_a_citation_is_attached_as_evidence_with_the_change(use_store):
     use_store("seeded")
-    from models.overview import recommendation_state
+    from models.reads.records import recommendation_state
 
     at = update_page()
     at.text_input(key="upd_owner").input("J5 Western Hemisphere")

@@ -5,19 +5,19 @@ account, single sign-on mapping) and the synthetic-data banner."""
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.db import make_engine, read_session, write_session
-from models.exports import verify_bundle
-from models.recommendations import get_recommendation, update_recommendation
-from models.schemas import RecommendationUpdate
-from models.settings import get_settings
-from models.users import get_user
+from models.rules.recommendations import update_recommendation
+from models.rules.records import get_recommendation
+from models.rules.users import get_user
+from models.store.db import make_engine, read_session, write_session
+from models.store.schemas import RecommendationUpdate
+from models.store.settings import get_settings
+from models.trail.bundle import verify_bundle
 from tests.e2e.seeded_store import NORTHCOM
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)
 
@@ -54,7 +54,7 @@ def rec(key: str = KEY):
 
 
 def events(key: str = KEY) -> list[str]:
-    from models.overview import recommendation_view
+    from models.reads.records import recommendation_view
 
     e = engine()
     with read_session(e) as s:
@@ -74,7 +74,7 @@ def change(key: str, actor: str = "adm", **fields):
 
 def queue_ids(user: str) -> dict[str, int]:
     """key -> proposal id of the closures waiting for ``user``."""
-    from models.overview import closure_queue
+    from models.reads.queues import closure_queue
 
     e = engine()
     with read_session(e) as s:
@@ -128,7 +128,7 @@ def test_proposing_needs_a_reason(use_store):
 def test_a_domain_refusal_is_shown_as_an_error(use_store):
     """Closing as implemented without any evidence: the lifecycle refuses, the page says why."""
     use_store("seeded")
-    from models.overview import recommendation_choices, recommendation_state
+    from models.reads.records import recommendation_choices, recommendation_state
 
     e = engine()
     with read_session(e) as s:
@@ -208,7 +208,7 @@ def test_the_verify_queue_has_a_designed_empty_state(use_store):
 
 def test_a_flagged_editor_may_verify(use_store):
     use_store("seeded")
-    from models.auth import set_can_verify
+    from models.rules.auth import set_can_verify
 
     e = engine()
     with write_session(e) as s:
@@ -265,7 +265,7 @@ def test_bulk_edits_offers_the_recommendations_for_download(use_store, fmt):
     assert prepared["n"] == 10 and prepared["name"].endswith(fmt)
     if fmt == "csv":
         assert prepared["bytes"].decode("utf-8-sig").splitlines()[0].startswith("key,")
-    from models.roundtrip import parse_edit_file
+    from models.workflow.bulk_edits import parse_edit_file
 
     parsed = parse_edit_file(prepared["bytes"], prepared["name"])
     assert len(parsed.rows) == 10 and not parsed.problems
@@ -295,7 +295,7 @@ def test_an_auditor_exports_the_trail_and_a_bundle_verifies(use_store, fmt):
         first = json.loads(path.read_text().splitlines()[0])
         assert first["record_key"] in (KEY,) or first["record_type"] == "evidence"
     # the export is itself in the trail
-    from models.overview import trail_page
+    from models.reads.trail_page import trail_page
 
     e = engine()
     with read_session(e) as s:
@@ -336,7 +336,7 @@ def test_an_admin_adds_a_person_and_the_password_is_shown_once(use_store):
     assert not at.exception and not at.error, [e.value for e in at.error]
     password = at.code[0].value
     assert len(password) >= 12 and any("shown only this once" in s.value for s in at.success)
-    from models.auth import authenticate
+    from models.rules.auth import authenticate
 
     e = engine()
     with write_session(e) as s:
@@ -400,11 +400,11 @@ def test_an_admin_resets_a_password_shown_once(use_store):
 
 
 def test_changing_ones_own_password(use_store, tmp_path):
-    from models.auth import authenticate
+    from models.rules.auth import authenticate
     from tests.e2e.seeded_store import PASSWORD, add_users
 
     url = use_store("empty")
-    from models.store import upgrade
+    from models.store.upgrade import upgrade
 
     db = tmp_path / "pw.db"
     upgrade(f"sqlite:///{db}")
@@ -450,8 +450,8 @@ def test_a_single_sign_on_user_has_no_password_to_change(use_store):
 # ------------------------------------------------------------------ single sign-on
 
 def add_sso_user(name: str, email: str, role: str = "editor") -> None:
-    from models.auth import create_user
-    from models.users import system_user
+    from models.rules.auth import create_user
+    from models.rules.users import system_user
 
     e = engine()
     with write_session(e) as s:
@@ -485,7 +485,7 @@ def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
     assert not at.exception
     assert at.session_state["username"] == "rosa"
     assert [t.value for t in at.title][:1] == ["Overview"]
-    from models.overview import trail_page
+    from models.reads.trail_page import trail_page
 
     e = engine()
     with read_session(e) as s:
@@ -504,7 +504,7 @@ def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkey
     assert any("No access yet" in e.value and "stranger@example.mil" in e.value for e in at.error)
     assert at.button(key="sso_logout")
     at.run()  # refused once per session: no second refusal event
-    from models.overview import trail_page
+    from models.reads.trail_page import trail_page
 
     e = engine()
     with read_session(e) as s:
@@ -517,19 +517,18 @@ def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkey
 @pytest.mark.parametrize("name", ["overview", "my_items", "verify", "users"])
 def test_a_synthetic_store_is_marked_on_every_page(use_store, monkeypatch, name):
     use_store("seeded")
-    import models.demo
+    import dashboard.data
 
-    monkeypatch.setattr(models.demo, "is_synthetic", lambda session: True)
+    monkeypatch.setitem(dashboard.data.QUERIES, "is_synthetic_store", lambda session: True)
     at = page(name, "adm")
     assert any("SYNTHETIC DATA" in str(h.proto.body) for h in at.get("html"))
 
 
-def test_the_real_catalog_is_not_marked_synthetic_and_a_missing_demo_module_is_fine(use_store, monkeypatch):
+def test_the_real_catalog_is_not_marked_synthetic(use_store):
     use_store("seeded")
     at = page("overview", "adm")
     assert not any("SYNTHETIC DATA" in str(h.proto.body) for h in at.get("html"))
-    monkeypatch.setitem(sys.modules, "models.demo", None)  # import raises ImportError
-    from models.overview import is_synthetic_store
+    from models.reads.accounts import is_synthetic_store
 
     e = engine()
     with read_session(e) as s:

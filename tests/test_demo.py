@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from models import lifecycle
-from models.cli import app
-from models.db import make_engine, read_session, write_session
-from models.demo import DemoRefused, generate, is_synthetic
-from models.settings import get_settings
-from models.store import upgrade
-from models.tables import AuditEvent, EvidenceFile, EvidenceItem, EvidenceLink, Recommendation, User
-from models.verification import verify_store
+from cli.main import app
+from models.catalog.synthetic import DemoRefused, generate, is_synthetic
+from models.rules import lifecycle
+from models.store.db import make_engine, read_session, write_session
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, EvidenceFile, EvidenceItem, EvidenceLink, Recommendation, User
+from models.store.upgrade import upgrade
+from models.trail.verify import verify_store
 
 SIZE = dict(recommendations=200, events=3000, evidence=20)
 

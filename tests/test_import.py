@@ -1,13 +1,13 @@
 """CSV import: every bad row named with its line and field, and nothing imported unless all is good."""
 
 import pytest
+from helpers import event_count, make_rec
 from sqlmodel import select
 
-from helpers import event_count, make_rec
-from models.db import read_session, write_session
-from models.errors import InvalidInput
-from models.importing import ImportRefused, import_recommendations, parse_recommendations_csv
-from models.tables import Recommendation, User
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput
+from models.store.tables import Recommendation, User
+from models.workflow.csv_import import ImportRefused, import_recommendations, parse_recommendations_csv
 
 HEADER = "key,title,summary,theme,who_must_act,owner,target_date\n"
 GOOD = "imp-one,Revive the BWG,Meet twice a year,bilateral_mechanisms,both,OSD Policy,2027-06-30\n"
@@ -83,7 +83,7 @@ def test_a_parent_defined_later_in_the_same_file_is_fine(engine, users):
 
 
 def test_a_viewer_cannot_import(engine, users):
-    from models.errors import PermissionDenied
+    from models.store.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
         run_import(engine, (HEADER + GOOD).encode(), actor="vic")
     assert keys(engine) == []

@@ -2,8 +2,8 @@
 
 import pytest
 
-from models.lifecycle import CLOSED, TRANSITIONS, RuleViolation, allowed_next, check_transition, path_to
-from models.vocabulary import STATUSES
+from models.rules.lifecycle import CLOSED, TRANSITIONS, RuleViolation, allowed_next, check_transition, path_to
+from models.store.vocabulary import STATUSES
 
 
 @pytest.mark.parametrize("old,new", [(o, n) for o in STATUSES for n in TRANSITIONS[o]])

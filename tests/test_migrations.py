@@ -4,9 +4,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from models.db import make_engine
-from models.store import upgrade
-from models.tables import metadata
+from models.store.db import make_engine
+from models.store.tables import metadata
+from models.store.upgrade import upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

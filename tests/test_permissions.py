@@ -3,20 +3,21 @@
 import io
 
 import pytest
+from helpers import make_rec
 from sqlmodel import select
 
-from helpers import make_rec
-from models.auth import set_role
-from models.catalog_checks import load_catalog
-from models.db import write_session
-from models.errors import PermissionDenied
-from models.evidence import store_file
-from models.importing import import_recommendations, parse_recommendations_csv
-from models.recommendations import attach_evidence, get_recommendation, update_recommendation
-from models.schemas import EvidenceCreate, RecommendationUpdate, UserCreate
-from models.seeding import seed_catalog
-from models.tables import User
-from models.users import add_user
+from models.catalog.checks import load_catalog
+from models.catalog.loader import seed_catalog
+from models.rules.auth import set_role
+from models.rules.evidence_files import store_file
+from models.rules.recommendations import attach_evidence, update_recommendation
+from models.rules.records import get_recommendation
+from models.rules.users import add_user
+from models.store.db import write_session
+from models.store.errors import PermissionDenied
+from models.store.schemas import EvidenceCreate, RecommendationUpdate, UserCreate
+from models.store.tables import User
+from models.workflow.csv_import import import_recommendations, parse_recommendations_csv
 
 ROLE_USER = {"viewer": "vic", "editor": "ed", "auditor": "aud", "admin": "adm"}
 

@@ -11,21 +11,15 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from models.cli import app
-from models.closure import propose_closure
-from models.db import read_session, write_session
-from models.recommendations import create_recommendation, get_recommendation, update_recommendation
-from models.reminders import (
-    DigestItem,
-    ReminderSettings,
-    digest_filename,
-    digest_for,
-    digest_for_user,
-    digests,
-    send_reminders,
-)
-from models.schemas import RecommendationCreate, RecommendationUpdate
-from models.tables import AuditEvent, ReminderLog, User
+from cli.main import app
+from models.reads.digests import DigestItem, digest_for, digest_for_user, digests
+from models.rules.closure import propose_closure
+from models.rules.recommendations import create_recommendation, update_recommendation
+from models.rules.records import get_recommendation
+from models.store.db import read_session, write_session
+from models.store.schemas import RecommendationCreate, RecommendationUpdate
+from models.store.tables import AuditEvent, ReminderLog, User
+from models.workflow.reminders import ReminderSettings, digest_filename, send_reminders
 from tests.helpers import close, event_count
 
 TODAY = date(2020, 6, 1)  # a fixed clock; every store write below is backdated relative to it
@@ -275,7 +269,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(store, monkeypatch, tmp_path):
-    from models.settings import get_settings
+    from models.store.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     monkeypatch.setenv("RECTRACK_DIGEST_DIR", str(tmp_path / "out"))

@@ -12,11 +12,12 @@ from openpyxl import load_workbook
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from models.cli import app
-from models.db import read_session, write_session
-from models.errors import InvalidInput
-from models.roundtrip import COLUMNS, EditsRefused, apply_edits, export_edits, parse_edit_file
-from models.tables import AuditEvent, Recommendation, User
+from cli.main import app
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput
+from models.store.tables import AuditEvent, Recommendation, User
+from models.workflow.bulk_edits import EditsRefused, apply_edits, parse_edit_file
+from models.workflow.bulk_export import COLUMNS, export_edits
 from tests.helpers import change, event_count, make_rec
 
 KEYS = ("rec-a", "rec-b", "rec-c", "rec-d")
@@ -212,7 +213,7 @@ def test_a_refused_row_in_partial_mode_leaves_no_trace_of_itself(store):
     before = event_count(store)
     report = apply(store, data, "csv", partial=True)
     assert [a.key for a in report.applied] == ["rec-a", "rec-c"] and event_count(store) == before + 2
-    from models.verification import verify_store
+    from models.trail.verify import verify_store
 
     with read_session(store) as s:
         assert verify_store(s, check_files=False).ok
@@ -269,7 +270,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_store(store, monkeypatch):
-    from models.settings import get_settings
+    from models.store.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
@@ -298,7 +299,7 @@ def test_rectrack_export_recs_and_apply_edits_round_trip(cli_store, tmp_path, fm
 
 
 def test_rectrack_apply_edits_shows_progress_for_large_files(cli_store, tmp_path, monkeypatch):
-    import models.cli_workflow as workflow
+    import cli.workflow as workflow
 
     monkeypatch.setattr(workflow, "PROGRESS_FROM_ROWS", 4)
     out = tmp_path / "recs.csv"

@@ -4,14 +4,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import change, event_count, read_rec
 from sqlmodel import select
 
-from helpers import change, event_count, read_rec
-from models.catalog_checks import CatalogError, load_catalog
-from models.db import read_session, write_session
-from models.seeding import seed_catalog
-from models.tables import Citation, Recommendation
-from models.users import system_user
+from models.catalog.checks import CatalogError, load_catalog
+from models.catalog.loader import seed_catalog
+from models.rules.users import system_user
+from models.store.db import read_session, write_session
+from models.store.tables import Citation, Recommendation
 
 REPO = Path(__file__).resolve().parents[1]
 HEADLINE = ["deare09-unified-defense-ministry", "deare09-bwg-revival", "deare09-pme-expansion", "deare09-dto-issue-team"]
@@ -77,7 +77,7 @@ def test_a_seed_file_that_is_not_yaml_fails_with_the_line(tmp_path):
 
 
 def test_no_seeded_status_move_is_dated_before_its_recommendation_was_created(engine):
-    from models.tables import AuditEvent
+    from models.store.tables import AuditEvent
     seed(engine)
     with read_session(engine) as s:
         created = dict(s.exec(select(AuditEvent.record_key, AuditEvent.effective_at)

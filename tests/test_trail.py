@@ -8,20 +8,22 @@ import zipfile
 from datetime import date
 
 import pytest
+from helpers import change, close, make_rec
 from sqlalchemy import text
 from sqlmodel import select
 
-from helpers import change, close, make_rec
-from models.audit import content_bytes
-from models.db import read_session, write_session
-from models.errors import PermissionDenied
-from models.evidence import store_file
-from models.exports import Scope, export, verify_bundle
-from models.recommendations import attach_evidence
-from models.schemas import EvidenceCreate
-from models.settings import get_settings
-from models.tables import AuditEvent, EvidenceFile, User
-from models.verification import verify_store
+from models.rules.evidence_files import store_file
+from models.rules.recommendations import attach_evidence
+from models.store.db import read_session, write_session
+from models.store.errors import PermissionDenied
+from models.store.schemas import EvidenceCreate
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, EvidenceFile, User
+from models.trail.bundle import verify_bundle
+from models.trail.chain import content_bytes
+from models.trail.export_formats import Scope
+from models.trail.exports import export
+from models.trail.verify import verify_store
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_a_forged_event_inserted_in_the_middle_is_detected_as_inserted(trail):
     forged = AuditEvent(seq=3, recorded_at=prev.recorded_at, effective_at=prev.effective_at, actor="mallory",
                         action="status_change", record_type="recommendation", record_key="rec-b", status_after="implemented",
                         reason="forged", prev_hash=prev.hash, hash="")
-    from models.audit import HASHED_FIELDS
+    from models.trail.chain import HASHED_FIELDS
     forged.hash = hashlib.sha256(content_bytes(getattr(forged, f) for f in HASHED_FIELDS)).hexdigest()
     with write_session(trail) as s:  # a forger who knows the hash recipe
         s.add(forged)
@@ -112,7 +114,8 @@ def test_an_altered_or_missing_evidence_file_is_named(trail):
 
 def test_the_cli_names_the_first_bad_event_and_exits_1(trail, monkeypatch):
     from typer.testing import CliRunner
-    from models.cli import app
+
+    from cli.main import app
     monkeypatch.setenv("DATABASE_URL", trail.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     assert CliRunner().invoke(app, ["verify"]).exit_code == 0

@@ -5,19 +5,19 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from helpers import change, make_rec, read_rec
 from sqlmodel import select
 
-from helpers import change, close, event_count, make_rec, read_rec
-from models.closure import decide_closure, pending_for_verifier, propose_closure
-from models.db import read_session, write_session
-from models.durations import longest_stuck, median_open_age_days, time_in_status, time_in_status_by
-from models.errors import InvalidInput, PermissionDenied
-from models.evidence import store_file
-from models.history import recommendation_as_of
-from models.lifecycle import RuleViolation
-from models.recommendations import attach_evidence, evidence_count, get_recommendation, supersede_evidence
-from models.schemas import EvidenceCreate
-from models.tables import AuditEvent, ClosureProposal, EvidenceItem, User
+from models.reads.durations import longest_stuck, median_open_age_days, time_in_status, time_in_status_by
+from models.rules.closure import decide_closure, pending_for_verifier, propose_closure
+from models.rules.evidence_files import store_file
+from models.rules.lifecycle import RuleViolation
+from models.rules.recommendations import attach_evidence, supersede_evidence
+from models.rules.records import evidence_count, get_recommendation
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput, PermissionDenied
+from models.store.schemas import EvidenceCreate
+from models.store.tables import AuditEvent, ClosureProposal, EvidenceItem, User
 
 
 def user(s, name):
@@ -113,7 +113,7 @@ def test_a_pending_closure_blocks_other_status_moves_and_shows_to_verifiers_only
 
 
 def test_proposing_bumps_the_version_so_a_stale_form_conflicts(in_progress):
-    from models.errors import StaleVersion
+    from models.store.errors import StaleVersion
     seen = read_rec(in_progress, "rec-a").version
     add_evidence(in_progress)
     propose(in_progress, "rec-a")
@@ -131,7 +131,7 @@ def test_one_evidence_item_supports_several_recommendations_and_holds_several_fi
     with read_session(engine) as s:
         for key in ("rec-a", "rec-b"):
             assert evidence_count(s, get_recommendation(s, key).id) == 1
-    from models.queries import recommendation_detail
+    from models.reads.records import recommendation_detail
     with read_session(engine) as s:
         detail = recommendation_detail(s, "rec-b")
     assert [f.filename for f in detail.evidence[0]["files"]] == ["p1.pdf", "p2.pdf"] and detail.evidence[0]["item"].key == item.key
@@ -159,7 +159,7 @@ def test_a_correction_supersedes_evidence_and_both_stay_in_the_trail(engine, use
 def test_evidence_observed_dates_drive_the_as_of_views(engine, users):
     make_rec(engine)
     item = add_evidence(engine, observed=date(2025, 3, 10))
-    from models.queries import evidence_as_of
+    from models.reads.records import evidence_as_of
     with read_session(engine) as s:
         assert evidence_as_of(s, "rec-a", datetime(2025, 3, 9, tzinfo=timezone.utc)) == []
         assert [e.key for e in evidence_as_of(s, "rec-a", datetime(2025, 3, 11, tzinfo=timezone.utc))] == [item.key]
@@ -169,8 +169,8 @@ def test_evidence_observed_dates_drive_the_as_of_views(engine, users):
 
 def test_time_in_status_matches_a_hand_computed_case(engine, users):
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    from models.recommendations import create_recommendation, update_recommendation
-    from models.schemas import RecommendationCreate, RecommendationUpdate
+    from models.rules.recommendations import create_recommendation, update_recommendation
+    from models.store.schemas import RecommendationCreate, RecommendationUpdate
     with write_session(engine) as s:
         ed = user(s, "ed")
         create_recommendation(s, data=RecommendationCreate(key="rec-t", title="t", summary="s", theme="research",

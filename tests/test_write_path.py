@@ -3,18 +3,18 @@
 import io
 
 import pytest
+from helpers import change, close, event_count, make_rec, read_rec
 from pydantic import ValidationError
 from sqlmodel import select
 
-from helpers import change, close, event_count, make_rec, read_rec
-from models.audit import verify_chain
-from models.db import read_session, write_session
-from models.errors import InvalidInput, PermissionDenied, StaleVersion
-from models.evidence import store_file
-from models.lifecycle import RuleViolation
-from models.recommendations import attach_evidence
-from models.schemas import EvidenceCreate, RecommendationUpdate
-from models.tables import AuditEvent, EvidenceFile, User
+from models.rules.evidence_files import store_file
+from models.rules.lifecycle import RuleViolation
+from models.rules.recommendations import attach_evidence
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput, PermissionDenied, StaleVersion
+from models.store.schemas import EvidenceCreate, RecommendationUpdate
+from models.store.tables import AuditEvent, EvidenceFile, User
+from models.trail.chain import verify_chain
 
 
 def _nothing_written(engine, key, events_before, version=1, status="proposed"):
@@ -119,13 +119,13 @@ def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engin
     assert rec.status == "implemented"
     import hashlib
     assert stored["sha256"] == hashlib.sha256(b"minutes of the 2013 meeting").hexdigest()
-    from models.settings import get_settings
+    from models.store.settings import get_settings
     assert (get_settings().data_dir / stored["stored_path"]).read_bytes() == b"minutes of the 2013 meeting"
 
 
 def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(engine, users, monkeypatch):
     monkeypatch.setenv("RECTRACK_MAX_UPLOAD_BYTES", "1000")
-    from models.settings import get_settings
+    from models.store.settings import get_settings
     get_settings.cache_clear()
     with pytest.raises(InvalidInput, match="larger than"):
         store_file(io.BytesIO(b"x" * 1001), "big.pdf")
@@ -138,7 +138,7 @@ def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(e
 @pytest.mark.parametrize("hostile", ["../../etc/passwd.txt", "..\\..\\windows\\system.ini.txt", "/etc/passwd.txt"])
 def test_a_path_in_a_filename_cannot_escape_the_evidence_store(engine, users, hostile):
     stored = store_file(io.BytesIO(b"data"), hostile)
-    from models.settings import get_settings
+    from models.store.settings import get_settings
     root = get_settings().data_dir.resolve()
     assert "/" not in stored["filename"] and "\\" not in stored["filename"] and ".." not in stored["filename"]
     assert (root / stored["stored_path"]).resolve().is_relative_to(root / "evidence")
@@ -158,8 +158,8 @@ def test_hostile_strings_are_stored_exactly(engine, users):
 
 @pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c"])
 def test_a_blank_or_nul_reason_is_refused_on_create_and_evidence(engine, users, reason):
-    from models.recommendations import create_recommendation
-    from models.schemas import RecommendationCreate
+    from models.rules.recommendations import create_recommendation
+    from models.store.schemas import RecommendationCreate
     with pytest.raises(InvalidInput, match="reason"):
         with write_session(engine) as s:
             ed = s.exec(select(User).where(User.username == "ed")).one()

@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from models.auth import change_password
-from models.db import write_session
-from models.errors import DomainError
-from models.permissions import can
-from models.settings import get_settings
-from models.users import get_user
-
 from dashboard import data, ui
+from models.rules.auth import change_password
+from models.rules.permissions import can
+from models.rules.users import get_user
+from models.store.db import write_session
+from models.store.errors import DomainError
+from models.store.settings import get_settings
 
 user = ui.page_user("read", "your account")
 st.title("My account")

@@ -8,14 +8,14 @@ from io import BytesIO
 import pandas as pd
 import streamlit as st
 
-from models.db import write_session
-from models.errors import DomainError
-from models.roundtrip import EditsRefused, apply_edits, export_edits, parse_edit_file
-from models.settings import get_settings
-from models.users import get_user
-from models.vocabulary import STATUSES
-
 from dashboard import data, ui
+from models.rules.users import get_user
+from models.store.db import write_session
+from models.store.errors import DomainError
+from models.store.settings import get_settings
+from models.store.vocabulary import STATUSES
+from models.workflow.bulk_edits import EditsRefused, apply_edits, parse_edit_file
+from models.workflow.bulk_export import export_edits
 
 user = ui.page_user("recommendation.update", "bulk edits")
 settings = get_settings()

@@ -6,10 +6,9 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from models.permissions import can
-from models.settings import get_settings
-
 from dashboard import data, ui
+from models.rules.permissions import can
+from models.store.settings import get_settings
 
 user = ui.page_user("read", "your items")
 stale_days = get_settings().stale_after_days

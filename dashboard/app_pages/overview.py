@@ -6,11 +6,10 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from models.overview import end_of_day
-from models.settings import get_settings
-from models.vocabulary import STATUSES
-
 from dashboard import charts, data, ui
+from models.reads.figures import end_of_day
+from models.store.settings import get_settings
+from models.store.vocabulary import STATUSES
 
 ui.page_user("read", "the overview")
 settings = get_settings()

@@ -8,12 +8,11 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from models.catalog_checks import cited_lines
-from models.durations import time_in_status
-from models.errors import NotFound
-from models.settings import get_settings
-
 from dashboard import charts, data, ui
+from models.catalog.checks import cited_lines
+from models.reads.durations import time_in_status
+from models.store.errors import NotFound
+from models.store.settings import get_settings
 
 ui.page_user("read", "the recommendations")
 settings = get_settings()

@@ -1,13 +1,12 @@
 """Sign in: single sign-on when the deployment has an OpenID Connect provider (secrets.toml
-[auth]), and username and password, checked by models.auth (which records every attempt)."""
+[auth]), and username and password, checked by models.rules.auth (which records every attempt)."""
 
 import streamlit as st
 
-from models.db import write_session
-from models.errors import DomainError
-
 from dashboard import data
 from dashboard.identity import sign_in, sso_configured, sso_identity
+from models.store.db import write_session
+from models.store.errors import DomainError
 
 st.title("Recommendation Tracker")
 st.caption("Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America.")
@@ -43,7 +42,7 @@ if submitted:
     if not username.strip() or not password:
         st.error("Enter your username and password.")
     else:
-        from models.auth import authenticate
+        from models.rules.auth import authenticate
 
         try:
             with write_session(data.engine()) as session:

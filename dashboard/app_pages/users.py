@@ -1,13 +1,14 @@
 """Users, for admins: every account with its role, office, verifier flag and last sign-in; add
 people (with a generated password shown once, or single-sign-on only), change their role,
 office or verifier flag, disable or enable them, and reset a password. Every change is an
-event in the audit trail, made by models.auth."""
+event in the audit trail, made by models.rules.auth."""
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models.auth import (
+from dashboard import data, ui
+from models.rules.auth import (
     create_user,
     generate_password,
     reset_password,
@@ -16,12 +17,10 @@ from models.auth import (
     set_office,
     set_role,
 )
-from models.db import write_session
-from models.errors import DomainError
-from models.permissions import ROLES
-from models.users import get_user
-
-from dashboard import data, ui
+from models.rules.permissions import ROLES
+from models.rules.users import get_user
+from models.store.db import write_session
+from models.store.errors import DomainError
 
 admin = ui.page_user("user.manage", "account management")
 NONE = "(none)"

@@ -5,14 +5,13 @@ import html
 
 import streamlit as st
 
-from models.closure import decide_closure
-from models.db import write_session
-from models.errors import DomainError
-from models.overview import closure_queue
-from models.settings import get_settings
-from models.users import get_user
-
 from dashboard import data, ui
+from models.reads.queues import closure_queue
+from models.rules.closure import decide_closure
+from models.rules.users import get_user
+from models.store.db import write_session
+from models.store.errors import DomainError
+from models.store.settings import get_settings
 
 user = ui.page_user("closure.verify", "closure verification")
 settings = get_settings()

@@ -1,16 +1,16 @@
 """Build a store for dashboard tests: migrated with Alembic, optionally seeded with the catalog,
-with one account per role (created through models.auth when it exists, else as plain rows)."""
+with one account per role (created through models.rules.auth when it exists, else as plain rows)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from models.catalog_checks import load_catalog
-from models.db import make_engine, write_session
-from models.seeding import seed_catalog
-from models.store import upgrade
-from models.tables import User
-from models.users import system_user
+from models.catalog.checks import load_catalog
+from models.catalog.loader import seed_catalog
+from models.rules.users import system_user
+from models.store.db import make_engine, write_session
+from models.store.tables import User
+from models.store.upgrade import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -25,7 +25,7 @@ def add_users(url: str, with_passwords: bool = False) -> None:
         actor = system_user(s)
         for name, (role, office) in ROLES.items():
             if with_passwords:
-                from models.auth import create_user
+                from models.rules.auth import create_user
 
                 create_user(s, username=name, role=role, password=PASSWORD, actor=actor, office=office,
                             display_name=name.capitalize())

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from models.db import make_engine, read_session
-from models.overview import summary
+from models.reads.figures import summary
+from models.store.db import make_engine, read_session
 from tests.e2e.conftest import publish_screenshots
 from tests.e2e.seeded_store import PASSWORD
 

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from models.db import make_engine, read_session
-from models.exports import verify_bundle
-from models.overview import recommendation_view
-from models.recommendations import get_recommendation
+from models.reads.records import recommendation_view
+from models.rules.records import get_recommendation
+from models.store.db import make_engine, read_session
+from models.trail.bundle import verify_bundle
 from tests.e2e.conftest import publish_screenshots
 from tests.e2e.seeded_store import PASSWORD
 from tests.e2e.test_browser_update_flow import choose, settle

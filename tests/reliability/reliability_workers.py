@@ -2,7 +2,7 @@
 
 A spawned child imports this module by name (the parent's ``sys.path`` goes with it), so it
 holds only plain functions and imports nothing from pytest. Each child opens its own engine
-with :func:`models.db.make_engine`, as a separate app process or CLI run would.
+with :func:`models.store.db.make_engine`, as a separate app process or CLI run would.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import traceback
 
 from sqlmodel import select
 
-import models.tables  # noqa: F401  (registers every table)
-from models.db import make_engine, read_session, write_session
-from models.errors import StaleVersion
-from models.recommendations import get_recommendation, update_recommendation
-from models.schemas import RecommendationUpdate
-from models.tables import User
+import models.store.tables  # noqa: F401  (registers every table)
+from models.rules.recommendations import update_recommendation
+from models.rules.records import get_recommendation
+from models.store.db import make_engine, read_session, write_session
+from models.store.errors import StaleVersion
+from models.store.schemas import RecommendationUpdate
+from models.store.tables import User
 
 TOGGLE = {"in_progress": "on_hold", "on_hold": "in_progress"}
 

@@ -16,13 +16,13 @@ import queue
 from collections import Counter
 
 import pytest
+from helpers import change, make_rec
+from reliability_workers import concurrent_writer
 from sqlmodel import select
 
-from helpers import change, make_rec
-from models.db import read_session, write_session
-from models.tables import AuditEvent, Recommendation, User
-from models.verification import verify_store
-from reliability_workers import concurrent_writer
+from models.store.db import read_session, write_session
+from models.store.tables import AuditEvent, Recommendation, User
+from models.trail.verify import verify_store
 
 WORKERS = 8
 UPDATES_PER_WORKER = 500

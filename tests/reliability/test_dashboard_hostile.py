@@ -18,12 +18,12 @@ import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from models.db import make_engine, write_session
-from models.evidence import store_file
-from models.recommendations import attach_evidence, create_recommendation, update_recommendation
-from models.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
-from models.settings import Settings, get_settings
-from models.tables import User
+from models.rules.evidence_files import store_file
+from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
+from models.store.db import make_engine, write_session
+from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
+from models.store.settings import Settings, get_settings
+from models.store.tables import User
 from tests.e2e.seeded_store import build_store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

@@ -1,7 +1,7 @@
 """Faults: a writer killed mid-transaction, a read-only store, a full disk, a lost connection.
 
 Each test checks three things: the user gets a message that says what happened and what to
-do (a :class:`models.errors.StorageError`, never a raw driver error), nothing already saved is
+do (a :class:`models.store.errors.StorageError`, never a raw driver error), nothing already saved is
 lost or changed (rows, events, evidence files; the chain and the store verify), and the store
 takes writes again once the fault is gone.
 """
@@ -17,21 +17,21 @@ import tempfile
 import time
 
 import pytest
+from helpers import change, event_count, make_rec, read_rec
+from reliability_workers import write_then_hang
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
-import models.evidence
-from helpers import change, event_count, make_rec, read_rec
-from models.db import WRITE_LOCK_ID, make_engine, read_session, write_session
-from models.errors import StorageError
-from models.evidence import store_file
-from models.recommendations import attach_evidence, update_recommendation
-from models.schemas import EvidenceCreate, RecommendationUpdate
-from models.settings import get_settings
-from models.tables import AuditEvent, User
-from models.verification import verify_store
-from reliability_workers import write_then_hang
+import models.rules.evidence_files
+from models.rules.evidence_files import store_file
+from models.rules.recommendations import attach_evidence, update_recommendation
+from models.store.db import WRITE_LOCK_ID, make_engine, read_session, write_session
+from models.store.errors import StorageError
+from models.store.schemas import EvidenceCreate, RecommendationUpdate
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, User
+from models.trail.verify import verify_store
 
 
 def _url(engine) -> str:
@@ -205,7 +205,7 @@ def _mkstemp_on_a_full_disk(monkeypatch) -> None:
         os.close(fd)
         return os.open("/dev/full", os.O_WRONLY), path
 
-    monkeypatch.setattr(models.evidence.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(models.rules.evidence_files.tempfile, "mkstemp", mkstemp)
 
 
 def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_saved(engine, users, monkeypatch):

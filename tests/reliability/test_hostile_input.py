@@ -23,25 +23,31 @@ from datetime import date
 
 import pytest
 import yaml
+from helpers import read_rec
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlmodel import select
 
-from helpers import read_rec
-from models.catalog_checks import CatalogError, validate_file
-from models.catalog_schema import CatalogFile
-from models.db import read_session, write_session
-from models.errors import InvalidInput
-from models.evidence import safe_filename, store_file
-from models.exports import Scope, export
-from models.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, import_recommendations, parse_recommendations_csv
-from models.recommendations import attach_evidence, create_recommendation, update_recommendation
-from models.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate, UserCreate
-from models.settings import Settings
-from models.tables import AuditEvent, EvidenceFile, EvidenceItem, User
-from models.verification import verify_store
-from models.vocabulary import STATUSES, Actor, Confidence, RecommendationKind, Theme
+from models.catalog.checks import CatalogError, validate_file
+from models.catalog.schema import CatalogFile
+from models.rules.evidence_files import safe_filename, store_file
+from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
+from models.store.db import read_session, write_session
+from models.store.errors import InvalidInput
+from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate, UserCreate
+from models.store.settings import Settings
+from models.store.tables import AuditEvent, EvidenceFile, EvidenceItem, User
+from models.store.vocabulary import STATUSES, Actor, Confidence, RecommendationKind, Theme
+from models.trail.export_formats import Scope
+from models.trail.exports import export
+from models.trail.verify import verify_store
+from models.workflow.csv_import import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    import_recommendations,
+    parse_recommendations_csv,
+)
 
 FUZZ = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

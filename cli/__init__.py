@@ -1,0 +1,1 @@
+"""``rectrack``, the command line: the second front door over ``models``, beside ``dashboard``."""

@@ -1,0 +1,72 @@
+"""``rectrack db upgrade``, ``seed`` and ``serve``: creating, seeding and serving a store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import typer
+
+from cli.common import app, user_errors
+from models.catalog.checks import load_catalog
+from models.store.db import make_engine, write_session
+from models.store.settings import REPO_ROOT, get_settings
+from models.store.upgrade import upgrade
+
+db_app = typer.Typer(help="Create or upgrade the store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Create the store, or bring its schema up to the latest migration."""
+    upgrade()
+    typer.echo(f"store is up to date: {get_settings().url.split('@')[-1]}")
+
+
+def _seed() -> str:
+    from models.catalog.loader import seed_catalog
+    from models.rules.users import system_user
+
+    settings = get_settings()
+    catalog = load_catalog(settings.seeds_dir)
+    engine = make_engine()
+    with write_session(engine) as session:
+        report = seed_catalog(session, catalog=catalog, actor=system_user(session))
+    return str(report)
+
+
+def _first_admin() -> None:
+    from models.rules.auth import bootstrap_admin
+
+    with write_session(make_engine()) as session:
+        password = bootstrap_admin(session)
+    if password:
+        typer.echo("first start: created the administrator account\n"
+                   f"  username: admin\n  password: {password}\n"
+                   "  (shown only this once; sign in and change it, or run: rectrack user reset-password admin)")
+
+
+@app.command()
+@user_errors
+def seed() -> None:
+    """Load the catalog in seeds/ (adds what is missing; never overwrites edits)."""
+    upgrade()
+    typer.echo(_seed())
+
+
+@app.command()
+@user_errors
+def serve(port: int = typer.Option(8501, help="Port to serve on."),
+          address: str = typer.Option("localhost", help="Address to bind."),
+          headless: bool = typer.Option(True, help="Do not open a browser.")) -> None:
+    """Start the dashboard (creating and seeding the store on first start)."""
+    upgrade()
+    typer.echo(_seed())
+    _first_admin()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+           "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower()]
+    typer.echo(f"dashboard on http://{address}:{port}")
+    raise typer.Exit(subprocess.call(cmd, cwd=REPO_ROOT, env=os.environ.copy()))

@@ -1,0 +1,104 @@
+"""The record the officer is editing: picked, loaded fresh, and remembered with the version the
+form works from, so a colleague's save in between is detected instead of overwritten."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from dashboard import data, ui
+from models.reads.records import recommendation_state
+
+KEEP = "__keep__"
+EVIDENCE_FIELDS = ("ev_title", "ev_summary", "ev_observed", "ev_also", "cite_source", "cite_section", "cite_start",
+                   "cite_end")
+FIELDS = ("upd_status", "upd_owner", "upd_target", "upd_progress", "upd_reason", "clo_target", "clo_reason",
+          "fix_old", "fix_reason", *(f"{p}_{f}" for p in ("upd", "clo", "fix") for f in EVIDENCE_FIELDS))
+
+
+@dataclass
+class Editing:
+    """What every part of the page needs: who edits, which record, as loaded, and what else they may edit."""
+
+    user: object
+    key: str
+    loaded: dict
+    keys: list[str]
+    titles: dict[str, str]
+    closure: dict = field(default_factory=dict)
+
+    @property
+    def pending(self) -> dict | None:
+        return self.closure.get("pending")
+
+
+def load(k: str, reset_inputs: bool) -> dict:
+    """Read the record fresh; remember it as the version the officer is working from."""
+    state = data.fresh(recommendation_state, k)
+    previous = st.session_state.get("upd_loaded")
+    st.session_state["upd_loaded"] = state
+    if not reset_inputs and previous and previous["key"] == k:
+        # three-way merge: a field the officer left alone takes the colleague's new value,
+        # a field the officer changed keeps the officer's input
+        for fld, widget in (("owner", "upd_owner"), ("target_date", "upd_target"), ("progress", "upd_progress")):
+            if st.session_state.get(widget) == previous[fld]:
+                st.session_state[widget] = state[fld]
+    if reset_inputs:
+        for f in FIELDS:
+            st.session_state.pop(f, None)
+        st.session_state.update({"upd_status": KEEP, "upd_owner": state["owner"], "upd_target": state["target_date"],
+                                 "upd_progress": state["progress"], "upd_reason": ""})
+        st.session_state["upd_upload_n"] = st.session_state.get("upd_upload_n", 0) + 1
+        st.session_state.pop("upd_conflict", None)
+    return state
+
+
+def current(key: str) -> dict:
+    """The loaded record, reloaded (inputs reset) when another record is picked or after a save."""
+    loaded = st.session_state.get("upd_loaded")
+    if loaded is None or loaded["key"] != key or st.session_state.pop("upd_reset", False):
+        loaded = load(key, reset_inputs=True)
+    return loaded
+
+
+def header(ed: Editing) -> None:
+    """The record's state in one line, then what waits on it (a pending or returned closure)."""
+    from models.rules.lifecycle import CLOSED
+
+    loaded = ed.loaded
+    st.html(f"{ui.status_chip(loaded['status'])} &nbsp; <b>{html.escape(loaded['title'])}</b> &nbsp; "
+            f"<span style='color:#555'>version {loaded['version']} · owner {html.escape(loaded['owner'])} · target "
+            f"{loaded['target_date'] or 'none'} · progress {loaded['progress']}% · "
+            f"{loaded['evidence_count']} evidence item(s)</span>")
+    pending = ed.pending
+    if pending:
+        st.warning(f"**Waiting for verification:** closure as *{ui.status_label(pending['target'])}* proposed by "
+                   f"{pending['proposed_by']} at {pending['proposed_at']:%Y-%m-%d %H:%M} UTC — “{pending['reason']}”. "
+                   f"An auditor, an admin or a designated verifier other than {pending['proposed_by']} accepts or "
+                   "returns it; the status cannot change until then.", icon=":material/hourglass_top:")
+    elif ed.closure.get("last_decided") and ed.closure["last_decided"]["state"] == "returned" \
+            and loaded["status"] not in CLOSED:
+        r = ed.closure["last_decided"]
+        st.info(f"**Closure returned** by {r['decided_by']} at {r['decided_at']:%Y-%m-%d %H:%M} UTC: "
+                f"“{r['decision_reason']}”. Address it, then propose the closure again below.", icon=":material/undo:")
+
+
+def conflict_panel(key: str) -> None:
+    """A colleague saved first: what they changed, field by field; the officer's input stays."""
+    import pandas as pd
+
+    conflict = st.session_state.get("upd_conflict")
+    if not conflict:
+        return
+    st.error(f"Not saved: {conflict['by']} changed this recommendation at {conflict['at']:%Y-%m-%d %H:%M} UTC while "
+             f"you were editing (you loaded version {conflict['yours']}, it is now version {conflict['current']}). "
+             "Your input is kept below. Review their change, then reload the record and save again.",
+             icon=":material/sync_problem:")
+    st.dataframe(pd.DataFrame([{"field": f, "before their change": str(b), "after their change": str(a)}
+                               for f, (b, a) in conflict["changes"].items()]), hide_index=True)
+    if st.button("Reload their version (keeps your input)", key="upd_reload"):
+        load(key, reset_inputs=False)
+        st.session_state.pop("upd_conflict", None)
+        st.rerun()

@@ -1,0 +1,42 @@
+"""The obstacle register and the obstacle x recommendation matrix."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from models.rules.lifecycle import OPEN
+from models.store.tables import (
+    Obstacle,
+    Recommendation,
+    RecommendationObstacle,
+)
+
+
+def obstacle_register(session: Session) -> list[dict]:
+    is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
+    rows = session.exec(
+        select(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, Obstacle.summary,
+               func.count(Recommendation.id), func.coalesce(func.sum(is_open), 0))
+        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id, isouter=True)
+        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id, isouter=True)
+        .group_by(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, Obstacle.summary)
+        .order_by(Obstacle.key)
+    ).all()
+    return [{"key": k, "title": t, "category": c, "side": sd, "summary": sm, "recommendations": n, "open": o}
+            for k, t, c, sd, sm, n, o in rows]
+
+
+def obstacle_matrix(session: Session, *, category: str | None = None, theme: str | None = None) -> list[dict]:
+    """One row per (obstacle, recommendation) link, with the recommendation's current status."""
+    q = (select(Obstacle.key, Obstacle.title, Obstacle.category, Recommendation.key, Recommendation.title,
+                Recommendation.status, Recommendation.theme)
+         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+         .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id))
+    if category:
+        q = q.where(Obstacle.category == category)
+    if theme:
+        q = q.where(Recommendation.theme == theme)
+    rows = session.exec(q.order_by(Obstacle.key, Recommendation.key)).all()
+    cols = ("obstacle", "obstacle_title", "category", "recommendation", "recommendation_title", "status", "theme")
+    return [dict(zip(cols, r)) for r in rows]

@@ -1,0 +1,67 @@
+"""Looking up the records the write path acts on: a recommendation by key, its evidence in force,
+a pending closure, and the "changed while you were editing" explanation of a stale version.
+
+Shared by :mod:`models.rules.recommendations` and :mod:`models.rules.closure`, which both build on
+it, so neither needs the other."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.store.errors import NotFound, StaleVersion
+from models.store.tables import (
+    AuditEvent,
+    ClosureProposal,
+    EvidenceItem,
+    EvidenceLink,
+    Recommendation,
+)
+
+
+def get_recommendation(session: Session, key: str) -> Recommendation:
+    rec = session.exec(select(Recommendation).where(Recommendation.key == key)).first()
+    if rec is None:
+        raise NotFound(f"no recommendation with key {key!r}; `rectrack list` shows the keys")
+    return rec
+
+
+def evidence_count(session: Session, rec_id: int) -> int:
+    superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
+    return session.exec(
+        select(func.count()).select_from(EvidenceLink).join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
+        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
+    ).one()
+
+
+def stale_version(session: Session, rec: Recommendation, expected: int) -> StaleVersion:
+    """Explain who changed the record since the version the user was looking at."""
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
+        .order_by(AuditEvent.seq.desc()).limit(50)
+    ).all()
+    newer = [e for e in events if e.after and json.loads(e.after).get("version", 0) > expected]
+    changes: dict[str, list] = {}
+    for e in reversed(newer):
+        before, after = json.loads(e.before or "{}"), json.loads(e.after or "{}")
+        for k, v in after.items():
+            if k == "version":
+                continue
+            changes.setdefault(k, [before.get(k), v])[1] = v
+    last = newer[0] if newer else (events[0] if events else None)
+    who = last.actor if last else rec.updated_by
+    when = last.recorded_at if last else rec.updated_at
+    what = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items()) or "details unavailable"
+    return StaleVersion(
+        f"{rec.key!r} was changed by {who} at {when:%Y-%m-%d %H:%M} UTC while you were editing "
+        f"(you had version {expected}, it is now {rec.version}): {what}. Nothing was saved; "
+        "review their change and apply yours again.",
+        changed_by=who, changed_at=when, changes=changes, current_version=rec.version,
+    )
+
+
+def pending_closure(session: Session, rec_id: int) -> ClosureProposal | None:
+    return session.exec(select(ClosureProposal).where(ClosureProposal.recommendation_id == rec_id,
+                                                      ClosureProposal.state == "pending")).first()

@@ -1,0 +1,33 @@
+"""Events that record an action on the trail itself rather than a change to a record: an export
+(written before the export, so the export holds its own record) and a reminder digest sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from models.rules.permissions import require
+from models.store.tables import AuditEvent, ReminderLog, User
+from models.trail.chain import append_event
+
+REMINDER_ACTOR = "reminders"  # the trail's actor for digests sent by `rectrack remind`
+
+
+def record_export(session: Session, *, actor: User, fmt: str, scope: dict) -> AuditEvent:
+    require(actor, "trail.export")
+    return append_event(session, actor=actor.username, action="export", record_type="export", record_key=fmt,
+                        reason=f"{fmt} export of the trail", after={"format": fmt, "scope": scope})
+
+
+def record_digest_sent(session: Session, *, key: str, label: str, digest_date: date, channel: str,
+                       destination: str, items: int, details: dict) -> None:
+    """One digest delivered: a log row (unique per digest and day, so it never goes out twice) and
+    its event. Sent by the reminder job, not a person, so there is no role to check."""
+    session.add(ReminderLog(owner=key, digest_date=digest_date, channel=channel, destination=destination[:500],
+                            items=items))
+    append_event(session, actor=REMINDER_ACTOR, action="reminder_sent", record_type="reminder",
+                 record_key=key[:80], reason=f"daily reminder digest for {label}",
+                 after={**details, "digest_date": digest_date, "channel": channel, "destination": destination,
+                        "items": items})
+    session.flush()

@@ -1,0 +1,56 @@
+"""One place for configuration, read alike by the dashboard, the CLI and Alembic.
+
+Values come from the environment (``DATABASE_URL``, ``RECTRACK_*``) or a ``.env`` file, so an
+operator can point a team at PostgreSQL without touching code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_sources_dir() -> Path | None:
+    candidate = REPO_ROOT.parent / "shared" / "sources"
+    return candidate if candidate.is_dir() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECTRACK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = REPO_ROOT / "data"
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("DATABASE_URL", "RECTRACK_DATABASE_URL")
+    )
+    seeds_dir: Path = REPO_ROOT / "seeds"
+    sources_dir: Path | None = Field(default_factory=_default_sources_dir)
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_import_bytes: int = 20 * 1024 * 1024
+    max_field_chars: int = 20_000
+    allowed_upload_types: tuple[str, ...] = (
+        ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".md", ".json", ".docx", ".xlsx", ".html",
+    )
+    banner: str = "UNCLASSIFIED"
+    session_idle_minutes: int = 30
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    min_password_length: int = 12
+    stale_after_days: int = 90
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'rectrack.db'}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,283 @@
+"""The store: SQLModel table classes.
+
+Input and output shapes live in :mod:`models.store.schemas`; these classes add ids, keys, foreign
+keys, versions and timestamps. Columns that charts group by (status, theme, owner, event
+action) are real indexed columns so summaries aggregate in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import DateTime, Index, MetaData, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so Alembic migrations work alike on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on the way in and out, also on SQLite (which stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _ts(**kw):
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _long(**kw):
+    return Field(sa_type=Text, **kw)
+
+
+class Source(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)
+    short: str = Field(max_length=80)
+    title: str = Field(max_length=300)
+    author: str = Field(max_length=300)
+    publisher: str = Field(max_length=300)
+    published: str = Field(max_length=10)
+    file: str = Field(max_length=200)
+    reproduction: str = Field(max_length=40)
+    coverage_note: str | None = _long(default=None)
+
+
+class Recommendation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    title: str = Field(max_length=300)
+    summary: str = _long()
+    kind: str = Field(max_length=40, index=True)
+    confidence: str = Field(max_length=10)
+    theme: str = Field(max_length=60, index=True)
+    who_must_act: str = Field(max_length=20, index=True)
+    owner: str = Field(max_length=300, index=True)
+    owner_inferred: bool = True
+    parent_id: int | None = Field(default=None, foreign_key="recommendation.id", index=True)
+    primary_source_id: str | None = Field(default=None, foreign_key="source.id", index=True)
+    status: str = Field(default="proposed", max_length=20, index=True)
+    target_date: date | None = None
+    progress: int = Field(default=0, ge=0, le=100)
+    origin: str = Field(default="user", max_length=20)
+    version: int = Field(default=1)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow, index=True)
+    updated_by: str = Field(default="", max_length=80)
+
+
+class Citation(SQLModel, table=True):
+    """Where a record comes from: one row per (record, source passage)."""
+
+    __table_args__ = (Index("ix_citation_record", "record_type", "record_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: str = Field(max_length=30)
+    record_id: int
+    source_id: str = Field(foreign_key="source.id", index=True)
+    section: str = Field(max_length=300)
+    line_start: int
+    line_end: int
+
+
+class Obstacle(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    title: str = Field(max_length=300)
+    summary: str | None = _long(default=None)
+    category: str = Field(max_length=40, index=True)
+    side: str = Field(max_length=20)
+
+
+class RecommendationObstacle(SQLModel, table=True):
+    recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True)
+    obstacle_id: int = Field(foreign_key="obstacle.id", primary_key=True, index=True)
+
+
+class Institution(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=300)
+    acronym: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=30)
+    country: str = Field(max_length=20)
+    summary: str | None = _long(default=None)
+
+
+class RecommendationInstitution(SQLModel, table=True):
+    recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", primary_key=True, index=True)
+
+
+class EvidenceItem(SQLModel, table=True):
+    """A piece of evidence; never edited in place (a correction supersedes it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    title: str = Field(max_length=300)
+    summary: str = _long(default="")
+    kind: str = Field(max_length=20)  # source_report | file | citation
+    observed_on: date | None = None
+    observed_precision: str = Field(default="day", max_length=5)
+    status_claim: str | None = Field(default=None, max_length=20)
+    supersedes_id: int | None = Field(default=None, foreign_key="evidenceitem.id")
+    created_at: datetime = _ts(default_factory=utcnow)
+    created_by: str = Field(max_length=80)
+
+
+class EvidenceLink(SQLModel, table=True):
+    evidence_id: int = Field(foreign_key="evidenceitem.id", primary_key=True)
+    recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True, index=True)
+
+
+class EvidenceFile(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidenceitem.id", index=True)
+    filename: str = Field(max_length=255)
+    stored_path: str = Field(max_length=300)  # relative to the data dir
+    sha256: str = Field(max_length=64, index=True)
+    size_bytes: int
+    media_type: str = Field(max_length=100)
+    uploaded_at: datetime = _ts(default_factory=utcnow)
+
+
+class Indicator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=300)
+    unit: str = Field(max_length=100)
+    country: str = Field(max_length=20)
+    category: str = Field(max_length=100)
+    description: str | None = _long(default=None)
+    parent_id: int | None = Field(default=None, foreign_key="indicator.id")
+
+
+class IndicatorValue(SQLModel, table=True):
+    """One cited figure. Two rows for one (indicator, period, country) from different passages
+    are a recorded conflict, never merged."""
+
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "period", "country", "source_id", "line_start",
+                         name="uq_indicatorvalue_cited"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    period: str = Field(max_length=100)
+    year: int | None = None  # None where the source gives no year
+    value: float
+    country: str = Field(max_length=20)
+    source_id: str = Field(foreign_key="source.id")
+    section: str = Field(max_length=300)
+    line_start: int
+    line_end: int
+    note: str | None = _long(default=None)
+    conflict_note: str | None = _long(default=None)
+
+
+class TimelineEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    occurred_on: date = Field(index=True)
+    precision: str = Field(max_length=5)
+    title: str = Field(max_length=300)
+    summary: str | None = _long(default=None)
+    country: str = Field(max_length=20, index=True)
+    category: str = Field(max_length=100)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    display_name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=254, unique=True)
+    role: str = Field(max_length=20)
+    office: str | None = Field(default=None, max_length=300)
+    password_hash: str | None = Field(default=None, max_length=300)
+    disabled: bool = False
+    can_verify: bool = False  # a designated verifier of closures (auditors and admins always may)
+    failed_logins: int = 0
+    first_failed_at: datetime | None = _ts(default=None)
+    locked_until: datetime | None = _ts(default=None)
+    last_login_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+    version: int = 1
+
+
+class ClosureProposal(SQLModel, table=True):
+    """An editor's proposal to close a recommendation, waiting for someone else to verify it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    recommendation_id: int = Field(foreign_key="recommendation.id", index=True)
+    target_status: str = Field(max_length=20)
+    state: str = Field(default="pending", max_length=10, index=True)  # pending | accepted | returned | withdrawn
+    proposed_by: str = Field(max_length=80)
+    proposed_at: datetime = _ts(default_factory=utcnow)
+    reason: str = _long()
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = _ts(default=None)
+    decision_reason: str | None = _long(default=None)
+    evidence_hashes: str | None = _long(default=None)  # canonical JSON of the evidence in force at acceptance
+
+
+class ReminderLog(SQLModel, table=True):
+    """One digest per owner per day: sending is recorded so it never goes out twice."""
+
+    __table_args__ = (UniqueConstraint("owner", "digest_date", name="uq_reminderlog_owner_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=300)
+    digest_date: date
+    channel: str = Field(max_length=10)  # email | file
+    destination: str = Field(max_length=500)
+    items: int
+    sent_at: datetime = _ts(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """The append-only, hash-chained trail. ``seq`` is gapless; each row's ``hash`` covers its
+    content and ``prev_hash``, so altering, deleting, inserting or reordering rows is detectable."""
+
+    __table_args__ = (
+        # effective_at and status_after make the as-of status, the stale count and the version
+        # check index-only (migration 0003)
+        Index("ix_auditevent_record", "record_type", "record_key", "seq", "effective_at", "status_after"),
+        Index("ix_auditevent_effective", "effective_at"),
+    )
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    recorded_at: datetime = _ts()
+    effective_at: datetime = _ts()
+    actor: str = Field(max_length=80, index=True)
+    action: str = Field(max_length=40, index=True)
+    record_type: str = Field(max_length=30)
+    record_key: str = Field(max_length=80)
+    status_before: str | None = Field(default=None, max_length=20)
+    status_after: str | None = Field(default=None, max_length=20, index=True)
+    before: str | None = _long(default=None)  # canonical JSON
+    after: str | None = _long(default=None)  # canonical JSON
+    reason: str = _long(default="")
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+TABLES = [t for t in metadata.sorted_tables]

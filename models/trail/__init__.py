@@ -1,0 +1,10 @@
+"""The evidence trail: what an auditor relies on.
+
+``chain`` is the append-only, hash-chained log itself (every write appends through it, inside the
+write's transaction). ``verify`` checks a live store against it, ``history`` rebuilds the store as it
+stood at any moment, ``exports``/``export_formats`` write CSV, JSON Lines and the readable report,
+and ``bundle`` writes and verifies the offline zip bundle.
+
+May import: ``models.store``; ``chain`` imports nothing else, the rest may also use ``models.rules``
+(permissions, and recording an export through the write path).
+"""

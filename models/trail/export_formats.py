@@ -1,0 +1,234 @@
+"""The formats an auditor export is written in: CSV, JSON Lines and the readable HTML report.
+
+Rows stream from a server-side cursor in batches; nothing loads the trail."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from collections import Counter, deque
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import IO, Iterator
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+
+from models.rules.lifecycle import STATUS_LABELS
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, EvidenceItem, EvidenceLink, Recommendation, utcnow
+from models.store.vocabulary import STATUS_COLORS
+from models.trail.chain import (
+    HASHED_FIELDS,
+    compact_json,
+    iso,
+    iter_canonical_rows,
+)
+
+BUNDLE_FORMAT = "rectrack-bundle/1"
+
+
+FORMATS = ("csv", "jsonl", "html", "bundle")
+
+
+COLUMNS = HASHED_FIELDS + ("hash",)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of the trail: some recommendations, one owner's, a period (on effective dates)."""
+
+    keys: tuple[str, ...] = ()
+    owner: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def describe(self) -> dict:
+        d = asdict(self)
+        d["keys"] = list(self.keys)
+        d["since"] = self.since.isoformat() if self.since else None
+        d["until"] = self.until.isoformat() if self.until else None
+        return d
+
+    @property
+    def whole(self) -> bool:
+        return not self.keys and not self.owner and not self.since and not self.until
+
+    def rec_filter(self):
+        conds = []
+        if self.keys:
+            conds.append(Recommendation.key.in_(self.keys))
+        if self.owner:
+            conds.append(Recommendation.owner == self.owner)
+        return and_(*conds) if conds else None
+
+    def event_filter(self, upto_seq: int):
+        conds = [AuditEvent.seq <= upto_seq]
+        rec_cond = self.rec_filter()
+        if rec_cond is not None:
+            rec_keys = select(Recommendation.key).where(rec_cond)
+            ev_keys = (select(EvidenceItem.key).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+                       .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id).where(rec_cond))
+            conds.append(or_(and_(AuditEvent.record_type == "recommendation", AuditEvent.record_key.in_(rec_keys)),
+                             and_(AuditEvent.record_type == "evidence", AuditEvent.record_key.in_(ev_keys))))
+        if self.since:
+            conds.append(AuditEvent.effective_at >= datetime.combine(self.since, time(), tzinfo=timezone.utc))
+        if self.until:
+            conds.append(AuditEvent.effective_at < datetime.combine(self.until + timedelta(days=1), time(),
+                                                                    tzinfo=timezone.utc))
+        return and_(*conds)
+
+
+def _event_dict(row: tuple) -> dict:
+    """An event as exported; ``row`` from :func:`iter_event_rows` (datetimes) or
+    :func:`iter_canonical_rows` (ISO strings already)."""
+    d = dict(zip(COLUMNS, row))
+    for k in ("recorded_at", "effective_at"):
+        if isinstance(d[k], datetime):
+            d[k] = iso(d[k])
+    return d
+
+
+_JSON_LINE = compact_json  # = json.dumps(..., ensure_ascii=False, separators=(",", ":")), made once
+
+
+def _flatten(batches) -> Iterator[tuple]:
+    for rows in batches:
+        yield from rows
+
+
+def _in_scope_seqs(session: Session, scope: Scope, upto: int) -> Iterator[tuple]:
+    return _flatten(iter_canonical_rows(session, where=scope.event_filter(upto)))
+
+
+def write_csv(rows, out: IO[str]) -> int:
+    w = csv.writer(out)
+    w.writerow(COLUMNS)
+    n = 0
+    for row in rows:
+        d = _event_dict(row)
+        w.writerow([("" if d[c] is None else d[c]) for c in COLUMNS])
+        n += 1
+    return n
+
+
+def write_csv_batches(batches, out: IO[str]) -> int:
+    """:func:`write_csv` for batches of :func:`iter_canonical_rows`: the same bytes, written by
+    the csv module a batch at a time (it writes None as an empty field, as write_csv does)."""
+    w = csv.writer(out)
+    w.writerow(COLUMNS)
+    n = 0
+    for rows in batches:
+        w.writerows(rows)
+        n += len(rows)
+    return n
+
+
+def write_jsonl(rows, out: IO[str]) -> int:
+    n = 0
+    for row in rows:
+        out.write(_JSON_LINE(_event_dict(row)))
+        out.write("\n")
+        n += 1
+    return n
+
+
+def _svg_bars(title: str, items: list[tuple[str, int]], colours: dict | None = None, unit: str = "") -> str:
+    if not items:
+        return f"<p><em>{html.escape(title)}: nothing in scope.</em></p>"
+    width, bar_h, label_w = 640, 22, 170
+    top = max(n for _, n in items) or 1
+    rows = []
+    for i, (label, n) in enumerate(items):
+        w = int((width - label_w - 60) * n / top)
+        fill = (colours or {}).get(label, "#0072B2")
+        y = 24 + i * (bar_h + 6)
+        rows.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{html.escape(str(label))}</text>'
+                    f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}"/>'
+                    f'<text x="{label_w + w + 4}" y="{y + 15}">{n:,}</text>')
+    h = 24 + len(items) * (bar_h + 6) + 10
+    return (f'<figure><svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{h}" '
+            f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">'
+            f'<text x="0" y="14" font-weight="bold">{html.escape(title)}{html.escape(unit)}</text>{"".join(rows)}</svg></figure>')
+
+
+class _ReportEvents:
+    """What the HTML report shows about the events: counts and the first and last ``sample`` rows.
+    Fed one event dict at a time, so a bundle builds it in the same pass that writes events.jsonl."""
+
+    def __init__(self, sample: int = 300) -> None:
+        self.sample = sample
+        self.n = 0
+        self.by_action: Counter = Counter()
+        self.by_year: Counter = Counter()
+        self.first: list[str] = []
+        self.last_rows: deque[str] = deque(maxlen=sample)
+
+    def add(self, d: dict) -> None:
+        self.n += 1
+        self.by_action[d["action"]] += 1
+        self.by_year[d["effective_at"][:4]] += 1
+        if len(self.first) < self.sample:
+            self.first.append(self._line(d))
+        else:  # kept as dicts, formatted only if still among the last `sample` at the end
+            self.last_rows.append(d)
+
+    @staticmethod
+    def _line(d: dict) -> str:
+        return (f"<tr><td>{d['seq']}</td><td>{html.escape(d['effective_at'][:10])}</td><td>{html.escape(d['actor'])}</td>"
+                f"<td>{html.escape(d['action'])}</td><td>{html.escape(d['record_key'])}</td>"
+                f"<td>{html.escape(d['status_after'] or '')}</td><td>{html.escape(d['reason'])}</td>"
+                f"<td><code>{d['hash'][:16]}…</code></td></tr>")
+
+    def last_lines(self) -> list[str]:
+        return [x if isinstance(x, str) else self._line(x) for x in self.last_rows]
+
+
+def write_report(session: Session, rows, out: IO[str], *, scope: Scope, exporter: str, head: tuple[int, str],
+                 sample: int = 300) -> int:
+    """A self-contained HTML report: scope, charts, the recommendations, and the events."""
+    events = _ReportEvents(sample)
+    for row in rows:
+        events.add(_event_dict(row))
+    return _render_report(session, events, out, scope=scope, exporter=exporter, head=head)
+
+
+def _render_report(session: Session, events: _ReportEvents, out: IO[str], *, scope: Scope, exporter: str,
+                   head: tuple[int, str]) -> int:
+    rec_q = select(Recommendation)
+    if scope.rec_filter() is not None:
+        rec_q = rec_q.where(scope.rec_filter())
+    by_status: Counter = Counter()
+    rec_rows = []
+    for rec in session.exec(rec_q.order_by(Recommendation.key).execution_options(yield_per=2000)):
+        by_status[rec.status] += 1
+        if len(rec_rows) < 2000:
+            rec_rows.append(f"<tr><td>{html.escape(rec.key)}</td><td>{html.escape(rec.title)}</td>"
+                            f"<td>{html.escape(STATUS_LABELS.get(rec.status, rec.status))}</td>"
+                            f"<td>{html.escape(rec.owner)}</td><td>{rec.version}</td></tr>")
+    n, by_action, by_year, first = events.n, events.by_action, events.by_year, events.first
+    last_rows = events.last_lines()
+    gap = (f'<tr><td colspan="8"><em>… {n - len(first) - len(last_rows):,} more events: see events.csv or events.jsonl …'
+           f"</em></td></tr>") if n > len(first) + len(last_rows) else ""
+    order = [s for s in STATUS_COLORS if by_status.get(s)]
+    out.write(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evidence trail report</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;width:100%;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#eef}}
+.banner{{background:#007a33;color:#fff;text-align:center;font-weight:bold;padding:4px}}</style></head><body>
+<div class="banner">{html.escape(get_settings().banner)}</div>
+<h1>Recommendation Tracker: evidence trail report</h1>
+<p>Exported {html.escape(iso(utcnow())[:19])} UTC by {html.escape(exporter)}. Scope: <code>{html.escape(json.dumps(scope.describe()))}</code>.
+Chain head at export: event {head[0]}, <code>{head[1]}</code>. {n:,} events in scope; {sum(by_status.values()):,} recommendations.</p>
+<p>To verify this export offline: <code>rectrack verify --bundle FILE.zip</code>.</p>
+<h2>Where the recommendations stand</h2>
+{_svg_bars("Recommendations by status (now)", [(s, by_status[s]) for s in order], STATUS_COLORS)}
+<h2>Activity</h2>
+{_svg_bars("Events by action", by_action.most_common(12))}
+{_svg_bars("Events by year (effective date)", sorted(by_year.items())[-25:])}
+<h2>Recommendations</h2><table><tr><th>key</th><th>title</th><th>status</th><th>owner</th><th>version</th></tr>
+{"".join(rec_rows)}</table>
+<h2>Events</h2><table><tr><th>seq</th><th>effective</th><th>actor</th><th>action</th><th>record</th><th>status after</th><th>reason</th><th>hash</th></tr>
+{"".join(first)}{gap}{"".join(last_rows)}</table></body></html>
+""")
+    return n

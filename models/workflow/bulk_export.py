@@ -1,0 +1,163 @@
+"""Round-trip bulk edits, the export half: recommendations to CSV or Excel with their versions.
+
+Cells a spreadsheet would run as a formula are escaped on the way out (and unescaped on the way
+back in by :mod:`models.workflow.bulk_edits`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from models.store.errors import InvalidInput
+from models.store.tables import Recommendation
+from models.store.vocabulary import STATUSES
+
+EDITABLE = ("status", "owner", "target_date", "progress")
+
+
+READ_ONLY = ("title", "theme", "kind", "who_must_act", "parent")
+
+
+COLUMNS = ("key", "title", "status", "owner", "target_date", "progress", "version",
+           "theme", "kind", "who_must_act", "parent", "reason")
+
+
+REQUIRED = ("key", "status", "owner", "target_date", "progress", "version", "reason")
+
+
+SHEET = "recommendations"
+
+
+FORMATS = (".csv", ".xlsx")
+
+
+MAX_ROWS = 200_000
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+Progress = Callable[[int, int], None]
+
+
+def _fmt(path: str | Path) -> str:
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in FORMATS:
+        raise InvalidInput(f"{Path(str(path)).name!r}: use a .csv or .xlsx file name")
+    return suffix[1:]
+
+
+def export_rows(session: Session, *, status: str | None = None, owner: str | None = None) -> Iterator[dict]:
+    """The rows of an edit file, one dict per recommendation, in key order, streamed from the store."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    parent = aliased(Recommendation)
+    q = (select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
+         .order_by(Recommendation.key).execution_options(yield_per=500))
+    if status:
+        q = q.where(Recommendation.status == status)
+    if owner:
+        q = q.where(Recommendation.owner == owner)
+    for rec, parent_key in session.exec(q):
+        yield {"key": rec.key, "title": rec.title, "status": rec.status, "owner": rec.owner,
+               "target_date": rec.target_date, "progress": rec.progress, "version": rec.version,
+               "theme": rec.theme, "kind": rec.kind, "who_must_act": rec.who_must_act,
+               "parent": parent_key or "", "reason": ""}
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    # A spreadsheet would run a cell starting with "=" as a formula; a leading apostrophe stops
+    # that and is removed again on import.
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
+def write_csv(rows, out: BinaryIO) -> int:
+    """Stream rows as UTF-8 CSV (with a byte-order mark, so spreadsheet programs read it as UTF-8)."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    n = 0
+    for row in rows:
+        writer.writerow([_csv_cell(row[c]) for c in COLUMNS])
+        n += 1
+    text.flush()
+    text.detach()
+    return n
+
+
+def write_xlsx(rows, out: BinaryIO) -> int:
+    """Write rows to a workbook (streamed, openpyxl's write-only mode): a ``recommendations``
+    sheet and a short ``how to edit`` sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    ws.freeze_panes = "B2"
+    bold = Font(bold=True)
+    header = []
+    for c in COLUMNS:
+        cell = WriteOnlyCell(ws, value=c)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    n = 0
+    for row in rows:
+        cells = []
+        for c in COLUMNS:
+            cell = WriteOnlyCell(ws, value=row[c])
+            if isinstance(row[c], str) and row[c]:
+                cell.data_type = "s"  # text stays text, never a formula
+            if c == "target_date":
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        ws.append(cells)
+        n += 1
+    about = wb.create_sheet("how to edit")
+    for line in (
+        "Edit status, owner, target_date and progress on the 'recommendations' sheet, and say why in 'reason'.",
+        "Leave key, version and the other columns as they are; they tell the import which record and version you edited.",
+        "Import with: rectrack apply-edits FILE.xlsx --as USERNAME (add --partial to apply the good rows only).",
+        "Closing as implemented or not_implemented needs the two-step verified closure, not this file.",
+    ):
+        about.append([line])
+    wb.save(out)
+    return n
+
+
+def export_edits(session: Session, out: BinaryIO, *, fmt: str, status: str | None = None,
+                 owner: str | None = None) -> int:
+    """Write an edit file (``fmt`` ``csv`` or ``xlsx``) to a binary stream; returns the row count."""
+    rows = export_rows(session, status=status, owner=owner)
+    if fmt == "csv":
+        return write_csv(rows, out)
+    if fmt == "xlsx":
+        return write_xlsx(rows, out)
+    raise InvalidInput(f"unknown format {fmt!r}; use csv or xlsx")
+
+
+def export_edits_file(session: Session, path: Path, *, status: str | None = None, owner: str | None = None) -> int:
+    fmt = _fmt(path)
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with tmp.open("wb") as fh:
+            n = export_edits(session, fh, fmt=fmt, status=status, owner=owner)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {str(path)!r}: {e.strerror or e}") from None
+    return n
