@@ -49,3 +49,15 @@ def close(engine, key, target="not_implemented", proposer="ed", verifier="aud", 
     with write_session(engine) as s:
         user = s.exec(select(User).where(User.username == verifier)).one()
         return decide_closure(s, key=key, accept=True, reason=reason, actor=user)
+
+
+def cli(*args: str, input: str | None = None):
+    """Run ``rectrack`` in-process and return the result (``.exit_code``, ``.output``).
+
+    CLI tests go through here, so how the command line establishes who is acting (see the
+    README, "The rectrack command") is arranged in one place."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    return CliRunner().invoke(app, list(args), input=input)
