@@ -19,6 +19,17 @@ from models.store.tables import User
 
 RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 
+_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|:$~=^&")
+
+
+def md_escape(text: object) -> str:
+    """User or file text made inert inside Streamlit markdown (st.markdown, st.caption, st.error,
+    labels): no links, images, ``:red[...]`` colours, emoji shortcodes, LaTeX or HTML. Use it for every
+    value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing."""
+    if text is None:
+        return ""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text).replace("\n", " "))
+
 BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
 
 

@@ -205,7 +205,10 @@ def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_know
         "waiting 3 days)",
         "",
         'Open the "My items" page of the Recommendation Tracker to act on these.',
+        "",
+        "Open: http://localhost:8501/my_items",
     ]
+    assert msg["Date"] and msg["Message-ID"], "mail filters score a message without Date/Message-ID as spam"
     with read_session(store) as s:
         logs = s.exec(select(ReminderLog).order_by(ReminderLog.owner)).all()
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "reminder_sent").order_by(AuditEvent.seq)).all()

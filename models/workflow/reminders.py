@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
-import ssl
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
 from pathlib import Path
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -37,32 +32,14 @@ from models.store.db import read_session, write_session
 from models.store.errors import DomainError
 from models.store.settings import get_settings
 from models.store.tables import ReminderLog, User
+from models.workflow.mail import MailError, MailSettings, build_message, link, send
 
 
-class ReminderSettings(BaseSettings):
-    """Mail settings for reminders, from the environment or ``.env``.
+class ReminderSettings(MailSettings):
+    """Mail settings (:class:`models.workflow.mail.MailSettings`) plus ``RECTRACK_DIGEST_DIR``, where
+    digests go as files when no SMTP host is set or an owner has no address."""
 
-    ``RECTRACK_SMTP_HOST`` (no host: digests go to files), ``RECTRACK_SMTP_PORT`` (25),
-    ``RECTRACK_SMTP_USER`` / ``RECTRACK_SMTP_PASSWORD`` (log in when a user is given),
-    ``RECTRACK_SMTP_FROM``, ``RECTRACK_SMTP_STARTTLS`` / ``RECTRACK_SMTP_SSL`` (true/false),
-    ``RECTRACK_SMTP_TIMEOUT`` (seconds) and ``RECTRACK_DIGEST_DIR``.
-    """
-
-    model_config = SettingsConfigDict(env_prefix="RECTRACK_", env_file=".env", extra="ignore")
-
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_from: str = "rectrack@localhost"
-    smtp_starttls: bool = False
-    smtp_ssl: bool = False
-    smtp_timeout: float = 10.0
     digest_dir: Path | None = None
-
-    @property
-    def smtp_configured(self) -> bool:
-        return bool(self.smtp_host and self.smtp_host.strip())
 
     @property
     def digest_path(self) -> Path:
@@ -136,22 +113,11 @@ def recipients(session: Session, digest: Digest) -> list[str]:
 
 
 def _send_mail(cfg: ReminderSettings, to: list[str], digest: Digest) -> None:
-    msg = EmailMessage()
-    msg["Subject"] = subject(digest)
-    msg["From"] = cfg.smtp_from
-    msg["To"] = ", ".join(to)
-    msg.set_content(render_text(digest))
-    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    msg = build_message(cfg, to=to, subject=subject(digest), text=render_text(digest) + f"\nOpen: {link(cfg, 'my_items')}\n")
     try:
-        smtp_cls = smtplib.SMTP_SSL if cfg.smtp_ssl else smtplib.SMTP
-        with smtp_cls(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout) as smtp:
-            if cfg.smtp_starttls and not cfg.smtp_ssl:
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.smtp_user:
-                smtp.login(cfg.smtp_user, cfg.smtp_password.get_secret_value() if cfg.smtp_password else "")
-            smtp.send_message(msg, to_addrs=to)
-    except (smtplib.SMTPException, OSError) as e:
-        raise ReminderError(f"could not e-mail the digest for {digest.label} through {where}: {e}; "
+        send(cfg, msg, to)
+    except MailError as e:
+        raise ReminderError(f"could not e-mail the digest for {digest.label} through {e.where}: {e.reason}; "
                             "nothing was recorded, so the next run tries again") from e
 
 
