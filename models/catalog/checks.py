@@ -26,6 +26,8 @@ from models.catalog.schema import (
     IndicatorSeed,
     InstitutionSeed,
     ObstacleSeed,
+    PriorityFile,
+    PrioritySeed,
     RecommendationSeed,
     SourceSeed,
     SourcesFile,
@@ -108,6 +110,7 @@ class Catalog:
     indicators: dict[str, IndicatorSeed] = field(default_factory=dict)
     events: dict[str, EventSeed] = field(default_factory=dict)
     coverage_notes: dict[str, str] = field(default_factory=dict)
+    priority: dict[str, PrioritySeed] = field(default_factory=dict)  # seeds/priority.yaml, by key
     origin: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def all_citations(self):
@@ -122,6 +125,8 @@ class Catalog:
         for key, ind in self.indicators.items():
             for v in ind.values:
                 yield "indicators", key, v.citation
+        for key, p in self.priority.items():
+            yield "priority", key, p.citation
 
 
 def _merge_shared(existing: BaseModel, new: BaseModel, agree: tuple[str, ...], where: str) -> BaseModel:
@@ -182,6 +187,12 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
                 else:
                     store[item.key] = item
                     cat.origin[(kind, item.key)] = path
+    priority_file = seeds_dir / "priority.yaml"
+    if only is None and priority_file.exists():
+        pf: PriorityFile = validate_file(priority_file, PriorityFile)  # type: ignore[assignment]
+        for item in pf.priority:
+            cat.priority[item.key] = item
+            cat.origin[("priority", item.key)] = priority_file
     if check_refs:
         _check_references(cat)
     return cat
@@ -207,6 +218,10 @@ def _check_references(cat: Catalog) -> None:
         for r in ev.recommendations:
             if r not in cat.recommendations:
                 raise missing("evidence", key, "recommendations", "recommendation", r)
+    for key in cat.priority:
+        if key not in cat.recommendations:
+            raise CatalogError(f"{cat.origin[('priority', key)]}: priority (key {key!r}) field 'key': "
+                               f"no recommendation has key {key!r}")
     for key, inst in cat.institutions.items():
         for r in inst.recommendations:
             if r not in cat.recommendations:
@@ -281,6 +296,14 @@ def check_against_sources(cat: Catalog, sources_dir: Path, copy_window: int = 8)
                             f"\"{' '.join(w[i:i + copy_window])}\"; say it in your own words"
                         )
                         break
+    for key, p in cat.priority.items():
+        for t in (p.reason, p.close_plan or ""):
+            w = _words(t)
+            for i in range(len(w) - copy_window + 1):
+                if tuple(w[i : i + copy_window]) in all_shingles:
+                    problems.append(f"priority {key!r}: copies the source word for word: "
+                                    f"\"{' '.join(w[i:i + copy_window])}\"; say it in your own words")
+                    break
     for key, text in cat.coverage_notes.items():
         w = _words(text)
         if any(tuple(w[i : i + copy_window]) in all_shingles for i in range(len(w) - copy_window + 1)):
@@ -313,6 +336,7 @@ def main(argv: list[str]) -> int:
         print(f"problem: {p}", file=sys.stderr)
     counts = {k: len(getattr(cat, k)) for k in
               ("recommendations", "obstacles", "institutions", "evidence", "indicators", "events")}
+    counts["priority"] = len(cat.priority)
     counts["indicator_values"] = sum(len(i.values) for i in cat.indicators.values())
     print("catalog ok" if not problems else f"{len(problems)} problems", counts)
     return 1 if problems else 0

@@ -24,6 +24,7 @@ from models.rules.records import get_recommendation
 from models.rules.users import system_user
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
 from models.store.tables import (
+    AuditEvent,
     EvidenceItem,
     Indicator,
     IndicatorValue,
@@ -82,6 +83,30 @@ def _parents_first(recs: dict[str, RecommendationSeed]) -> list[RecommendationSe
     for key in sorted(recs):
         visit(key)
     return ordered
+
+
+def _mark_priority(session: Session, catalog: Catalog, actor: User, published: dict[str, date],
+                   report: SeedReport) -> None:
+    """Mark ``seeds/priority.yaml``'s items priority, once: an item whose flag was ever set or cleared
+    (by the catalog or a person) is left as it is, so a user's decision is never overwritten.
+    Dated to the cited source's publication, like the other facts the catalog reports."""
+    for key, p in sorted(catalog.priority.items()):
+        touched = session.exec(select(AuditEvent.seq).where(
+            AuditEvent.record_type == "recommendation", AuditEvent.record_key == key,
+            AuditEvent.after.contains('"priority":')).limit(1)).first()
+        rec = get_recommendation(session, key)
+        if touched or rec.priority:
+            continue
+        c = p.citation
+        fields = {"priority": True}
+        if p.close_plan and not rec.close_plan:
+            fields["close_plan"] = p.close_plan
+        update_recommendation(
+            session, key=key, actor=actor, effective_at=_at(published[c.source]),
+            change=RecommendationUpdate(expected_version=rec.version, **fields,
+                                        reason=f"priority: {p.reason} ({c.source}, {c.section}, lines {c.lines})"[:4000]),
+        )
+        report.added["priority marks"] += 1
 
 
 def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedReport:
@@ -212,6 +237,8 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
                                                 reason=f"status reported by a source: {why}"[:4000]),
                 )
             report.added["seeded status moves"] += 1
+
+    _mark_priority(session, catalog, actor, published, report)
 
     have_ind = _existing_keys(session, Indicator)
     for key, ind in sorted(catalog.indicators.items(), key=lambda kv: (kv[1].parent is not None, kv[0])):

@@ -230,5 +230,30 @@ class CatalogFile(_Strict):
         return self
 
 
+class PrioritySeed(_Strict):
+    """One entry of ``seeds/priority.yaml``: a recommendation leadership leads with, why, and the
+    passage that makes it a headline item. ``close_plan`` seeds "what it takes to close"."""
+
+    key: Key
+    reason: Text
+    citation: Citation
+    close_plan: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+
+
+class PriorityFile(_Strict):
+    """``seeds/priority.yaml``: kept apart from the per-source files, which people edit for content."""
+
+    priority: list[PrioritySeed] = []
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> "PriorityFile":
+        seen: set[str] = set()
+        for item in self.priority:
+            if item.key in seen:
+                raise ValueError(f"priority: key {item.key!r} appears twice")
+            seen.add(item.key)
+        return self
+
+
 class SourcesFile(_Strict):
     sources: Annotated[list[SourceSeed], Field(min_length=1)]

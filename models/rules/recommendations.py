@@ -29,7 +29,7 @@ from models.store.tables import (
 )
 from models.trail.chain import append_event
 
-TRACKED_FIELDS = ("status", "owner", "target_date", "progress")
+TRACKED_FIELDS = ("status", "owner", "target_date", "progress", "priority", "close_plan")
 
 
 def _check_reason(reason: str | None) -> str:
@@ -92,6 +92,10 @@ def update_recommendation(
     if rec.version != change.expected_version:
         raise stale_version(session, rec, change.expected_version)
     requested = change.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
+    if "close_plan" in requested and not requested["close_plan"]:
+        requested["close_plan"] = None  # a blank statement clears it
+    if requested.get("priority") is None:
+        requested.pop("priority", None)  # the flag is set or cleared, never unknown
     before = _snapshot(rec)
     diff = {k: v for k, v in requested.items() if before.get(k) != v}
     if not diff:
@@ -110,6 +114,8 @@ def update_recommendation(
                 "a closure proposal is waiting for verification; it must be accepted or returned first"
             )
         action = "reopen" if lifecycle.is_reopening(rec.status, diff["status"]) else "status_change"
+    elif "priority" in diff:
+        action = "priority_change"  # leadership's list moved: who, when and why stay in this event
     for k, v in diff.items():
         setattr(rec, k, v)
     rec.version += 1

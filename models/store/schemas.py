@@ -37,6 +37,8 @@ LongText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT), 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul),
                    AfterValidator(_not_blank)]
 Status = Annotated[str, AfterValidator(lambda v: _status(v))]
+#: "What it takes to close": a sentence or two the owner keeps current; blank clears it
+ClosePlan = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_nul)]
 
 
 def _status(v: str) -> str:
@@ -77,6 +79,8 @@ class RecommendationUpdate(_In):
     owner: Title | None = None
     target_date: date | None = None
     progress: int | None = Field(default=None, ge=0, le=100)
+    priority: bool | None = None
+    close_plan: ClosePlan | None = None
 
 
 class RecommendationRead(BaseModel):
@@ -94,6 +98,8 @@ class RecommendationRead(BaseModel):
     status: str
     target_date: date | None
     progress: int
+    priority: bool = False
+    close_plan: str | None = None
     version: int
     parent_key: str | None = None
     primary_source_id: str | None = None

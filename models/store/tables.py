@@ -82,6 +82,10 @@ class Recommendation(SQLModel, table=True):
     status: str = Field(default="proposed", max_length=20, index=True)
     target_date: date | None = None
     progress: int = Field(default=0, ge=0, le=100)
+    # leadership's priority list (who set it, when and why is the trail's) and, for each item,
+    # the owner's short statement of what it takes to close it (migration 0006)
+    priority: bool = Field(default=False, index=True)
+    close_plan: str | None = Field(default=None, max_length=1000)
     origin: str = Field(default="user", max_length=20)
     version: int = Field(default=1)
     created_at: datetime = _ts(default_factory=utcnow)
