@@ -116,3 +116,18 @@ def test_a_copied_sentence_in_the_priority_file_is_reported(tmp_path):
         pytest.fail("the source library is needed for this check")
     problems = check_against_sources(load_catalog(seeds), SOURCES)
     assert any(p.startswith("priority 'deare09-unified-defense-ministry': copies") for p in problems)
+
+
+def test_marking_priority_leaves_every_past_status_as_it_was(engine):
+    from models.trail.history import statuses_as_of
+
+    seed(engine)
+    with read_session(engine) as s:
+        for key in HEADLINE:
+            events = s.exec(select(AuditEvent).where(AuditEvent.record_key == key,
+                                                     AuditEvent.record_type == "recommendation")
+                            .order_by(AuditEvent.seq)).all()
+            moves = [e for e in events if e.action != "priority_change"]
+            for e in events:
+                expected = [m.status_after for m in moves if m.effective_at <= e.effective_at][-1]
+                assert statuses_as_of(s, e.effective_at, keys=[key])[key] == expected

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.catalog.checks import Catalog
@@ -89,7 +90,9 @@ def _mark_priority(session: Session, catalog: Catalog, actor: User, published: d
                    report: SeedReport) -> None:
     """Mark ``seeds/priority.yaml``'s items priority, once: an item whose flag was ever set or cleared
     (by the catalog or a person) is left as it is, so a user's decision is never overwritten.
-    Dated to the cited source's publication, like the other facts the catalog reports."""
+    Dated to the cited source's publication, like the other facts the catalog reports, or to the
+    record's latest event when that is later: the event carries the record's status, and an event
+    dated before an earlier-written status move would rewrite the "as of" status in between."""
     for key, p in sorted(catalog.priority.items()):
         touched = session.exec(select(AuditEvent.seq).where(
             AuditEvent.record_type == "recommendation", AuditEvent.record_key == key,
@@ -98,11 +101,17 @@ def _mark_priority(session: Session, catalog: Catalog, actor: User, published: d
         if touched or rec.priority:
             continue
         c = p.citation
+        latest = session.exec(select(func.max(AuditEvent.effective_at)).where(
+            AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)).one()
+        when = _at(published[c.source])
+        if latest is not None:
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=timezone.utc)
+            when = max(when, latest)
         fields = {"priority": True}
         if p.close_plan and not rec.close_plan:
             fields["close_plan"] = p.close_plan
         update_recommendation(
-            session, key=key, actor=actor, effective_at=_at(published[c.source]),
+            session, key=key, actor=actor, effective_at=when,
             change=RecommendationUpdate(expected_version=rec.version, **fields,
                                         reason=f"priority: {p.reason} ({c.source}, {c.section}, lines {c.lines})"[:4000]),
         )
