@@ -151,13 +151,28 @@ def _recommendation_keys(e_after: str | None, record_type: str, record_key: str)
     return [k for k in keys if isinstance(k, str)]
 
 
+EVIDENCE_SCOPE_KEYS = 50  # up to this many keys, evidence events are matched by the keys they name
+
+
+def _scope(keys: list[str] | None) -> list:
+    """A filter to some recommendations: their own events, and for a short list (the priority items)
+    also the evidence and obstacle events that name them (those events carry their own key)."""
+    if keys is None:
+        return []
+    own = AuditEvent.record_key.in_(list(keys))
+    if len(keys) > EVIDENCE_SCOPE_KEYS:
+        return [own]
+    named = or_(*[AuditEvent.after.contains(f'"{k}"') for k in keys]) if keys else own
+    return [or_(own, (AuditEvent.record_type != "recommendation") & named)]
+
+
 def changes_between(session: Session, since: datetime, until: datetime, *, limit: int = 200,
                     keys: list[str] | None = None) -> Changes:
     """Everything that moved with an effective time in ``[since, until]``; ``keys`` limits it to
     some recommendations (the briefing's scope)."""
     since, until = _aware(since), _aware(until)
     out = Changes(since=since, until=until)
-    scoped = [AuditEvent.record_key.in_(keys)] if keys is not None else []
+    scoped = _scope(keys)
 
     rows = session.exec(
         select(AuditEvent.action, AuditEvent.record_type, func.count())
@@ -189,6 +204,8 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
     for at, action, record_type, record_key, actor, reason, before, after, payload in events[:limit]:
         kind = _kind(action, record_type)
         rec_keys = _recommendation_keys(payload, record_type, record_key) or [record_key]
+        if keys is not None:
+            rec_keys = [k for k in rec_keys if k in set(keys)] or rec_keys
         detail = ""
         if kind == "evidence":
             detail = f"evidence {record_key}"

@@ -95,17 +95,20 @@ def median_open_age_days(session: Session, now: datetime | None = None) -> float
     return round(statistics.median(ages), 1) if ages else None
 
 
-def longest_stuck(session: Session, limit: int = 10, now: datetime | None = None) -> list[StuckItem]:
-    """Open recommendations whose status has not moved for longest, with what blocks them."""
+def longest_stuck(session: Session, limit: int = 10, now: datetime | None = None,
+                  owner: str | None = None) -> list[StuckItem]:
+    """Open recommendations whose status has not moved for longest, with what blocks them
+    (one owner's when ``owner`` is given)."""
     now = now or utcnow()
     moved = (select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
              .where(AuditEvent.record_type == "recommendation", AuditEvent.status_after.is_not(None),
                     (AuditEvent.status_before.is_(None)) | (AuditEvent.status_before != AuditEvent.status_after))
              .group_by(AuditEvent.record_key).subquery())
-    rows = session.exec(
-        select(Recommendation, moved.c.at).join(moved, moved.c.record_key == Recommendation.key)
-        .where(Recommendation.status.in_(OPEN)).order_by(moved.c.at, Recommendation.key).limit(limit)
-    ).all()
+    q = (select(Recommendation, moved.c.at).join(moved, moved.c.record_key == Recommendation.key)
+         .where(Recommendation.status.in_(OPEN)))
+    if owner is not None:
+        q = q.where(Recommendation.owner == owner)
+    rows = session.exec(q.order_by(moved.c.at, Recommendation.key).limit(limit)).all()
     out = []
     for rec, at in rows:
         at = at if at.tzinfo else at.replace(tzinfo=now.tzinfo)

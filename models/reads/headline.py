@@ -50,6 +50,7 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
     moves = [e for e in events if e[6] is not None and (e[5] is None or e[5] != e[6])]
     since = max((_aware(e[1]) for e in moves), default=created)
     last = max(events, key=lambda e: (_aware(e[1]), e[0]))
+    move = max(moves, key=lambda e: (_aware(e[1]), e[0])) if moves else events[0]
     flagged = [e for e in events if e[2] == "priority_change"]
     obstacles = session.exec(
         select(Obstacle.key, Obstacle.title, Obstacle.category)
@@ -60,6 +61,8 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
         "key": rec.key, "title": rec.title, "status": status, "owner": rec.owner, "owner_inferred": rec.owner_inferred,
         "status_since": since, "days_in_status": max((moment - since).days, 0),
         "last_change": {"when": _aware(last[1]), "action": last[2], "actor": last[3], "reason": last[4]},
+        "last_move": {"when": _aware(move[1]), "action": move[2], "actor": move[3], "reason": move[4],
+                      "from": move[5], "to": move[6]},
         "target_date": rec.target_date, "overdue": bool(rec.target_date and status in OPEN
                                                         and rec.target_date < moment.date()),
         "obstacles": [{"key": k, "title": t, "category": c} for k, t, c in obstacles],
@@ -81,5 +84,6 @@ def headline(session: Session, as_of: datetime | None = None) -> dict:
     recs = session.exec(select(Recommendation).where(Recommendation.priority == True)  # noqa: E712
                         .order_by(Recommendation.key).limit(MAX_ITEMS)).all()
     items = [i for i in (_item(session, r, moment) for r in recs) if i is not None]
-    items.sort(key=lambda i: (not i["catalog"], i["flagged_at"] or moment, i["key"]))
+    # the catalog's headline items first (by key), then the others in the order they were flagged
+    items.sort(key=lambda i: (not i["catalog"], moment if i["catalog"] else (i["flagged_at"] or moment), i["key"]))
     return {"items": items, "total": total, "shown": len(items)}

@@ -8,7 +8,7 @@ update page asks :func:`allowed_next` so it offers only the moves that would suc
 from __future__ import annotations
 
 from models.store.errors import DomainError
-from models.store.vocabulary import STATUSES
+from models.store.vocabulary import STATUS_LABELS, STATUSES  # noqa: F401  (STATUS_LABELS re-exported)
 
 OPEN = ("proposed", "under_review", "accepted", "in_progress", "on_hold")
 CLOSED = ("implemented", "not_implemented")
@@ -23,15 +23,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "not_implemented": ("under_review", "in_progress"),
 }
 
-STATUS_LABELS = {
-    "proposed": "Proposed",
-    "under_review": "Under review",
-    "accepted": "Accepted",
-    "in_progress": "In progress",
-    "on_hold": "On hold",
-    "implemented": "Implemented",
-    "not_implemented": "Not implemented",
-}
 
 
 class RuleViolation(DomainError):

@@ -1,5 +1,6 @@
 """Events that record an action on the trail itself rather than a change to a record: an export
-(written before the export, so the export holds its own record) and a reminder digest sent."""
+(written before the export, so the export holds its own record), a leadership briefing (recorded with
+the PDF's hash as the file is put in place) and a reminder digest sent."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ def record_export(session: Session, *, actor: User, fmt: str, scope: dict) -> Au
     require(actor, "trail.export")
     return append_event(session, actor=actor.username, action="export", record_type="export", record_key=fmt,
                         reason=f"{fmt} export of the trail", after={"format": fmt, "scope": scope})
+
+
+def record_briefing(session: Session, *, actor: User, scope: dict, sha256: str, pages: int,
+                    destination: str) -> AuditEvent:
+    """A leadership briefing produced: who, for what scope and dates, and the PDF's hash and pages,
+    so a copy in circulation can be matched to its record. Anyone who may read may brief."""
+    require(actor, "briefing.export")
+    return append_event(session, actor=actor.username, action="export", record_type="export", record_key="briefing",
+                        reason=f"leadership briefing (PDF) of {scope.get('scope')}, as of {scope.get('as_of')}",
+                        after={"format": "briefing", "scope": scope, "sha256": sha256, "pages": pages,
+                               "destination": destination[:500]})
 
 
 def record_digest_sent(session: Session, *, key: str, label: str, digest_date: date, channel: str,

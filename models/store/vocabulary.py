@@ -81,8 +81,6 @@ class Country(str, Enum):
     other = "other"
 
 
-
-
 STATUSES = (
     "proposed",
     "under_review",
@@ -110,6 +108,65 @@ STATUS_COLORS: dict[str, str] = {
     "implemented": OKABE_ITO["bluish_green"],
     "not_implemented": OKABE_ITO["vermillion"],
 }
+
+# ---------------------------------------------------------------- human labels
+# What a reader sees for each identifier, in charts, tables, the briefing and mails. One table per
+# vocabulary, so "bilateral_mechanisms" never reaches a page and two pages never word it differently.
+
+STATUS_LABELS = {
+    "proposed": "Proposed",
+    "under_review": "Under review",
+    "accepted": "Accepted",
+    "in_progress": "In progress",
+    "on_hold": "On hold",
+    "implemented": "Implemented",
+    "not_implemented": "Not implemented",
+}
+THEME_LABELS = {
+    "defense_institutions": "Defense institutions",
+    "bilateral_mechanisms": "Bilateral mechanisms",
+    "education_training": "Education and training",
+    "counter_drug": "Counter-drug",
+    "interagency_coordination": "Interagency coordination",
+    "security_assistance": "Security assistance",
+    "command_structure": "Command structure",
+    "human_rights_civil_military": "Human rights and civil-military relations",
+    "regional_cooperation": "Regional cooperation",
+    "information_sharing": "Information sharing",
+    "assessment": "Assessment",
+    "research": "Research",
+}
+KIND_LABELS = {
+    "explicit": "Explicit recommendation",
+    "implied": "Implied recommendation",
+    "historical_proposal": "Historical proposal",
+    "research_agenda": "Research agenda",
+    "existing_policy": "Existing policy",
+}
+ACTOR_LABELS = {"us": "United States", "mexico": "Mexico", "colombia": "Colombia", "both": "Both governments",
+                "regional": "Regional partners"}
+COUNTRY_LABELS = {"us": "United States", "mexico": "Mexico", "colombia": "Colombia", "canada": "Canada",
+                  "latin_america": "Latin America", "both": "Both", "other": "Other"}
+CATEGORY_LABELS = {
+    "historical": "Historical", "legal_constitutional": "Legal and constitutional", "institutional": "Institutional",
+    "political": "Political", "budgetary": "Budgetary", "cultural": "Cultural", "organizational": "Organizational",
+    "capacity": "Capacity", "human_rights": "Human rights", "other": "Other",
+}
+LABELS = {"status": STATUS_LABELS, "theme": THEME_LABELS, "kind": KIND_LABELS, "who_must_act": ACTOR_LABELS,
+          "country": COUNTRY_LABELS, "side": COUNTRY_LABELS, "category": CATEGORY_LABELS}
+
+
+def human(vocabulary: str, value: object) -> str:
+    """The reader's word for ``value`` of a vocabulary (``human("theme", "counter_drug")``); a value
+    outside it (a user's owner string, a future identifier) is shown as it is, an empty one as "—"."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return "—"
+    table = LABELS.get(vocabulary, {})
+    if value in table:
+        return table[value]
+    text = str(value)
+    return text.replace("_", " ").capitalize() if vocabulary in LABELS and "_" in text and " " not in text else text
+
 
 #: ``Recommendation.origin`` of the records ``rectrack demo`` generates.
 SYNTHETIC_ORIGIN = "synthetic"
