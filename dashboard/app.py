@@ -22,6 +22,7 @@ from models.store.errors import DomainError  # noqa: E402
 
 st.set_page_config(page_title="Recommendation Tracker", page_icon=":material/fact_check:", layout="wide")
 ui.banner()
+ui.page_css()
 
 # name: (file, title, icon, url path); the first is the default page
 PAGE_SPECS = {

@@ -16,7 +16,18 @@ import inspect
 
 import streamlit as st
 
-from models.reads import accounts, figures, indicators, obstacles, queues, records, timeline, trail_page
+from models.reads import (
+    accounts,
+    changes,
+    figures,
+    headline,
+    indicators,
+    obstacles,
+    queues,
+    records,
+    timeline,
+    trail_page,
+)
 from models.store.db import make_engine, read_session
 from models.store.settings import get_settings
 
@@ -35,6 +46,8 @@ QUERIES = {
         (trail_page, ("trail_facets", "trail_page", "trail_head")),
         (queues, ("closure_state", "my_items")),
         (accounts, ("user_list", "is_synthetic_store")),
+        (headline, ("headline",)),
+        (changes, ("changes_view",)),
     ) for name in names
 }
 

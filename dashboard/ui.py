@@ -43,6 +43,50 @@ def banner() -> None:
             f"{html.escape(text)}</div>")
 
 
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal: letters, digits and a few marks as they are, everything else
+    hex-escaped, so no value can close the string, the rule or the ``<style>`` element."""
+    safe = set(" /-_.,:;()") | set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    return '"' + "".join(ch if ch in safe else f"\\{ord(ch):x} " for ch in text.replace("\n", " ")) + '"'
+
+
+def page_css() -> None:
+    """Once per page, after the banner: a tighter top margin on screen, and a print stylesheet.
+
+    Printing (the browser's own print, any page) drops the sidebar, the toolbar and every widget,
+    lets the page flow past Streamlit's scrolling container, and puts the handling banner in the
+    top and bottom margin of every printed page (CSS page-margin boxes, which repeat on each page)."""
+    text = get_settings().banner.strip() or "UNMARKED"
+    color = next((c for k, c in BANNER_COLORS.items() if text.upper().startswith(k)), "#333333")
+    banner = css_string(text)
+    st.html(f"""<style>
+[data-testid="stMainBlockContainer"]{{padding-top:2.2rem}}
+@media (max-width:736px){{[data-testid="stMainBlockContainer"]{{padding-top:4rem}}}}
+[data-testid="stMainBlockContainer"] h1{{padding-top:.2rem;padding-bottom:.3rem}}
+@page{{margin:16mm 11mm 16mm 11mm;
+  @top-center{{content:{banner};color:{color};font:700 10pt sans-serif;letter-spacing:.08em}}
+  @bottom-center{{content:{banner};color:{color};font:700 10pt sans-serif;letter-spacing:.08em}}
+  @bottom-right{{content:"Page " counter(page) " of " counter(pages);font:8pt sans-serif;color:#444}}}}
+@media print{{
+  [data-testid="stSidebar"],[data-testid="stSidebarCollapsedControl"],[data-testid="stHeader"],
+  [data-testid="stToolbar"],[data-testid="stDecoration"],[data-testid="stStatusWidget"],
+  [data-testid="stBottom"],[data-testid="stChatInput"],
+  .stDateInput,.stSelectbox,.stMultiSelect,.stTextInput,.stTextArea,.stNumberInput,.stRadio,.stCheckbox,
+  .stToggle,.stSlider,.stButton,.stDownloadButton,.stFileUploader,.stForm,[data-testid="stForm"],
+  [data-testid="stExpander"],[data-testid="stDateInput"],[data-testid="stButton"],
+  [data-testid="stDownloadButton"],[data-testid="stPopover"],[data-testid="stElementToolbar"]
+  {{display:none !important}}
+  html,body,#root,.stApp,[data-testid="stApp"],[data-testid="stAppViewContainer"],[data-testid="stMain"],
+  [data-testid="stMainBlockContainer"],section.main{{overflow:visible !important;height:auto !important;
+    min-height:0 !important;position:static !important;max-width:100% !important}}
+  [data-testid="stMain"]{{margin-left:0 !important}}
+  [data-testid="stMainBlockContainer"]{{padding:0 !important}}
+  .rt-card,[data-testid="stMetric"],[data-testid="stVegaLiteChart"]{{break-inside:avoid}}
+  *{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+}}
+</style>""")
+
+
 def synthetic_banner() -> None:
     """Under the handling banner on every page, when the store holds generated demo data."""
     if not data.read("is_synthetic_store"):

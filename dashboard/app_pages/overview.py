@@ -6,23 +6,39 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, ui
-from models.reads.figures import end_of_day
+from dashboard import charts, data, leadership, ui
+from models.reads.briefing import BriefingRequest
+from models.reads.changes import KINDS, OVERDUE_KIND, end_of_day, quarter_start, start_of_day
+from models.workflow.briefing import briefing_download
 from models.store.settings import get_settings
 from models.store.vocabulary import STATUSES
 
-ui.page_user("read", "the overview")
+CHANGE_LABELS = {k: v[0] for k, v in KINDS.items()} | {OVERDUE_KIND[0]: OVERDUE_KIND[1]}
+
+user = ui.page_user("read", "the overview")
 settings = get_settings()
 stale_days = settings.stale_after_days
 
 st.title("Overview")
 today = datetime.now(timezone.utc).date()
-c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([1, 1, 2.2, 1], vertical_alignment="bottom")
 as_of_date = c1.date_input("As of", value=today, min_value=date(1800, 1, 1), max_value=today, key="as_of", format="YYYY-MM-DD",
                            help="Redraws every figure as the store stood at the end of this day, from the audit trail.")
 as_of = None if as_of_date >= today else end_of_day(as_of_date)
-c2.caption(f"Figures {ui.as_of_caption(as_of_date if as_of else None)}. "
+since_date = c2.date_input("Since", value=quarter_start(as_of_date), min_value=date(1800, 1, 1), max_value=as_of_date,
+                           key="since", format="YYYY-MM-DD",
+                           help="What changed from this day to the as-of date (default: the start of its quarter); "
+                                "the tiles show the change over the same period.")
+since_date = min(since_date, as_of_date)
+c3.caption(f"Figures {ui.as_of_caption(as_of_date if as_of else None)}; changes since {since_date:%d %b %Y}. "
            + ("Status, owner and target date are rebuilt from the audit trail (theme never changes)." if as_of else ""))
+request, engine = BriefingRequest(as_of_day=as_of_date, since_day=since_date, scope="priority"), data.engine()
+# built only when clicked (on Streamlit's download thread, so no st.* call inside)
+c4.download_button("Briefing (PDF)", data=lambda: briefing_download(engine, request, actor=user),
+                   file_name=f"briefing-{as_of_date.isoformat()}.pdf", mime="application/pdf", key="briefing_pdf",
+                   icon=":material/picture_as_pdf:", on_click="ignore",
+                   help="The leadership briefing for these dates as a PDF (priority items, summary, changes, "
+                        "longest stuck, annex); producing it is recorded in the audit trail.")
 
 s = data.read("summary", as_of, stale_after_days=stale_days)
 if s["total"] == 0:
@@ -32,11 +48,49 @@ if s["total"] == 0:
         ui.empty_store()
     st.stop()
 
+# ---------------------------------------------------------------- headline panel: the priority items first
+panel = data.read("headline", as_of)
+if panel["items"]:
+    st.html(leadership.headline_cards(panel["items"]))
+    if panel["total"] > panel["shown"]:
+        st.caption(f"{panel['total']} items are on the priority list; the first {panel['shown']} are shown.")
+else:
+    st.info("No recommendation is on the priority list yet. Editors of the owning office and admins set it on the "
+            "Update page.")
+
+# ---------------------------------------------------------------- what changed
+moved = data.read("changes_view", start_of_day(since_date), end_of_day(as_of_date))
+st.markdown(f"**What changed since {since_date:%d %b %Y}**")
+st.html(leadership.changes_summary(moved, CHANGE_LABELS))
+if moved["items"]:
+    with st.expander(f"All changes ({sum(moved['counts'].values())})"):
+        st.dataframe(leadership.changes_rows(moved), hide_index=True, width="stretch",
+                     column_config={"why": st.column_config.TextColumn("Why", width="large"),
+                                    "title": st.column_config.TextColumn("Title", width="medium")})
+        if moved["truncated"]:
+            st.caption(f"The newest {len(moved['items'])} are listed; `rectrack changes --since {since_date}` lists all.")
+        keys = sorted({c["key"] for c in moved["items"]})
+        pick = st.selectbox("Open a record", keys, key="changes_pick")
+        if st.button("Open detail", key="changes_open"):
+            ui.open_detail(pick)
+
+
+def _delta(n: int) -> str:
+    return f"{n:+d} since {since_date:%d %b}" if n else f"±0 since {since_date:%d %b}"
+
+
 t = st.columns(5)
-t[0].metric("Recommendations", s["total"], help="All recommendations in the store (sub-items included).")
-t[1].metric("Open", s["open"], help="proposed, under review, accepted, in progress or on hold")
-t[2].metric("Implemented", f"{s['implemented_share']:.0%}", help=f"{s['by_status']['implemented']} of {s['total']}")
-t[3].metric("Overdue", s["overdue"], help="Open, with a target date already past.")
+t[0].metric("Recommendations", s["total"], delta=_delta(moved["status_delta_total"]), delta_color="off",
+            delta_arrow="auto" if moved["status_delta_total"] else "off",
+            help="All recommendations in the store (sub-items included).")
+t[1].metric("Open", s["open"], delta=_delta(moved["open_delta"]), delta_color="off",
+            delta_arrow="auto" if moved["open_delta"] else "off",
+            help="proposed, under review, accepted, in progress or on hold")
+t[2].metric("Implemented", s["by_status"]["implemented"], delta=_delta(moved["status_delta"]["implemented"]),
+            delta_arrow="auto" if moved["status_delta"]["implemented"] else "off",
+            help=f"{s['implemented_share']:.0%} of {s['total']}")
+t[3].metric("Overdue", s["overdue"], delta=f"{moved['counts'].get('became_overdue', 0)} became overdue",
+            delta_color="off", delta_arrow="off", help="Open, with a target date already past.")
 t[4].metric("Stale", s["stale"], help=f"Open, with no recorded change in the last {stale_days} days.")
 st.html(" ".join(f"{ui.status_chip(k)} <b>{v}</b>&nbsp;&nbsp;" for k, v in s["by_status"].items()))
 

@@ -115,6 +115,7 @@ class Changes:
             "since": self.since.isoformat(), "until": self.until.isoformat(),
             "counts": {k: self.counts.get(k, 0) for k in (*KINDS, OVERDUE_KIND[0])},
             "status_delta": {s: self.status_delta.get(s, 0) for s in STATUSES},
+            "status_delta_total": self.delta("total"), "open_delta": self.delta("open"),
             "items": [{**asdict(c), "when": c.when.isoformat(), "label": c.label} for c in self.items],
             "truncated": self.truncated,
         }

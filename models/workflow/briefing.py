@@ -33,7 +33,7 @@ from models.workflow import brief_charts
 TEMPLATE = Path(__file__).with_name("briefing.typ")
 BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
 
-__all__ = ["BriefingRequest", "BriefingResult", "build_pdf", "write_briefing", "page_count"]
+__all__ = ["BriefingRequest", "BriefingResult", "build_pdf", "briefing_download", "write_briefing", "page_count"]
 
 
 class BriefingError(DomainError):
@@ -101,6 +101,13 @@ def record(engine: Engine, request: BriefingRequest, result: BriefingResult, *, 
         if on_commit is not None:
             on_commit()
     return result
+
+
+def briefing_download(engine: Engine, request: BriefingRequest, *, actor: User) -> bytes:
+    """The PDF for the Overview's download button, recorded in the trail as it is handed over."""
+    _, result = produce(engine, request, actor=actor)
+    record(engine, request, result, actor=actor, destination="download from the Overview")
+    return result.pdf
 
 
 def write_briefing(engine: Engine, request: BriefingRequest, *, actor: User, out: Path) -> BriefingResult:
