@@ -92,7 +92,11 @@ t[2].metric("Implemented", s["by_status"]["implemented"], delta=_delta(moved["st
 t[3].metric("Overdue", s["overdue"], delta=f"{moved['counts'].get('became_overdue', 0)} became overdue",
             delta_color="off", delta_arrow="off", help="Open, with a target date already past.")
 t[4].metric("Stale", s["stale"], help=f"Open, with no recorded change in the last {stale_days} days.")
-st.html(" ".join(f"{ui.status_chip(k)} <b>{v}</b>&nbsp;&nbsp;" for k, v in s["by_status"].items()))
+st.html('<div data-testid="status-chips">' + " ".join(
+    f"{ui.status_chip(k)} <b>{v}</b>"
+    + (f' <span style="color:#555">({moved["status_delta"][k]:+d})</span>' if moved["status_delta"].get(k) else "")
+    + "&nbsp;&nbsp;" for k, v in s["by_status"].items())
+    + f'<span style="color:#555;font-size:.85em"> — in brackets: the change since {since_date:%d %b %Y}</span></div>')
 
 status_segments = {f"{ui.status_label(k)} ({v})": {"status": k} for k, v in s["by_status"].items() if v}
 status_segments.update({f"Overdue ({s['overdue']})": {"overdue": True},
