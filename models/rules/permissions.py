@@ -15,7 +15,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "evidence.attach": frozenset({"editor", "admin", "system"}),
     "catalog.seed": frozenset({"admin", "system"}),
     "trail.export": frozenset({"auditor", "admin"}),
-    "briefing.export": frozenset({"viewer", "editor", "auditor", "admin"}),  # leadership's PDF
+    "briefing.export": frozenset({"viewer", "editor", "auditor", "admin"}),  # the leadership briefing (PDF)
     "closure.propose": frozenset({"editor", "admin"}),
     "closure.verify": frozenset({"auditor", "admin", "system"}),  # plus users flagged can_verify
     "trail.verify": frozenset({"auditor", "admin", "system"}),

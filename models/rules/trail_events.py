@@ -33,13 +33,13 @@ def record_briefing(session: Session, *, actor: User, scope: dict, sha256: str, 
 
 
 def record_digest_sent(session: Session, *, key: str, label: str, digest_date: date, channel: str,
-                       destination: str, items: int, details: dict) -> None:
+                       destination: str, items: int, details: dict, period: str = "daily") -> None:
     """One digest delivered: a log row (unique per digest and day, so it never goes out twice) and
     its event. Sent by the reminder job, not a person, so there is no role to check."""
     session.add(ReminderLog(owner=key, digest_date=digest_date, channel=channel, destination=destination[:500],
                             items=items))
     append_event(session, actor=REMINDER_ACTOR, action="reminder_sent", record_type="reminder",
-                 record_key=key[:80], reason=f"daily reminder digest for {label}",
+                 record_key=key[:80], reason=f"{period} reminder digest for {label}",
                  after={**details, "digest_date": digest_date, "channel": channel, "destination": destination,
                         "items": items})
     session.flush()
