@@ -16,6 +16,7 @@ from models.rules.lifecycle import STATUS_LABELS
 from models.rules.permissions import can
 from models.store.settings import get_settings
 from models.store.tables import User
+from models.store.vocabulary import human
 
 RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 
@@ -139,6 +140,25 @@ def no_results(what: str = "records") -> None:
     st.info(f"No {what} match these filters. Clear a filter or widen the period.")
 
 
+def shown(value: object) -> str:
+    """A value as a reader sees it: an absent one is "—", never "None" or "nan"."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return "—"
+    return str(value)
+
+
+def no_blanks(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display in which no cell reads "None", "nan" or "NaT": empty text and absent values
+    become "—" (numeric and date columns without gaps keep their type, so they still sort)."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.isna().any() or series.dtype == object:
+            out[col] = [shown(v) if not isinstance(v, (dict, list)) else v for v in series]
+            out[col] = out[col].map(lambda v: "—" if v == "" else v)
+    return out
+
+
 def records_table(rows: list[dict], key: str, height: int | None = None) -> None:
     """A table of recommendation rows and an "open" control that goes to the detail view."""
     if not rows:
@@ -147,6 +167,10 @@ def records_table(rows: list[dict], key: str, height: int | None = None) -> None
     df = pd.DataFrame(rows)
     if "status" in df:
         df["status"] = df["status"].map(status_label)
+    for col, vocabulary in (("theme", "theme"), ("who_must_act", "who_must_act"), ("kind", "kind")):
+        if col in df:
+            df[col] = df[col].map(lambda v, voc=vocabulary: human(voc, v))
+    df = no_blanks(df)
     st.dataframe(df, hide_index=True, width="stretch", height=height or "auto",
                  column_config={"key": st.column_config.TextColumn("Key"), "title": st.column_config.TextColumn("Title", width="large"),
                                 "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%")})

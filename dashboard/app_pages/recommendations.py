@@ -13,6 +13,7 @@ from models.catalog.checks import cited_lines
 from models.reads.durations import time_in_status
 from models.store.errors import NotFound
 from models.store.settings import get_settings
+from models.store.vocabulary import human
 
 ui.page_user("read", "the recommendations")
 settings = get_settings()
@@ -27,12 +28,15 @@ with st.container(border=True):
     f = st.columns(6)
     status = f[0].selectbox("Status", [ALL, *opts["status"]], key="rec_status",
                             format_func=lambda v: v if v == ALL else ui.status_label(v))
-    theme = f[1].selectbox("Theme", [ALL, *opts["theme"]], key="rec_theme")
+    theme = f[1].selectbox("Theme", [ALL, *opts["theme"]], key="rec_theme",
+                           format_func=lambda v: v if v == ALL else human("theme", v))
     owner = f[2].selectbox("Owner", [ALL, *opts["owner"]], key="rec_owner")
     source = f[3].selectbox("Source", [ALL, *source_short], key="rec_source",
                             format_func=lambda v: source_short.get(v, v))
-    who = f[4].selectbox("Who must act", [ALL, *opts["who_must_act"]], key="rec_who")
-    kind = f[5].selectbox("Kind", [ALL, *opts["kind"]], key="rec_kind")
+    who = f[4].selectbox("Who must act", [ALL, *opts["who_must_act"]], key="rec_who",
+                         format_func=lambda v: v if v == ALL else human("who_must_act", v))
+    kind = f[5].selectbox("Kind", [ALL, *opts["kind"]], key="rec_kind",
+                          format_func=lambda v: v if v == ALL else human("kind", v))
 
 
 def _v(x):
@@ -54,7 +58,9 @@ if not rows:
 else:
     df = pd.DataFrame(rows)
     df["status"] = df["status"].map(ui.status_label)
-    st.dataframe(df, hide_index=True, width="stretch", height=320,
+    for col in ("theme", "who_must_act", "kind"):
+        df[col] = df[col].map(lambda v, c=col: human(c, v))
+    st.dataframe(ui.no_blanks(df), hide_index=True, width="stretch", height=320,
                  column_config={"title": st.column_config.TextColumn("Title", width="large"),
                                 "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
                                                                             format="%d%%")})
@@ -106,12 +112,12 @@ elif closure["last_decided"]:
                 f"“{c['decision_reason']}” (proposed by {c['proposed_by']}).", icon=":material/undo:")
 m = st.columns(5)
 m[0].metric("Owner", rec["owner"] + (" (inferred)" if rec["owner_inferred"] else ""))
-m[1].metric("Who must act", rec["who_must_act"])
+m[1].metric("Who must act", human("who_must_act", rec["who_must_act"]))
 m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"] else "none")
 m[3].metric("Progress", f"{rec['progress']}%")
-m[4].metric("Theme", rec["theme"])
+m[4].metric("Theme", human("theme", rec["theme"]))
 st.markdown(rec["summary"])
-st.caption(f"Kind: {rec['kind']} · confidence: {rec['confidence']} · last changed by {rec['updated_by'] or 'n/a'} "
+st.caption(f"Kind: {human('kind', rec['kind'])} · confidence: {rec['confidence']} · last changed by {rec['updated_by'] or 'n/a'} "
            f"on {rec['updated_at']:%d %b %Y %H:%M} UTC")
 if rec["parent_key"] and st.button(f"Open parent {rec['parent_key']}", key="open_parent"):
     ui.open_detail(rec["parent_key"])
@@ -211,7 +217,7 @@ with tabs[5]:
                 elif k == "proposed_by":
                     out.append(f"proposed by {val}")
                 elif before.get(k) != val:
-                    out.append(f"{k}: {before.get(k)!s} → {val!s}")
+                    out.append(f"{k.replace('_', ' ')}: {ui.shown(before.get(k))} → {ui.shown(val)}")
             return "; ".join(out)
 
         st.markdown("**Timeline of events** (newest first)")

@@ -56,6 +56,9 @@ else:
     df = pd.DataFrame(rows)
     df["status"] = [f"{ui.status_label(b)} → {ui.status_label(a)}" if (a or b) else "" for b, a in
                     zip(df["status_before"], df["status_after"])]
+    df["status"] = df["status"].replace("", "—")
+    for col in ("before", "after", "reason"):
+        df[col] = [ui.shown(v) if v not in ("", None) else "—" for v in df[col]]
     st.dataframe(df[["seq", "recorded_at", "effective_at", "actor", "action", "record_type", "record_key", "status",
                      "reason", "before", "after", "hash"]], hide_index=True, width="stretch", height=420,
                  column_config={"recorded_at": st.column_config.DatetimeColumn("Recorded", format="YYYY-MM-DD HH:mm:ss"),
