@@ -10,8 +10,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+import re
+
 from models.rules.lifecycle import STATUS_LABELS
-from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES  # noqa: F401  (STATUS_COLORS: used by ui)
+from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES, human  # noqa: F401  (STATUS_COLORS: used by ui)
 
 STATUS_ORDER = [STATUS_LABELS[s] for s in STATUSES]
 LANE_COLORS = {"Historical event": OKABE_ITO["black"], "Recommendation made": OKABE_ITO["blue"],
@@ -77,14 +79,15 @@ def progress_area(df: pd.DataFrame, title: str = "Recommendations by status over
 def status_heatmap(df: pd.DataFrame, row: str = "theme", title: str = "Theme × status") -> alt.Chart:
     """``df``: <row>, status, count. Each cell in its status colour, more opaque the more records."""
     data = _with_status(_empty(df, [row, "status", "count"]))
+    data["label"] = data[row].map(lambda v: human(row, v)) if len(data) else []
     base = alt.Chart(data, title=title).encode(
         x=alt.X("Status:N", sort=STATUS_ORDER, title="Status", axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y(f"{row}:N", title=row.replace("_", " ").capitalize()),
+        y=alt.Y("label:N", title=row.replace("_", " ").capitalize(), axis=alt.Axis(labelLimit=320)),
     )
     cells = base.mark_rect(stroke="white").encode(
         color=status_color(legend=False),
         opacity=alt.Opacity("count:Q", title="Recommendations (count)", scale=alt.Scale(range=[0.25, 1])),
-        tooltip=[alt.Tooltip(f"{row}:N", title=row.replace("_", " ").capitalize()), alt.Tooltip("Status:N"),
+        tooltip=[alt.Tooltip("label:N", title=row.replace("_", " ").capitalize()), alt.Tooltip("Status:N"),
                  alt.Tooltip("count:Q", title="Recommendations")],
     )
     text = base.mark_text(fontSize=11, color="black").encode(text="count:Q")
@@ -103,7 +106,9 @@ def status_stacked_bar(df: pd.DataFrame, category: str, title: str, top: int = 2
     return (
         alt.Chart(data, title=title).mark_bar()
         .encode(
-            y=alt.Y(f"{category}:N", sort=keep, title=category.replace("_", " ").capitalize()),
+            # long owner names are cut at 260 px on the axis; the tooltip and the drill-down hold them whole
+            y=alt.Y(f"{category}:N", sort=keep, title=category.replace("_", " ").capitalize(),
+                    axis=alt.Axis(labelLimit=260)),
             x=alt.X("count:Q", stack="zero", title="Recommendations (count)"),
             color=status_color(),
             order=alt.Order("status_rank:Q"),
@@ -120,7 +125,7 @@ def obstacle_bar(df: pd.DataFrame, title: str = "Obstacles blocking the most ope
     return (
         alt.Chart(data, title=title).mark_bar(color=OKABE_ITO["vermillion"])
         .encode(
-            y=alt.Y("title:N", sort="-x", title="Obstacle", axis=alt.Axis(labelLimit=200)),
+            y=alt.Y("title:N", sort="-x", title="Obstacle", axis=alt.Axis(labelLimit=300)),
             x=alt.X("open:Q", title="Open recommendations blocked (count)"),
             tooltip=[alt.Tooltip("title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("open:Q", title="Open recommendations blocked")],
@@ -136,7 +141,7 @@ def obstacle_matrix(df: pd.DataFrame, title: str = "Obstacle × recommendation")
         alt.Chart(data, title=title).mark_rect(stroke="white")
         .encode(
             x=alt.X("recommendation:N", title="Recommendation (key)", axis=alt.Axis(labelAngle=-60, labelLimit=180)),
-            y=alt.Y("obstacle_title:N", title="Obstacle", axis=alt.Axis(labelLimit=300)),
+            y=alt.Y("obstacle_title:N", title="Obstacle", axis=alt.Axis(labelLimit=420)),
             color=status_color(title="Recommendation status"),
             tooltip=[alt.Tooltip("obstacle_title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("recommendation:N", title="Recommendation"),
@@ -146,20 +151,100 @@ def obstacle_matrix(df: pd.DataFrame, title: str = "Obstacle × recommendation")
     )
 
 
+def obstacle_ranking(df: pd.DataFrame, title: str = "Obstacles, ranked by the recommendations they block") -> alt.Chart:
+    """``df``: title, category, open, recommendations — every obstacle on one legible list, open
+    blocked in vermillion and the rest (closed) in grey, each label whole up to 420 px (the tooltip
+    holds it whole always)."""
+    data = _empty(df, ["title", "category", "open", "recommendations"]).copy()
+    rows = []
+    for r in data.to_dict("records"):
+        rows.append({**r, "Blocked": "Open", "n": r["open"]})
+        rows.append({**r, "Blocked": "Closed", "n": r["recommendations"] - r["open"]})
+    long = pd.DataFrame(rows, columns=[*data.columns, "Blocked", "n"])
+    long["Category"] = long["category"].map(lambda v: human("category", v)) if len(long) else []
+    order = list(data.sort_values(["open", "recommendations", "title"], ascending=[False, False, True])["title"])
+    return (
+        alt.Chart(long, title=title).mark_bar()
+        .encode(
+            y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("n:Q", stack="zero", title="Recommendations blocked (count)"),
+            color=alt.Color("Blocked:N", scale=alt.Scale(domain=["Open", "Closed"],
+                                                         range=[OKABE_ITO["vermillion"], "#BBBBBB"]),
+                            title="Recommendation", legend=alt.Legend(orient="bottom")),
+            order=alt.Order("Blocked:N", sort="descending"),
+            tooltip=[alt.Tooltip("title:N", title="Obstacle"), alt.Tooltip("Category:N"),
+                     alt.Tooltip("open:Q", title="Open recommendations blocked"),
+                     alt.Tooltip("recommendations:Q", title="All recommendations blocked")],
+        )
+        .properties(height=alt.Step(17))
+    )
+
+
+def obstacle_theme_heatmap(df: pd.DataFrame, title: str = "Obstacle × theme (open recommendations blocked)") -> alt.Chart:
+    """``df``: obstacle_title, theme, open — 44 obstacles by 12 themes fit a screen, where 44 × 145
+    recommendations do not; the drill-down lists the records of a cell."""
+    data = _empty(df, ["obstacle_title", "theme", "open"]).copy()
+    data["Theme"] = data["theme"].map(lambda v: human("theme", v)) if len(data) else []
+    base = alt.Chart(data, title=title).encode(
+        x=alt.X("Theme:N", title="Theme", axis=alt.Axis(labelAngle=-35, labelLimit=180)),
+        y=alt.Y("obstacle_title:N", title=None, axis=alt.Axis(labelLimit=420)),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color("open:Q", title="Open blocked", scale=alt.Scale(scheme="oranges")),
+        tooltip=[alt.Tooltip("obstacle_title:N", title="Obstacle"), alt.Tooltip("Theme:N"),
+                 alt.Tooltip("open:Q", title="Open recommendations blocked")],
+    )
+    text = base.mark_text(fontSize=10).encode(text="open:Q")
+    return (cells + text).properties(height=alt.Step(17))
+
+
+_SPAN = re.compile(r"total|cumulative|\b(?:FY)?((?:1[89]|20)\d\d)\s*[-–]\s*(?:FY)?((?:1[89]|20)\d\d)\b"
+                   r"|\bFY(\d\d)\s*[-–]\s*FY(\d\d)\b", re.I)
+
+
+def is_multi_year(period: str) -> bool:
+    """A value that covers several years: a total, a cumulative figure, "2008-2012", "FY08-FY12"
+    (not "1996-05", a month, nor "P.L. 110-252", a law)."""
+    m = _SPAN.search(period or "")
+    if not m:
+        return False
+    first, last = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return first is None or first != last
+
+
 def indicator_chart(df: pd.DataFrame, name: str, unit: str) -> alt.Chart:
+    """One series; where it holds both yearly values and multi-year totals, the totals are drawn
+    beside it on their own axis, never among the yearly values (where a five-year total reads as a
+    spike). See :func:`_indicator_series` for the series itself."""
+    data = _empty(df, ["period", "year", "value", "country", "source", "section", "lines", "conflict",
+                       "conflict_note", "note"]).copy()
+    spans = data["period"].map(is_multi_year) if len(data) else pd.Series([], dtype=bool)
+    if len(data) and spans.any() and not spans.all():
+        yearly = _indicator_series(data[~spans], name, unit, "Yearly and single-period values")
+        totals = _indicator_series(data[spans], "Multi-year totals", unit, "Own axis: not comparable with single years",
+                                   line=False)
+        return alt.hconcat(yearly, totals.properties(width=220)).resolve_scale(y="independent", color="shared",
+                                                                              shape="shared")
+    return _indicator_series(data, name, unit)
+
+
+def _indicator_series(df: pd.DataFrame, name: str, unit: str, subtitle: str | None = None,
+                      line: bool = True) -> alt.Chart:
     """``df``: period, year, value, country, source, section, lines, conflict, conflict_note, note.
 
     One series: the x axis keeps the source's own period labels (ordered by year); conflicting
     values for the same period are both drawn, as hollow vermillion diamonds, never averaged."""
     cols = ["period", "year", "value", "country", "source", "section", "lines", "conflict", "conflict_note", "note"]
     data = _empty(df, cols).copy()
+    for col in ("section", "lines", "conflict_note", "note", "country", "source"):
+        data[col] = data[col].map(lambda v: "—" if v is None or v == "" or (isinstance(v, float) and v != v) else v)
     data["Value"] = data["conflict"].map({True: "conflicting", False: "single source"}) if len(data) else []
     order = list(dict.fromkeys(data.sort_values(["year", "period"], na_position="last")["period"])) if len(data) else []
-    base = alt.Chart(data, title=alt.Title(name, subtitle=f"Unit: {unit}")).encode(
+    base = alt.Chart(data, title=alt.Title(name, subtitle=f"Unit: {unit}" + (f" · {subtitle}" if subtitle else ""))).encode(
         x=alt.X("period:N", sort=order, title="Period", axis=alt.Axis(labelAngle=-30, labelLimit=160)),
         y=alt.Y("value:Q", title=unit),
     )
-    line = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(detail="country:N")
+    line_mark = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(detail="country:N")
     points = base.mark_point(size=80, filled=True).encode(
         shape=alt.Shape("Value:N", scale=alt.Scale(domain=["single source", "conflicting"], range=["circle", "diamond"]),
                         title="Value", legend=alt.Legend(orient="bottom")),
@@ -171,7 +256,7 @@ def indicator_chart(df: pd.DataFrame, name: str, unit: str) -> alt.Chart:
                  alt.Tooltip("section:N", title="Section"), alt.Tooltip("lines:N", title="Lines"),
                  alt.Tooltip("conflict_note:N", title="Conflict"), alt.Tooltip("note:N", title="Note")],
     )
-    return (line + points).properties(height=380)
+    return ((line_mark + points) if line else points).properties(height=380)
 
 
 def timeline_chart(df: pd.DataFrame, title: str = "Timeline") -> alt.Chart:

@@ -40,7 +40,7 @@ QUERIES = {
                    "time_in_status_overview")),
         (records, ("filter_options", "recommendation_view", "recommendation_choices", "source_choices",
                    "owner_choices", "list_recommendations")),
-        (obstacles, ("obstacle_register", "obstacle_matrix")),
+        (obstacles, ("obstacle_register", "obstacle_matrix", "obstacle_by_theme")),
         (indicators, ("indicator_catalog", "indicator_values")),
         (timeline, ("timeline_countries", "timeline_bounds", "timeline_items")),
         (trail_page, ("trail_facets", "trail_page", "trail_head")),

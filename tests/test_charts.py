@@ -162,3 +162,79 @@ def test_time_in_status_uses_the_shared_status_colours_and_days_axis():
                                                    {"status": "on_hold", "days": 30.0}])).to_dict()
     assert spec["encoding"]["x"]["title"] == "Time (days)"
     assert spec["encoding"]["color"]["scale"]["range"] == [charts.STATUS_COLORS[s] for s in charts.STATUSES]
+
+
+# ---------------------------------------------------------------- charts a reader can read (issue 14)
+
+def datasets(chart) -> list[dict]:
+    return [row for rows in spec(chart).get("datasets", {}).values() for row in rows]
+
+
+def test_the_theme_heatmap_shows_human_labels_never_identifiers():
+    df = pd.DataFrame([{"theme": "bilateral_mechanisms", "status": "proposed", "count": 3}])
+    d = spec(charts.status_heatmap(df, "theme"))
+    rows = datasets(charts.status_heatmap(df, "theme"))
+    assert rows[0]["label"] == "Bilateral mechanisms"
+    assert "label" in [e.get("field") for e in find_all(d, "y")]
+
+
+def test_every_axis_that_cuts_labels_keeps_the_whole_text_in_the_tooltip():
+    owners = pd.DataFrame([{"owner": "A very long office name " * 4, "status": "proposed", "count": 1}])
+    obstacles = pd.DataFrame([{"obstacle": "o", "title": "An obstacle with a long title " * 3, "category": "political",
+                               "open": 2}])
+    for chart, field in ((charts.status_stacked_bar(owners, "owner", "By owner"), "owner"),
+                         (charts.obstacle_bar(obstacles), "title")):
+        d = spec(chart)
+        assert any(isinstance(a, dict) and a.get("labelLimit") for a in find_all(d, "axis"))
+        assert field in [t.get("field") for tips in find_all(d, "tooltip") for t in tips]
+
+
+def test_the_obstacle_ranking_lists_every_obstacle_with_open_and_closed_counts():
+    df = pd.DataFrame([{"title": f"Obstacle {i}", "category": "political", "open": i % 5, "recommendations": i % 5 + 1}
+                       for i in range(44)])
+    rows = datasets(charts.obstacle_ranking(df))
+    assert len({r["title"] for r in rows}) == 44
+    assert {r["Blocked"] for r in rows} == {"Open", "Closed"} and rows[0]["Category"] == "Political"
+    assert spec(charts.obstacle_ranking(df))["encoding"]["y"]["axis"]["labelLimit"] >= 400
+
+
+def test_the_obstacle_theme_view_is_44_rows_by_12_columns_at_most():
+    df = pd.DataFrame([{"obstacle_title": f"O{i}", "theme": t, "open": 1} for i in range(44)
+                       for t in ("counter_drug", "education_training")])
+    rows = datasets(charts.obstacle_theme_heatmap(df))
+    assert {r["Theme"] for r in rows} == {"Counter-drug", "Education and training"}
+
+
+def indicator_rows(periods):
+    return pd.DataFrame([{"period": p, "year": y, "value": v, "country": "mexico", "source": "Martinez 2014",
+                          "section": "Data", "lines": "1-2", "conflict": False, "conflict_note": "", "note": None}
+                         for p, y, v in periods])
+
+
+def test_a_multi_year_total_is_drawn_on_its_own_axis_never_among_yearly_values():
+    df = indicator_rows([("FY08", 2008, 10), ("FY09", 2009, 12), ("FY08-FY12 total", 2012, 60)])
+    d = spec(charts.indicator_chart(df, "IMET students", "students"))
+    assert "hconcat" in d and d["resolve"]["scale"]["y"] == "independent"
+    left, right = d["hconcat"]
+    def periods(part):
+        return {row["period"] for row in d["datasets"][part["data"]["name"]]}
+
+    assert periods(left) == {"FY08", "FY09"} and periods(right) == {"FY08-FY12 total"}
+
+
+def test_a_series_of_only_yearly_values_or_only_totals_stays_one_chart():
+    yearly = spec(charts.indicator_chart(indicator_rows([("FY08", 2008, 1), ("FY09", 2009, 2)]), "x", "u"))
+    totals = spec(charts.indicator_chart(indicator_rows([("2000-2012 cumulative", 2012, 9)]), "x", "u"))
+    assert "hconcat" not in yearly and "hconcat" not in totals
+
+
+@pytest.mark.parametrize("period, span", [("FY08-FY12 total", True), ("Account totals FY2008-FY2012", True),
+                                          ("2008-2012", True), ("FY2008 Supp. (P.L. 110-252)", False),
+                                          ("1996-05", False), ("FY08", False), ("2000-2012 cumulative", True)])
+def test_multi_year_periods_are_told_from_single_ones(period, span):
+    assert charts.is_multi_year(period) is span
+
+
+def test_an_indicator_value_without_a_note_shows_a_dash_not_none():
+    rows = datasets(charts.indicator_chart(indicator_rows([("FY08", 2008, 1)]), "x", "u"))
+    assert all(r["note"] == "—" for r in rows)

@@ -40,3 +40,16 @@ def obstacle_matrix(session: Session, *, category: str | None = None, theme: str
     rows = session.exec(q.order_by(Obstacle.key, Recommendation.key)).all()
     cols = ("obstacle", "obstacle_title", "category", "recommendation", "recommendation_title", "status", "theme")
     return [dict(zip(cols, r)) for r in rows]
+
+
+def obstacle_by_theme(session: Session, *, category: str | None = None) -> list[dict]:
+    """Open recommendations each obstacle blocks, per theme: the obstacle view that fits a screen."""
+    is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
+    q = (select(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
+         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+         .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id))
+    if category:
+        q = q.where(Obstacle.category == category)
+    rows = session.exec(q.group_by(Obstacle.key, Obstacle.title, Recommendation.theme)
+                        .order_by(Obstacle.key, Recommendation.theme)).all()
+    return [{"obstacle": k, "obstacle_title": t, "theme": th, "open": int(o or 0), "all": n} for k, t, th, o, n in rows]
