@@ -166,7 +166,7 @@ def obstacle_ranking(df: pd.DataFrame, title: str = "Obstacles, ranked by the re
     return (
         alt.Chart(long, title=title).mark_bar()
         .encode(
-            y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
+            y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
             x=alt.X("n:Q", stack="zero", title="Recommendations blocked (count)"),
             color=alt.Color("Blocked:N", scale=alt.Scale(domain=["Open", "Closed"],
                                                          range=[OKABE_ITO["vermillion"], "#BBBBBB"]),
@@ -176,7 +176,7 @@ def obstacle_ranking(df: pd.DataFrame, title: str = "Obstacles, ranked by the re
                      alt.Tooltip("open:Q", title="Open recommendations blocked"),
                      alt.Tooltip("recommendations:Q", title="All recommendations blocked")],
         )
-        .properties(height=alt.Step(17))
+        .properties(height=alt.Step(21))
     )
 
 
@@ -187,7 +187,7 @@ def obstacle_theme_heatmap(df: pd.DataFrame, title: str = "Obstacle × theme (op
     data["Theme"] = data["theme"].map(lambda v: human("theme", v)) if len(data) else []
     base = alt.Chart(data, title=title).encode(
         x=alt.X("Theme:N", title="Theme", axis=alt.Axis(labelAngle=-35, labelLimit=180)),
-        y=alt.Y("obstacle_title:N", title=None, axis=alt.Axis(labelLimit=420)),
+        y=alt.Y("obstacle_title:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
     )
     cells = base.mark_rect(stroke="white").encode(
         color=alt.Color("open:Q", title="Open blocked", scale=alt.Scale(scheme="oranges")),
@@ -195,7 +195,7 @@ def obstacle_theme_heatmap(df: pd.DataFrame, title: str = "Obstacle × theme (op
                  alt.Tooltip("open:Q", title="Open recommendations blocked")],
     )
     text = base.mark_text(fontSize=10).encode(text="open:Q")
-    return (cells + text).properties(height=alt.Step(17))
+    return (cells + text).properties(height=alt.Step(21))
 
 
 _SPAN = re.compile(r"total|cumulative|\b(?:FY)?((?:1[89]|20)\d\d)\s*[-–]\s*(?:FY)?((?:1[89]|20)\d\d)\b"
