@@ -150,13 +150,14 @@ def test_a_file_type_outside_the_allowed_list_is_refused(engine, users):
 
 
 def test_hostile_strings_are_stored_exactly(engine, users):
-    nasty = "'; DROP TABLE recommendation; -- <script>alert(1)</script> \u202eevil\u200b"
-    make_rec(engine, key="rec-x", title=nasty[:300], summary=nasty * 3)
+    nasty = "'; DROP TABLE recommendation; -- <script>alert(1)</script> evil\u200b"
+    summary = (nasty + " \u202eright-to-left\u202c\n") * 3  # many lines, any characters: stored as given
+    make_rec(engine, key="rec-x", title=nasty[:300], summary=summary)
     rec = read_rec(engine, "rec-x")
-    assert rec.title == nasty.strip() and rec.summary == nasty * 3
+    assert rec.title == nasty.strip() and rec.summary == summary
 
 
-@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c"])
+@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c", "\u200b", "\u2800\u2800", "\u3164", "\ufeff \u200d"])
 def test_a_blank_or_nul_reason_is_refused_on_create_and_evidence(engine, users, reason):
     from models.rules.recommendations import create_recommendation
     from models.store.schemas import RecommendationCreate

@@ -26,7 +26,7 @@ def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> lis
     e1, e2 = st.columns(2)
     e1.text_input("Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
     e2.date_input("Observed on", key=f"{prefix}_ev_observed", value=None, format="YYYY-MM-DD",
-                  min_value=date(1800, 1, 1), max_value=date.today(), help="The date the evidence speaks to.")
+                  min_value=settings.earliest_date, max_value=date.today(), help="The date the evidence speaks to.")
     st.text_input("Evidence summary (your own words)", key=f"{prefix}_ev_summary")
     upload = st.file_uploader(
         f"Files (one item may hold several; each up to {settings.max_upload_bytes // (1024 * 1024)} MB: "

@@ -6,6 +6,7 @@ operator can point a team at PostgreSQL without touching code.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     min_password_length: int = 12
     stale_after_days: int = 90
+    earliest_date: date = date(1800, 1, 1)  # evidence may speak to history (the timeline starts in 1823)
+    target_date_earliest: date = date(2000, 1, 1)
+    target_date_years_ahead: int = 30
 
     @property
     def url(self) -> str:

@@ -32,8 +32,8 @@ PAGES = ["overview", "recommendations", "update", "obstacles", "indicators", "ti
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 MARKUP = (SCRIPT, IMG, "<script", "<img")
-TITLE = f"{SCRIPT} {IMG} \u202eRTL override\u202c zero\u200bwidth '; DROP TABLE recommendation; --"
-OWNER = f"{IMG} Office\u200b \u202eJ5\u202c"
+TITLE = f"{SCRIPT} {IMG} zero\u200bwidth '; DROP TABLE recommendation; --"  # one-line fields refuse bidi overrides
+OWNER = f"{IMG} Office\u200b J5"
 SUMMARY = f"{SCRIPT}\n\n{IMG}\n\n'; DROP TABLE recommendation; --\n\n\u202eevil\u202c zero\u200bwidth"
 REASON = f"because {SCRIPT} {IMG}"
 
