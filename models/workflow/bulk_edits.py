@@ -38,7 +38,6 @@ from models.store.settings import Settings, get_settings
 from models.store.tables import AuditEvent, Recommendation, User
 from models.store.vocabulary import STATUSES
 from models.workflow.bulk_export import (
-    _FORMULA_START,
     COLUMNS,
     EDITABLE,
     MAX_ROWS,
@@ -48,6 +47,7 @@ from models.workflow.bulk_export import (
     Progress,
     _fmt,
 )
+from models.trail.export_formats import spreadsheet_unsafe
 from models.workflow.csv_import import RowProblem, RowsRefused, csv_records
 
 
@@ -75,7 +75,7 @@ class EditFile:
 
 
 def _unescape(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_START) else text
+    return spreadsheet_unsafe(text)
 
 
 def _text(value) -> str:
