@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
+from dashboard.identity import PREPARED_FILES
 from models.rules.permissions import can
 from models.store.errors import DomainError
 from models.store.settings import get_settings
@@ -114,6 +115,8 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
         st.error(f"Nothing was exported: {e}")
         return
     data.invalidate()  # the export is an event of its own
+    # signing out removes the file (dashboard.identity.sign_out)
+    st.session_state[PREPARED_FILES] = [*st.session_state.get(PREPARED_FILES, []), str(result.path)]
     st.session_state["exp_result"] = {"path": str(result.path), "name": name, "fmt": fmt, "events": result.events,
                                       "head": result.head, "export_seq": result.export_seq,
                                       "sha256": _sha256(result.path)}

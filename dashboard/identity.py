@@ -9,6 +9,7 @@ the one place that reads it (tests replace it)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -29,12 +30,18 @@ def sign_in(username: str) -> None:
     st.session_state["last_active"] = time.time()
 
 
+PREPARED_FILES = "_prepared_files"  # files on the server a page made for this session (exports)
+
+
 def sign_out(message: str | None = None) -> None:
-    for k in ("username", "last_active"):
-        st.session_state.pop(k, None)
+    """Forget everything this session prepared (downloads, results, form input, files written for
+    it), so the next person at the same browser tab starts from nothing."""
+    for path in st.session_state.get(PREPARED_FILES, ()):
+        Path(path).unlink(missing_ok=True)
+    identity = sso_identity()
+    st.session_state.clear()
     if message:
         st.session_state["signed_out_message"] = message
-    identity = sso_identity()
     if identity:  # still signed in at the provider: do not sign straight back in on the next run
         st.session_state["sso_suppressed"] = identity
 

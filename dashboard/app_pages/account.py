@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.client import client_address
 from models.rules.auth import change_password
 from models.rules.permissions import can
 from models.rules.users import get_user
@@ -48,7 +49,8 @@ if submitted:
     else:
         try:
             with write_session(data.engine()) as session:
-                change_password(session, user=get_user(session, user.username), old_password=current, new_password=new)
+                change_password(session, user=get_user(session, user.username), old_password=current, new_password=new,
+                                client=client_address())
         except DomainError as e:
             st.error(f"Not changed: {e}")
         else:

@@ -4,6 +4,7 @@
 import streamlit as st
 
 from dashboard import data
+from dashboard.client import client_address
 from dashboard.identity import sign_in, sso_configured, sso_identity
 from models.store.db import write_session
 from models.store.errors import DomainError
@@ -46,7 +47,7 @@ if submitted:
 
         try:
             with write_session(data.engine()) as session:
-                user = authenticate(session, username=username.strip(), password=password)
+                user = authenticate(session, username=username.strip(), password=password, client=client_address())
                 name = user.username
         except DomainError as e:
             st.error(str(e))

@@ -38,8 +38,11 @@ class Settings(BaseSettings):
     )
     banner: str = "UNCLASSIFIED"
     session_idle_minutes: int = 30
-    lockout_threshold: int = 5
+    lockout_threshold: int = 5  # failures of one account from one client
+    client_lockout_threshold: int = 20  # failures from one client, any accounts
+    account_lockout_threshold: int = 50  # failures of one account from all clients together
     lockout_minutes: int = 15
+    client_address_header: str | None = None  # e.g. X-Forwarded-For behind a reverse proxy you run
     min_password_length: int = 12
     stale_after_days: int = 90
     earliest_date: date = date(1800, 1, 1)  # evidence may speak to history (the timeline starts in 1823)
