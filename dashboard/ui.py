@@ -1,5 +1,20 @@
 """Small shared widgets: the handling banner, page guards, status labels, drill-downs,
-and the messages for an empty store or a store that is down."""
+and the messages for an empty store or a store that is down.
+
+The rendering rule, for every page: text a person typed or a file carried (titles, summaries,
+owners, names, reasons, citation sections, file names, bundle manifests, URL parameters, and the
+refusals that quote them) is shown as text, never run as markdown or HTML. Streamlit renders
+markdown in far more places than ``st.markdown``: alerts, captions, headings, metric values,
+widget labels, radio options, expander, button, status and progress labels. In all of those a
+value goes in only through these helpers:
+
+- :func:`say` for a message: the fixed template keeps its markdown, each value is made inert;
+- :func:`md_escape` for one value inside a label, :func:`md_block` for multi-line text;
+- :func:`refusal` for a domain error (its message quotes user input);
+- ``st.text``, ``st.code``, ``st.dataframe`` and ``html.escape`` inside ``st.html`` need nothing.
+
+``tests/e2e/test_browser_hostile_markdown.py`` drives every page in Chromium with hostile
+markdown and fails on any request it makes outside the app, or any link or image it renders."""
 
 from __future__ import annotations
 
@@ -28,7 +43,31 @@ def md_escape(text: object) -> str:
     value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing."""
     if text is None:
         return ""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text).replace("\n", " "))
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch
+                   for ch in str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+
+
+def md_block(text: object) -> str:
+    """Multi-line user text (a summary) made inert, keeping its line breaks."""
+    if text is None:
+        return ""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "  \n".join(md_escape(line) for line in lines)
+
+
+def _inert(value):
+    return md_escape(value) if isinstance(value, str) else value
+
+
+def say(template: str, *args, **kwargs) -> str:
+    """``template.format(...)`` with every string value made inert; numbers and dates keep their
+    format specs (``{at:%Y-%m-%d}``). The template is fixed text and may use markdown."""
+    return template.format(*map(_inert, args), **{k: _inert(v) for k, v in kwargs.items()})
+
+
+def refusal(err: Exception, prefix: str = "") -> str:
+    """A domain error's message for st.error: it quotes what was typed, so it is made inert."""
+    return prefix + md_escape(str(err))
 
 BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
 
@@ -71,7 +110,8 @@ def page_user(action: str = "read", what: str = "this page") -> User:
         st.error("Sign in to see this page.")
         st.stop()
     if not can(user, action):
-        st.error(f"Your role ({user.role}) does not give access to {what}. Ask an administrator if you need it.")
+        st.error(say("Your role ({role}) does not give access to {what}. Ask an administrator if you need it.",
+                     role=user.role, what=what))
         st.stop()
     return user
 
@@ -83,7 +123,8 @@ def store_down(err: Exception | None = None) -> None:
         "(and `rectrack seed` for the catalog) and reload this page."
     )
     if err is not None:
-        st.caption(f"Details for an administrator: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
+        st.caption(say("Details for an administrator: {kind}: {detail}", kind=type(err).__name__,
+                       detail=(str(err).splitlines() or [""])[0][:300]))
 
 
 def empty_store() -> None:
@@ -122,7 +163,7 @@ def open_detail(key: str) -> None:
 
 def drilldown(key: str, figure: str, segments: dict[str, dict], as_of) -> None:
     """Below a figure: pick one of its segments and list the records behind it."""
-    with st.expander(f"Records behind “{figure}”"):
+    with st.expander(say("Records behind “{figure}”", figure=figure)):
         if not segments:
             st.caption("This figure has no segments to list.")
             return

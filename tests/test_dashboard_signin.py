@@ -12,8 +12,8 @@ from models.rules.auth import REFUSED, authenticate, set_disabled
 from models.rules.users import get_user
 from models.store.db import make_engine, write_session
 from models.store.settings import get_settings
-from models.store.upgrade import upgrade
-from tests.e2e.seeded_store import PASSWORD, add_users
+from tests.e2e.seeded_store import PASSWORD
+from tests.helpers import shown
 from tests.test_dashboard_pages import APP, clear_caches
 
 
@@ -47,12 +47,12 @@ def test_wrong_locked_and_disabled_show_the_same_words_on_the_sign_in_page(pw_st
         except Exception:
             pass
     engine.dispose()
-    shown = {}
+    messages = {}
     for who, password in (("aud", "not the password"), ("ed", PASSWORD), ("vic", PASSWORD), ("nobody", PASSWORD)):
         at = sign_in(AppTest.from_file(str(APP), default_timeout=60).run(), who, password)
         assert "username" not in at.session_state
-        shown[who] = [e.value for e in at.error]
-    assert all(v == [REFUSED] for v in shown.values()), shown
+        messages[who] = [shown(e.value) for e in at.error]
+    assert all(v == [REFUSED] for v in messages.values()), messages
 
 
 def test_signing_out_leaves_nothing_the_previous_person_prepared(pw_store):

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.client import client_address
 from dashboard.identity import sign_in, sso_configured, sso_identity
 from models.store.db import write_session
@@ -12,14 +12,14 @@ from models.store.errors import DomainError
 st.title("Recommendation Tracker")
 st.caption("Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America.")
 if msg := st.session_state.pop("signed_out_message", None):
-    st.info(msg)
+    st.info(ui.md_escape(msg))
 
 # ------------------------------------------------------------------ single sign-on
 refused = st.session_state.get("sso_refused")
 if refused:
-    st.error(f"**No access yet.** You signed in at the identity provider as {refused}, but no account here has that "
-             "e-mail. Ask an administrator to add you (Users page, or `rectrack user add NAME --role ROLE "
-             f"--email {refused} --no-password`), then sign in again.", icon=":material/no_accounts:")
+    st.error(ui.say("**No access yet.** You signed in at the identity provider as {who}, but no account here has "
+                    "that e-mail. Ask an administrator to add you (Users page, or `rectrack user add NAME --role ROLE "
+                    "--email EMAIL --no-password`), then sign in again.", who=refused), icon=":material/no_accounts:")
     if st.button("Sign out of single sign-on", key="sso_logout", icon=":material/logout:"):
         for k in ("sso_refused", "sso_refused_message", "sso_suppressed"):
             st.session_state.pop(k, None)
@@ -50,7 +50,7 @@ if submitted:
                 user = authenticate(session, username=username.strip(), password=password, client=client_address())
                 name = user.username
         except DomainError as e:
-            st.error(str(e))
+            st.error(ui.refusal(e))
         else:
             data.invalidate()  # the sign-in is in the trail now
             sign_in(name)

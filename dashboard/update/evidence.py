@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 from pydantic import ValidationError
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.update.record import Editing
 from models.store.schemas import EvidenceCreate
 from models.store.settings import get_settings
@@ -79,7 +79,7 @@ def read_or_error(prefix: str, upload):
     try:
         return read(prefix, upload)
     except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+        st.error(ui.say("Not saved: {why}", why=explain(e)))
     except ValueError as e:
-        st.error(str(e))
+        st.error(ui.refusal(e))
     return False

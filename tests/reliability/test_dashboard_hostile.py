@@ -25,6 +25,7 @@ from models.store.schemas import EvidenceCreate, RecommendationCreate, Recommend
 from models.store.settings import Settings, get_settings
 from models.store.tables import User
 from tests.e2e.seeded_store import build_store
+from tests.helpers import shown
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ["overview", "recommendations", "update", "obstacles", "indicators", "timeline", "trail"]
@@ -103,9 +104,9 @@ def test_the_recommendations_page_shows_the_hostile_text_exactly_as_text(hostile
     assert not at.exception
     listed = at.dataframe[0].value
     assert list(listed["title"]) == [TITLE] and list(listed["owner"]) == [OWNER + " (acting)"]
-    assert [h.value for h in at.subheader][:1] == [TITLE]
-    summary = [m for m in at.markdown if m.value == SUMMARY]
-    assert summary and not summary[0].proto.allow_html  # shown by the markdown renderer, which escapes HTML
+    assert [shown(h.value) for h in at.subheader][:1] == [TITLE]
+    summary = [m for m in at.markdown if shown(m.value).replace("  \n", "\n") == SUMMARY]
+    assert summary and not summary[0].proto.allow_html  # markdown-escaped (dashboard.ui.md_block), never HTML
 
 
 def test_the_update_page_shows_the_hostile_title_escaped(hostile_store):
