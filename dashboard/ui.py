@@ -19,6 +19,7 @@ markdown and fails on any request it makes outside the app, or any link or image
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 import pandas as pd
@@ -37,14 +38,27 @@ RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|:$~=^&")
 
 
+_WJ = "\u2060"  # WORD JOINER: invisible, and it breaks a URL or address apart for the autolinker
+_WWW = re.compile(r"(?i)(www)(?=\.)")
+
+
 def md_escape(text: object) -> str:
     """User or file text made inert inside Streamlit markdown (st.markdown, st.caption, st.error,
     labels): no links, images, ``:red[...]`` colours, emoji shortcodes, LaTeX or HTML. Use it for every
-    value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing."""
+    value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing.
+
+    Backslash escapes alone do not stop GitHub-flavoured markdown from turning ``http://...``,
+    ``www.`` and ``a@b.mil`` into links (it finds them in the text after escapes are resolved), so
+    an invisible word joiner also goes after every ``:`` and ``@`` and between ``www`` and its dot."""
     if text is None:
         return ""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch
-                   for ch in str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    flat = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    out = []
+    for ch in _WWW.sub(lambda m: m.group(1) + _WJ, flat):
+        out.append("\\" + ch if ch in _MD_SPECIAL else ch)
+        if ch in ":@":
+            out.append(_WJ)
+    return "".join(out)
 
 
 def md_block(text: object) -> str:

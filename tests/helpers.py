@@ -68,4 +68,4 @@ def shown(markdown: str) -> str:
     without its backslash escapes."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", str(markdown))
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")

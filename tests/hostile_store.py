@@ -55,7 +55,7 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
     with write_session(engine) as s:
         actor = system_user(s)
         create_user(s, username="hoffice", role="editor", password=PASSWORD, actor=actor, office=p("office"),
-                    display_name=p("display"))
+                    display_name=p("display")[:200])
     with write_session(engine) as s:
         ed = s.exec(select(User).where(User.username == "ed")).one()
         for key in (KEY, CLOSED):
