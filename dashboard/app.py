@@ -74,8 +74,8 @@ else:
                     + (ui.say(" · {office}", office=user.office) if user.office else ""))
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             sign_out("You signed out.")
-            sso_sign_out()  # ends the provider session too when signed in through it
-            st.rerun()
+            if not sso_sign_out():  # ends the provider session too when signed in through it
+                st.rerun()
 
 try:
     nav.run()

@@ -128,8 +128,10 @@ def _verify_form() -> None:
     st.markdown("**Verify a bundle**")
     st.caption("Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
                "with no database — the same check as `rectrack verify --bundle FILE.zip`.")
-    upload = st.file_uploader("Bundle (.zip)", type=["zip"], key="exp_verify_file",
-                              max_upload_size=500)
+    limit = get_settings().upload_limit_mb
+    upload = st.file_uploader(f"Bundle (.zip, up to {get_settings().upload_limit_words}; larger ones: "
+                              "`rectrack verify --bundle FILE.zip`)", type=["zip"], key="exp_verify_file",
+                              max_upload_size=limit)
     if st.button("Verify bundle", key="exp_verify", disabled=upload is None, icon=":material/verified:"):
         with tempfile.NamedTemporaryFile(dir=exports_dir(), suffix=".zip", prefix="verify-") as tmp:
             while chunk := upload.read(1024 * 1024):

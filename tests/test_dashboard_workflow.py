@@ -479,9 +479,11 @@ def test_with_an_auth_section_single_sign_on_is_offered(use_store, monkeypatch):
 def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
     use_store("seeded")
     add_sso_user("rosa", "rosa@example.mil")
-    import dashboard.identity as identity
+    import dashboard.sso as sso
 
-    monkeypatch.setattr(identity, "sso_identity", lambda: "rosa@example.mil")
+    monkeypatch.setattr(sso, "logged_in", lambda: True)
+    monkeypatch.setattr(sso, "claims", lambda: {"sub": "rosa", "email": "rosa@example.mil", "email_verified": True,
+                                                "email_source": "ID token"})
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert at.session_state["username"] == "rosa"
@@ -496,13 +498,14 @@ def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
 
 def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkeypatch):
     use_store("seeded")
-    import dashboard.identity as identity
+    import dashboard.sso as sso
 
-    monkeypatch.setattr(identity, "sso_identity", lambda: "stranger@example.mil")
+    monkeypatch.setattr(sso, "logged_in", lambda: True)
+    monkeypatch.setattr(sso, "claims", lambda: {"sub": "x1", "email": "stranger@example.mil", "email_verified": True})
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "username" not in at.session_state
-    assert any("No access yet" in shown(e.value) and "stranger@example.mil" in shown(e.value) for e in at.error)
+    assert any("has no access yet" in shown(e.value) and "stranger@example.mil" in shown(e.value) for e in at.error)
     assert at.button(key="sso_logout")
     at.run()  # refused once per session: no second refusal event
     from models.reads.trail_page import trail_page

@@ -124,11 +124,11 @@ def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engin
 
 
 def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(engine, users, monkeypatch):
-    monkeypatch.setenv("RECTRACK_MAX_UPLOAD_BYTES", "1000")
+    monkeypatch.setenv("RECTRACK_UPLOAD_LIMIT_MB", "1")
     from models.store.settings import get_settings
     get_settings.cache_clear()
-    with pytest.raises(InvalidInput, match="larger than"):
-        store_file(io.BytesIO(b"x" * 1001), "big.pdf")
+    with pytest.raises(InvalidInput, match="larger than the 1 MB limit"):
+        store_file(io.BytesIO(b"%PDF-" + b"x" * (1024 * 1024)), "big.pdf")
     evidence_dir = get_settings().evidence_dir
     assert not evidence_dir.exists() or not any(p.is_file() for p in evidence_dir.rglob("*"))
     with read_session(engine) as s:

@@ -61,9 +61,10 @@ with st.container(border=True):
 # ------------------------------------------------------------------ 2. upload
 with st.container(border=True):
     st.markdown("**2. Upload the edited file**")
-    upload = st.file_uploader(f"Edited file (.csv or .xlsx, up to {settings.max_import_bytes // (1024 * 1024)} MB)",
+    upload = st.file_uploader(f"Edited file (.csv or .xlsx, up to {settings.upload_limit_words}; .xlsx keeps leading "
+                              "zeros and dates as they are)",
                               type=["csv", "xlsx"], key=f"bulk_file_{st.session_state.get('bulk_upload_n', 0)}",
-                              max_upload_size=max(1, settings.max_import_bytes // (1024 * 1024)))
+                              max_upload_size=settings.upload_limit_mb)
     partial = st.checkbox("Apply the good rows only (refused rows are listed and left out)", key="bulk_partial",
                           help="Off: if any row is refused, nothing is applied (all or nothing).")
     apply_clicked = st.button("Apply edits", key="bulk_apply", type="primary", disabled=upload is None,

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, sso, ui
 from dashboard.client import client_address
 from dashboard.identity import sign_in, sso_configured, sso_identity
 from models.store.db import write_session
@@ -17,15 +17,20 @@ if msg := st.session_state.pop("signed_out_message", None):
 # ------------------------------------------------------------------ single sign-on
 refused = st.session_state.get("sso_refused")
 if refused:
-    st.error(ui.say("**No access yet.** You signed in at the identity provider as {who}, but no account here has "
-                    "that e-mail. Ask an administrator to add you (Users page, or `rectrack user add NAME --role ROLE "
-                    "--email EMAIL --no-password`), then sign in again.", who=refused), icon=":material/no_accounts:")
+    # why, in words (unknown identity, unverified or missing e-mail, disabled, or the provider's own refusal);
+    # models.rules.auth has recorded it in the trail
+    st.error(ui.say("**Not signed in.** {why}.", why=(st.session_state.get("sso_refused_message")
+                                                       or "single sign-on did not sign you in").rstrip(".")),
+             icon=":material/no_accounts:")
+if refused and sso.logged_in():  # signed in at the provider as someone this app refuses
     if st.button("Sign out of single sign-on", key="sso_logout", icon=":material/logout:"):
-        for k in ("sso_refused", "sso_refused_message", "sso_suppressed"):
+        for k in ("sso_refused", "sso_refused_message", "sso_suppressed", "_sso_claims"):
             st.session_state.pop(k, None)
         st.logout()
 elif sso_configured():
     if st.button("Sign in with single sign-on", key="sso_login", type="primary", icon=":material/key:"):
+        st.session_state.pop("sso_refused", None)
+        st.session_state.pop("sso_refused_message", None)
         if sso_identity():  # still signed in at the provider (after signing out here): continue as them
             st.session_state.pop("sso_suppressed", None)
             st.rerun()

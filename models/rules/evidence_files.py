@@ -133,7 +133,7 @@ def _store(stream: BinaryIO, clean: str, media_type: str, settings: Settings) ->
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
                     raise InvalidInput(
-                        f"{clean!r} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit; "
+                        f"{clean!r} is larger than the {settings.upload_limit_words} limit; "
                         "attach a smaller file or a citation instead"
                     )
                 digest.update(chunk)

@@ -256,7 +256,8 @@ def parse_edit_file(data: bytes, filename: str, settings: Settings | None = None
     settings = settings or get_settings()
     fmt = _fmt(filename)
     if len(data) > settings.max_import_bytes:
-        raise InvalidInput(f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.max_import_bytes:,}")
+        raise InvalidInput(f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
+                           f"({settings.max_import_bytes:,} bytes)")
     parsed = parse_csv(data, settings) if fmt == "csv" else parse_xlsx(data, settings)
     if not parsed.rows and not parsed.problems:
         raise InvalidInput("nothing applied: the file has a header but no rows")

@@ -97,7 +97,8 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
     settings = settings or get_settings()
     if len(data) > settings.max_import_bytes:
         raise InvalidInput(
-            f"nothing imported: the file is {len(data):,} bytes; the limit is {settings.max_import_bytes:,}"
+            f"nothing imported: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
+            f"({settings.max_import_bytes:,} bytes)"
         )
     text = _decode(data)
     if not text.strip():

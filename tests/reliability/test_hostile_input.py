@@ -156,7 +156,7 @@ def assert_valid_user(u: UserCreate) -> None:
 
 # ------------------------------------------------------------------ the CSV import parser
 
-SETTINGS = Settings(max_import_bytes=64 * 1024, max_field_chars=20_000)
+SETTINGS = Settings(upload_limit_mb=1, max_field_chars=20_000)
 
 
 def _parse(data: bytes):
