@@ -39,7 +39,7 @@ _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|:$~=^&")
 
 
 _WJ = "\u2060"  # WORD JOINER: invisible, and it breaks a URL or address apart for the autolinker
-_WWW = re.compile(r"(?i)(www)(?=\.)")
+_AUTOLINK_START = re.compile(r"(?i)(https?|mailto|xmpp|www)(?=[:.])|(@)")
 
 
 def md_escape(text: object) -> str:
@@ -49,16 +49,13 @@ def md_escape(text: object) -> str:
 
     Backslash escapes alone do not stop GitHub-flavoured markdown from turning ``http://...``,
     ``www.`` and ``a@b.mil`` into links (it finds them in the text after escapes are resolved), so
-    an invisible word joiner also goes after every ``:`` and ``@`` and between ``www`` and its dot."""
+    an invisible word joiner also goes after ``http``/``https``/``mailto``/``xmpp``/``www`` where a
+    ``:`` or ``.`` follows, and after every ``@``."""
     if text is None:
         return ""
     flat = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    out = []
-    for ch in _WWW.sub(lambda m: m.group(1) + _WJ, flat):
-        out.append("\\" + ch if ch in _MD_SPECIAL else ch)
-        if ch in ":@":
-            out.append(_WJ)
-    return "".join(out)
+    flat = _AUTOLINK_START.sub(lambda m: (m.group(1) or m.group(2)) + _WJ, flat)
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in flat)
 
 
 def md_block(text: object) -> str:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # the one upload limit: every file uploader, the server (rectrack serve passes it as
     # server.maxUploadSize; .streamlit/config.toml holds the same default), the checks and the messages
     upload_limit_mb: int = Field(default=20, ge=1)
+    import_batch_rows: int = Field(default=500, ge=1)  # rows per write transaction of a long import
+    import_time_budget_seconds: float = 60.0  # reading one spreadsheet may take no longer than this
     max_field_chars: int = 20_000
     allowed_upload_types: tuple[str, ...] = (
         ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".md", ".json", ".docx", ".xlsx", ".html",

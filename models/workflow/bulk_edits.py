@@ -207,22 +207,46 @@ def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
     return EditFile("line", rows, problems)
 
 
+MAX_HEADER_COLUMNS = len(COLUMNS) + 20  # a header wider than this is not an edit file
+_EXTRA_COLUMNS = 5  # read this far right of the header, to notice values typed outside it
+
+
+def _sheet_too_big(zf: zipfile.ZipFile, settings: Settings) -> str | None:
+    """The XML a workbook unpacks to, bounded: the sizes the zip declares bound what is read."""
+    total = sum(i.file_size for i in zf.infolist())
+    limit = settings.max_import_bytes * 25
+    if total > limit:
+        return f"it unpacks to {total:,} bytes, more than {limit:,} (25 times the upload limit)"
+    return None
+
+
 def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
+    """Read the ``recommendations`` sheet in openpyxl's read-only mode, never trusting the size the
+    file declares (``A1:XFD1048576`` in a 6 KB file): only the header's width is read, at most
+    ``MAX_ROWS`` rows, within ``RECTRACK_IMPORT_TIME_BUDGET_SECONDS``."""
+    import time
+
     from openpyxl import load_workbook
 
     settings = settings or get_settings()
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            too_big = _sheet_too_big(zf, settings)
+        if too_big:
+            raise InvalidInput(f"nothing applied: the workbook is too large to read: {too_big}; "
+                               "export a fresh one with rectrack export-recs --out FILE.xlsx")
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise InvalidInput(f"nothing applied: the file is not an Excel .xlsx workbook ({e}); "
                            "export one with rectrack export-recs --out FILE.xlsx") from None
+    deadline = time.monotonic() + settings.import_time_budget_seconds
     try:
         if SHEET not in wb.sheetnames:
             raise InvalidInput(f"nothing applied: the workbook has no sheet {SHEET!r} (it has: "
                                f"{', '.join(repr(s) for s in wb.sheetnames)}); edit the sheet the export made")
         ws = wb[SHEET]
-        it = ws.iter_rows(values_only=True)
-        first = next(it, None)
+        ws.reset_dimensions()  # forget the declared size: rows are padded to max_col below, no wider
+        first = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_HEADER_COLUMNS, values_only=True), None)
         if first is None:
             raise InvalidInput(f"nothing applied: sheet {SHEET!r} is empty; it needs the header row")
         header = [_text(h) for h in first]
@@ -231,18 +255,26 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
         _check_header(header, f"sheet {SHEET!r}, row 1")
         rows: list[EditRow] = []
         problems: list[RowProblem] = []
-        for number, values in enumerate(it, start=2):
+        width = len(header)
+        for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width + _EXTRA_COLUMNS, values_only=True),
+                                        start=2):
+            if number > MAX_ROWS + 1:
+                raise InvalidInput(f"nothing applied: the sheet goes on past row {MAX_ROWS + 1:,} (the most an edit "
+                                   "file may have); split it, or delete the rows below your data")
+            if number % 256 == 0 and time.monotonic() > deadline:
+                raise InvalidInput(f"nothing applied: reading the workbook took longer than "
+                                   f"{settings.import_time_budget_seconds:g} s (stopped at row {number:,}); "
+                                   "export a fresh one with rectrack export-recs --out FILE.xlsx, or use CSV")
             values = list(values)
-            extra = values[len(header):]
-            values = (values + [None] * len(header))[: len(header)]
+            extra = values[width:]
+            values = (values + [None] * width)[:width]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
+                if not any(v is not None and _text(v) for v in extra):
+                    continue
             if any(v is not None and _text(v) for v in extra):
                 problems.append(RowProblem(number, "(row)", "has values right of the last column; "
                                                             "keep edits inside the exported columns", unit="row"))
                 continue
-            if len(rows) + len(problems) >= MAX_ROWS:
-                raise InvalidInput(f"nothing applied: the sheet has more than {MAX_ROWS:,} rows; split it")
             row = _parse_row("row", number, dict(zip(header, values)), settings, problems)
             if row:
                 rows.append(row)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from models.rules.recommendations import create_recommendation
-from models.store.errors import InvalidInput
+from models.store.errors import DomainError, InvalidInput
 from models.store.schemas import RecommendationCreate
 from models.store.settings import Settings, get_settings
 from models.store.tables import Recommendation, User
@@ -155,27 +155,94 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
     return rows
 
 
-def import_recommendations(session: Session, *, rows: list[tuple[int, RecommendationCreate]], actor: User,
-                           filename: str) -> list[Recommendation]:
-    """Create every row or none: the caller's write transaction rolls back on the first refusal."""
+def _check_against_store(session: Session, rows: list[tuple[int, RecommendationCreate]]) -> None:
     keys = [r.key for _, r in rows]
-    existing = set(session.exec(select(Recommendation.key).where(Recommendation.key.in_(keys))).all())
-    in_file = set(keys)
-    problems = [RowProblem(line, "key", f"key {r.key!r} already exists in the store") for line, r in rows if r.key in existing]
-    parents = {r.parent_key for _, r in rows if r.parent_key}
-    known_parents = set(session.exec(select(Recommendation.key).where(Recommendation.key.in_(parents))).all()) | in_file
+    existing: set[str] = set()
+    parents = sorted({r.parent_key for _, r in rows if r.parent_key})
+    known_parents: set[str] = set()
+    for i in range(0, len(keys), 500):
+        existing |= set(session.exec(select(Recommendation.key).where(Recommendation.key.in_(keys[i:i + 500]))).all())
+    for i in range(0, len(parents), 500):
+        known_parents |= set(session.exec(select(Recommendation.key)
+                                          .where(Recommendation.key.in_(parents[i:i + 500]))).all())
+    known_parents |= set(keys)
+    problems = [RowProblem(line, "key", f"key {r.key!r} already exists in the store") for line, r in rows
+                if r.key in existing]
     problems += [RowProblem(line, "parent", f"unknown key {r.parent_key!r}: no recommendation has it")
                  for line, r in rows if r.parent_key and r.parent_key not in known_parents]
     if problems:
         raise ImportRefused(problems)
-    created = []
-    pending = list(rows)
-    while pending:  # parents defined in the same file go first
-        ready = [(l, r) for l, r in pending if not r.parent_key or r.parent_key not in {x.key for _, x in pending}]
-        if not ready:
-            raise ImportRefused([RowProblem(l, "parent", "parent chain loops back on itself") for l, _ in pending])
-        for line, r in ready:
-            created.append(create_recommendation(session, data=r, actor=actor, origin="import",
-                                                 reason=f"imported from {filename}, line {line}"))
-        pending = [p for p in pending if p not in ready]
-    return created
+
+
+def _parents_first(rows: list[tuple[int, RecommendationCreate]]) -> list[tuple[int, RecommendationCreate]]:
+    """The rows ordered so a parent defined in the same file comes before its children (linear time)."""
+    by_key = {r.key: (line, r) for line, r in rows}
+    done: set[str] = set()
+    out: list[tuple[int, RecommendationCreate]] = []
+    for line, r in rows:
+        chain, k = [], r.key
+        while k in by_key and k not in done:
+            if k in chain:
+                raise ImportRefused([RowProblem(by_key[x][0], "parent", "parent chain loops back on itself")
+                                     for x in chain])
+            chain.append(k)
+            k = by_key[k][1].parent_key
+        for k in reversed(chain):
+            done.add(k)
+            out.append(by_key[k])
+    return out
+
+
+def import_recommendations(session: Session, *, rows: list[tuple[int, RecommendationCreate]], actor: User,
+                           filename: str) -> list[Recommendation]:
+    """Create every row or none: the caller's write transaction rolls back on the first refusal."""
+    _check_against_store(session, rows)
+    return [create_recommendation(session, data=r, actor=actor, origin="import",
+                                  reason=f"imported from {filename}, line {line}")
+            for line, r in _parents_first(rows)]
+
+
+class ImportInterrupted(InvalidInput):
+    """A batched import the store refused part-way: the batches before it are kept, and said so."""
+
+
+def import_in_batches(engine, *, rows: list[tuple[int, RecommendationCreate]], actor_name: str, filename: str,
+                      batch_rows: int | None = None, progress=None) -> int:
+    """Import a checked file without holding the write lock others need: every row is checked
+    against the store first (any problem: nothing is imported), then rows are written in batches
+    (``RECTRACK_IMPORT_BATCH_ROWS``), each one write transaction, with a pause between them so
+    sign-ins and edits waiting for the lock get it. A file of one batch is all or nothing as before.
+    ``progress(done, total)`` after each batch. If the store refuses a batch (someone created one of
+    the keys meanwhile), :class:`ImportInterrupted` says which lines were imported and which not."""
+    import time
+
+    from models.rules.users import get_user
+    from models.store.db import read_session, write_session
+
+    size = batch_rows or get_settings().import_batch_rows
+    with read_session(engine) as session:
+        _check_against_store(session, rows)
+    ordered = _parents_first(rows)
+    done = 0
+    for i in range(0, len(ordered), size):
+        part = ordered[i:i + size]
+        try:
+            with write_session(engine) as session:
+                actor = get_user(session, actor_name)
+                for line, r in part:
+                    create_recommendation(session, data=r, actor=actor, origin="import",
+                                          reason=f"imported from {filename}, line {line}")
+        except DomainError as e:
+            if done == 0:
+                raise
+            lines = sorted(line for line, _ in ordered[:done])
+            raise ImportInterrupted(
+                f"import stopped after {done:,} of {len(ordered):,} recommendation(s): the store refused a row of "
+                f"the next batch ({e}). The {done:,} already imported (lines {lines[0]}-{lines[-1]} of the file, "
+                "in parent-first order) stay; remove their lines from the file and import the rest") from e
+        done += len(part)
+        if progress:
+            progress(done, len(ordered))
+        if done < len(ordered):
+            time.sleep(0.15)  # longer than SQLite's longest busy-wait step: a waiting writer gets in
+    return done
