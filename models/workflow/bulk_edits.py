@@ -48,7 +48,7 @@ from models.workflow.bulk_export import (
     _fmt,
 )
 from models.trail.export_formats import spreadsheet_unsafe
-from models.workflow.csv_import import RowProblem, RowsRefused, csv_records
+from models.workflow.csv_import import RowProblem, RowsRefused, csv_records, decode_csv, sniff_delimiter
 
 
 class EditsRefused(RowsRefused):
@@ -181,16 +181,11 @@ def _check_header(header: list[str], where: str) -> None:
 
 def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
     settings = settings or get_settings()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InvalidInput(f"nothing applied: the file is not UTF-8 text (bad byte 0x{data[e.start]:02x} on line "
-                           f"{line}); save it as UTF-8 CSV and try again") from None
+    text = decode_csv(data, "nothing applied")
     if not text.strip():
         raise InvalidInput("nothing applied: the file is empty; export one with rectrack export-recs")
     csv.field_size_limit(max(settings.max_import_bytes, 131072))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as e:

@@ -81,16 +81,48 @@ def csv_records(reader, header: list[str], problems: list[RowProblem]):
         yield start, dict(zip(header, values))
 
 
-def _decode(data: bytes) -> str:
+SAVE_AS_UTF8 = ("Save it as UTF-8 and try again. In Excel: File > Save As, and as the file type choose "
+                "\"CSV UTF-8 (Comma delimited) (*.csv)\". In LibreOffice Calc: File > Save As, choose the file type "
+                "\"Text CSV (.csv)\", tick \"Edit filter settings\", Save, then pick the character set "
+                "\"Unicode (UTF-8)\"")
+
+
+def decode_csv(data: bytes, outcome: str = "nothing imported") -> str:
+    """The text of a CSV file as spreadsheet programs write it: UTF-8 (with or without the byte-order
+    mark Excel adds) or UTF-16 with its mark (Excel's "Unicode Text"). Anything else is refused naming
+    the first bad byte by its offset in the file, line and column, what it would be in
+    Windows-1252 (what Excel and LibreOffice write by default on Windows), and how to save as UTF-8."""
+    boms = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+    skip, encoding = next(((len(b), enc) for b, enc in boms if data.startswith(b)), (0, "utf-8"))
     try:
-        text = data.decode("utf-8-sig")
+        return data[skip:].decode(encoding)
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InvalidInput(
-            f"nothing imported: the file is not UTF-8 text (bad byte 0x{data[e.start]:02x} on line {line}); "
-            "save it as UTF-8 CSV and try again"
-        ) from None
-    return text
+        offset = skip + e.start  # in the file, counting the byte-order mark
+    bad = data[offset]
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line, column = data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+    where = f"byte 0x{bad:02X} at byte offset {offset:,} (line {line}, column {column})"
+    try:
+        as_1252 = data[skip:].decode("cp1252")
+        seen = bytes([bad]).decode("cp1252")
+    except UnicodeDecodeError:
+        as_1252, seen = None, None
+    if encoding == "utf-8" and as_1252 is not None and bad >= 0x80:
+        raise InvalidInput(f"{outcome}: the file is not UTF-8 text: {where} is {seen!r} in Windows-1252, so it "
+                           f"looks saved as Windows-1252 (\"ANSI\"). {SAVE_AS_UTF8}") from None
+    raise InvalidInput(f"{outcome}: the file is not {encoding.upper()} text ({where}). {SAVE_AS_UTF8}") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """``,``, ``;`` or tab, whichever separates the header line (outside quotes) most: spreadsheet
+    programs in many locales write ``;``, and Excel's "Unicode Text" writes tabs."""
+    import re
+
+    first = text.split("\n", 1)[0]
+    unquoted = re.sub(r'"[^"]*"', "", first)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
 
 
 def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> list[tuple[int, RecommendationCreate]]:
@@ -100,11 +132,11 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
             f"nothing imported: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
             f"({settings.max_import_bytes:,} bytes)"
         )
-    text = _decode(data)
+    text = decode_csv(data)
     if not text.strip():
         raise InvalidInput("nothing imported: the file is empty; it needs a header row and at least one row")
     csv.field_size_limit(max(settings.max_import_bytes, 131072))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as e:
