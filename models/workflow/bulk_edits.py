@@ -74,10 +74,6 @@ class EditFile:
     problems: list[RowProblem]
 
 
-def _unescape(text: str) -> str:
-    return spreadsheet_unsafe(text)
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -87,7 +83,7 @@ def _text(value) -> str:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         return value.isoformat()
-    return _unescape(str(value)).strip()
+    return spreadsheet_unsafe(str(value)).strip()
 
 
 def _int(value, low: int, high: int | None) -> int:
@@ -144,7 +140,7 @@ def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: 
         problem("owner", f"is {len(owner)} characters; the limit is 300")
     values["owner"] = owner
     try:
-        values["target_date"] = _date(_unescape(raw["target_date"]) if isinstance(raw.get("target_date"), str)
+        values["target_date"] = _date(spreadsheet_unsafe(raw["target_date"]) if isinstance(raw.get("target_date"), str)
                                       else raw.get("target_date"))
     except ValueError:
         problem("target_date", f"{_text(raw.get('target_date'))!r} is not a date; use YYYY-MM-DD, or leave it "
