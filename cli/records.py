@@ -99,11 +99,18 @@ def set_status(key: str, status: str,
 @user_errors
 def import_cmd(file: Path, as_user: str = typer.Option(..., "--as", help="Username acting.")) -> None:
     """Import new recommendations from a CSV file: all rows or none."""
-    from models.workflow.csv_import import import_recommendations, parse_recommendations_csv
+    from models.workflow.csv_import import import_in_batches, parse_recommendations_csv
 
     if not file.is_file():
         fail(f"file {str(file)!r} does not exist")
     rows = parse_recommendations_csv(file.read_bytes())
-    with write_session(engine_ready()) as session:
-        created = import_recommendations(session, rows=rows, actor=actor_for(session, as_user), filename=file.name)
-    typer.echo(f"imported {len(created)} recommendation(s) from {file.name}")
+    engine = engine_ready()
+    with read_session(engine) as session:
+        name = actor_for(session, as_user).username
+
+    def progress(done: int, total: int) -> None:
+        if total > done:  # a long import says how far it is, on stderr
+            typer.echo(f"imported {done:,} of {total:,}…", err=True)
+
+    created = import_in_batches(engine, rows=rows, actor_name=name, filename=file.name, progress=progress)
+    typer.echo(f"imported {created} recommendation(s) from {file.name}")

@@ -61,12 +61,18 @@ def seed() -> None:
 @user_errors
 def serve(port: int = typer.Option(8501, help="Port to serve on."),
           address: str = typer.Option("localhost", help="Address to bind."),
-          headless: bool = typer.Option(True, help="Do not open a browser.")) -> None:
+          headless: bool = typer.Option(True, help="Do not open a browser."),
+          secrets: str = typer.Option("", help="A secrets.toml to read (single sign-on [auth]) instead of "
+                                               ".streamlit/secrets.toml.")) -> None:
     """Start the dashboard (creating and seeding the store on first start)."""
     upgrade()
     typer.echo(_seed())
     _first_admin()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
-           "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower()]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "server.py"),
+           "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower(),
+           # the server refuses larger uploads itself: the same limit the pages state (settings)
+           "--server.maxUploadSize", str(get_settings().upload_limit_mb)]
+    if secrets:
+        cmd += ["--secrets.files", secrets]
     typer.echo(f"dashboard on http://{address}:{port}")
     raise typer.Exit(subprocess.call(cmd, cwd=REPO_ROOT, env=os.environ.copy()))

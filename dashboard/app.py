@@ -71,16 +71,16 @@ else:
     pages = {name: page(name, name in allowed) for name in PAGE_SPECS}
     nav = st.navigation(list(pages.values()))
     with st.sidebar:
-        st.markdown(f"**{user.display_name or user.username}**  \n{user.role}"
-                    + (f" · {user.office}" if user.office else ""))
+        st.markdown(ui.say("**{name}**  \n{role}", name=user.display_name or user.username, role=user.role)
+                    + (ui.say(" · {office}", office=user.office) if user.office else ""))
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             sign_out("You signed out.")
-            sso_sign_out()  # ends the provider session too when signed in through it
-            st.rerun()
+            if not sso_sign_out():  # ends the provider session too when signed in through it
+                st.rerun()
 
 try:
     nav.run()
 except StoreError as e:
     ui.store_down(e)
 except DomainError as e:
-    st.error(str(e))
+    st.error(ui.refusal(e))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
+from dashboard.identity import PREPARED_FILES
 from models.rules.permissions import can
 from models.store.errors import DomainError
 from models.store.settings import get_settings
@@ -83,14 +84,14 @@ def _export_form(engine, user) -> None:
     result = st.session_state.get("exp_result")
     if result and Path(result["path"]).is_file():
         path = Path(result["path"])
-        st.success(f"Exported {result['events']:,} event(s) as {result['fmt']} — {result['name']} "
-                   f"({path.stat().st_size:,} bytes). The export is itself event {result['export_seq']} of the trail.",
-                   icon=":material/task_alt:")
+        st.success(ui.say("Exported {n:,} event(s) as {fmt} — {name} ({size:,} bytes). The export is itself event "
+                          "{seq} of the trail.", n=result["events"], fmt=result["fmt"], name=result["name"],
+                          size=path.stat().st_size, seq=result["export_seq"]), icon=":material/task_alt:")
         st.caption(f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]} "
                    f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']}`"
                    if result["fmt"] == "bundle" else
                    f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}")
-        st.download_button(f"Download {result['name']}", data=path.read_bytes(), file_name=result["name"],
+        st.download_button(ui.say("Download {name}", name=result["name"]), data=path.read_bytes(), file_name=result["name"],
                            mime=FORMATS[result["fmt"]][2], key="exp_download", type="primary",
                            icon=":material/download:")
 
@@ -111,9 +112,11 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
             result = export(engine, fmt=fmt, scope=scope, actor=user, out_path=folder / name)
             status.update(label=f"Exported {result.events:,} event(s)", state="complete")
     except DomainError as e:
-        st.error(f"Nothing was exported: {e}")
+        st.error(ui.refusal(e, "Nothing was exported: "))
         return
     data.invalidate()  # the export is an event of its own
+    # signing out removes the file (dashboard.identity.sign_out)
+    st.session_state[PREPARED_FILES] = [*st.session_state.get(PREPARED_FILES, []), str(result.path)]
     st.session_state["exp_result"] = {"path": str(result.path), "name": name, "fmt": fmt, "events": result.events,
                                       "head": result.head, "export_seq": result.export_seq,
                                       "sha256": _sha256(result.path)}
@@ -125,8 +128,10 @@ def _verify_form() -> None:
     st.markdown("**Verify a bundle**")
     st.caption("Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
                "with no database — the same check as `rectrack verify --bundle FILE.zip`.")
-    upload = st.file_uploader("Bundle (.zip)", type=["zip"], key="exp_verify_file",
-                              max_upload_size=500)
+    limit = get_settings().upload_limit_mb
+    upload = st.file_uploader(f"Bundle (.zip, up to {get_settings().upload_limit_words}; larger ones: "
+                              "`rectrack verify --bundle FILE.zip`)", type=["zip"], key="exp_verify_file",
+                              max_upload_size=limit)
     if st.button("Verify bundle", key="exp_verify", disabled=upload is None, icon=":material/verified:"):
         with tempfile.NamedTemporaryFile(dir=exports_dir(), suffix=".zip", prefix="verify-") as tmp:
             while chunk := upload.read(1024 * 1024):
@@ -140,13 +145,19 @@ def _verify_form() -> None:
     v = st.session_state.get("exp_verdict")
     if not v:
         return
-    m = v["manifest"] or {}
+    # the file name, the manifest and the problems (which name files inside the zip) come from the
+    # uploaded bundle: anyone can write one that verifies, so all of it is shown as text
+    m = v["manifest"] if isinstance(v["manifest"], dict) else {}
+    head = m.get("chain_head") if isinstance(m.get("chain_head"), dict) else {}
     if v["ok"]:
-        st.success(f"{v['name']} verifies: {v['included']:,} event(s) included, placed in an unbroken chain of "
-                   f"{v['chain']:,}; {v['files']:,} file(s) match the manifest.", icon=":material/verified:")
-        st.caption(f"Exported {m.get('exported_at', '?')[:19]} UTC by {m.get('exporter', '?')}; "
-                   f"scope {m.get('scope')}; chain head event {m.get('chain_head', {}).get('seq')}.")
+        st.success(ui.say("{name} verifies: {included:,} event(s) included, placed in an unbroken chain of {chain:,}; "
+                          "{files:,} file(s) match the manifest.", name=v["name"], included=v["included"],
+                          chain=v["chain"], files=v["files"]), icon=":material/verified:")
+        st.caption(ui.say("Exported {at} UTC by {who}; scope {scope}; chain head event {seq}.",
+                          at=str(m.get("exported_at", "?"))[:19], who=str(m.get("exporter", "?")),
+                          scope=str(m.get("scope")), seq=str(head.get("seq"))))
     else:
-        st.error(f"{v['name']} does NOT verify ({len(v['problems'])} problem(s)):", icon=":material/gpp_bad:")
+        st.error(ui.say("{name} does NOT verify ({n} problem(s)):", name=v["name"], n=len(v["problems"])),
+                 icon=":material/gpp_bad:")
         for p in v["problems"][:50]:
-            st.markdown(f"- {p}")
+            st.markdown("- " + ui.md_escape(p))

@@ -2,20 +2,20 @@
 re-read on every run, so a disabled account loses access at once, and an idle session ends.
 
 Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section, Streamlit's own
-OpenID Connect login (``st.login``) is offered; the identity that comes back (``st.user.email``)
-maps to a local account through :func:`models.rules.auth.user_for_identity`. :func:`sso_identity` is
-the one place that reads it (tests replace it)."""
+OpenID Connect login (``st.login``) is offered; the identity that comes back maps to a local
+account through :func:`models.rules.auth.user_for_identity` (see :mod:`dashboard.sso`)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard import data
 from models.rules.users import get_user
-from models.store.db import read_session, write_session
-from models.store.errors import DomainError, NotFound
+from models.store.db import read_session
+from models.store.errors import NotFound
 from models.store.settings import get_settings
 from models.store.tables import User
 
@@ -29,66 +29,58 @@ def sign_in(username: str) -> None:
     st.session_state["last_active"] = time.time()
 
 
+PREPARED_FILES = "_prepared_files"  # files on the server a page made for this session (exports)
+
+
 def sign_out(message: str | None = None) -> None:
-    for k in ("username", "last_active"):
-        st.session_state.pop(k, None)
+    """Forget everything this session prepared (downloads, results, form input, files written for
+    it), so the next person at the same browser tab starts from nothing."""
+    for path in st.session_state.get(PREPARED_FILES, ()):
+        Path(path).unlink(missing_ok=True)
+    identity = sso_identity()
+    st.session_state.clear()
     if message:
         st.session_state["signed_out_message"] = message
-    identity = sso_identity()
     if identity:  # still signed in at the provider: do not sign straight back in on the next run
         st.session_state["sso_suppressed"] = identity
 
 
 # ------------------------------------------------------------------ single sign-on (OpenID Connect)
+# the provider side (claims from the ID token or UserInfo, refusals in words, failed callbacks) is
+# dashboard.sso; these are the names the app and the sign-in page use
 
 def sso_configured() -> bool:
     """True when secrets.toml has an [auth] section; a missing or unreadable secrets file is fine."""
-    try:
-        return st.secrets.load_if_toml_exists() and "auth" in st.secrets
-    except Exception:  # no secrets.toml, or one that does not parse: no single sign-on
-        return False
+    from dashboard import sso
+
+    return sso.configured()
 
 
 def sso_identity() -> str | None:
     """The e-mail of the identity signed in through the provider, or None."""
-    if not sso_configured():
-        return None
-    try:
-        if not st.user.is_logged_in:
-            return None
-        email = st.user.get("email")
-    except Exception:
-        return None
-    return str(email).strip().lower() if email else None
+    from dashboard import sso
+
+    return sso.identity_email()
 
 
 def sso_sign_in(engine=None) -> None:
-    """If the provider has signed someone in and the app has not, map them to a local account
-    (recorded in the trail). An unknown identity is refused once per session, with the reason kept
-    for the sign-in page."""
-    if st.session_state.get("username"):
-        return
-    email = sso_identity()
-    if not email or email in (st.session_state.get("sso_suppressed"), st.session_state.get("sso_refused")):
-        return
-    try:
-        from models.rules.auth import user_for_identity
+    """A failed provider callback is reported; an identity back from the provider is mapped to a
+    local account (recorded in the trail), or refused once per session with the reason in words."""
+    from dashboard import sso
 
-        with write_session(engine or data.engine()) as session:
-            name = user_for_identity(session, email=email).username
-    except DomainError as e:
-        st.session_state["sso_refused"] = email
-        st.session_state["sso_refused_message"] = str(e)
-        return
-    data.invalidate()  # the sign-in is in the trail now
-    st.session_state.pop("sso_refused", None)
-    sign_in(name)
+    sso.report_callback_failure(engine)
+    sso.sign_in_from_provider(engine, sign_in)
 
 
-def sso_sign_out() -> None:
-    """End the provider session too (st.logout), when there is one."""
-    if sso_identity():
+def sso_sign_out() -> bool:
+    """End the provider session too (st.logout goes through the provider's end-session endpoint);
+    True when it did, and the browser is on its way there (no rerun then: it would drop that)."""
+    from dashboard import sso
+
+    if sso.logged_in():
         st.logout()
+        return True
+    return False
 
 
 def current_user(engine=None) -> User | None:

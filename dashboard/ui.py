@@ -1,9 +1,25 @@
 """Small shared widgets: the handling banner, page guards, status labels, drill-downs,
-and the messages for an empty store or a store that is down."""
+and the messages for an empty store or a store that is down.
+
+The rendering rule, for every page: text a person typed or a file carried (titles, summaries,
+owners, names, reasons, citation sections, file names, bundle manifests, URL parameters, and the
+refusals that quote them) is shown as text, never run as markdown or HTML. Streamlit renders
+markdown in far more places than ``st.markdown``: alerts, captions, headings, metric values,
+widget labels, radio options, expander, button, status and progress labels. In all of those a
+value goes in only through these helpers:
+
+- :func:`say` for a message: the fixed template keeps its markdown, each value is made inert;
+- :func:`md_escape` for one value inside a label, :func:`md_block` for multi-line text;
+- :func:`refusal` for a domain error (its message quotes user input);
+- ``st.text``, ``st.code``, ``st.dataframe`` and ``html.escape`` inside ``st.html`` need nothing.
+
+``tests/e2e/test_browser_hostile_markdown.py`` drives every page in Chromium with hostile
+markdown and fails on any request it makes outside the app, or any link or image it renders."""
 
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 import pandas as pd
@@ -23,13 +39,47 @@ RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|:$~=^&")
 
 
+_WJ = "\u2060"  # WORD JOINER: invisible, and it breaks a URL or address apart for the autolinker
+_AUTOLINK_START = re.compile(r"(?i)(https?|mailto|xmpp|www)(?=[:.])|(@)")
+
+
 def md_escape(text: object) -> str:
     """User or file text made inert inside Streamlit markdown (st.markdown, st.caption, st.error,
     labels): no links, images, ``:red[...]`` colours, emoji shortcodes, LaTeX or HTML. Use it for every
-    value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing."""
+    value a person typed or a file carried; plain text elements (st.text, dataframes) need nothing.
+
+    Backslash escapes alone do not stop GitHub-flavoured markdown from turning ``http://...``,
+    ``www.`` and ``a@b.mil`` into links (it finds them in the text after escapes are resolved), so
+    an invisible word joiner also goes after ``http``/``https``/``mailto``/``xmpp``/``www`` where a
+    ``:`` or ``.`` follows, and after every ``@``."""
     if text is None:
         return ""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text).replace("\n", " "))
+    flat = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    flat = _AUTOLINK_START.sub(lambda m: (m.group(1) or m.group(2)) + _WJ, flat)
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in flat)
+
+
+def md_block(text: object) -> str:
+    """Multi-line user text (a summary) made inert, keeping its line breaks."""
+    if text is None:
+        return ""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "  \n".join(md_escape(line) for line in lines)
+
+
+def _inert(value):
+    return md_escape(value) if isinstance(value, str) else value
+
+
+def say(template: str, *args, **kwargs) -> str:
+    """``template.format(...)`` with every string value made inert; numbers and dates keep their
+    format specs (``{at:%Y-%m-%d}``). The template is fixed text and may use markdown."""
+    return template.format(*map(_inert, args), **{k: _inert(v) for k, v in kwargs.items()})
+
+
+def refusal(err: Exception, prefix: str = "") -> str:
+    """A domain error's message for st.error: it quotes what was typed, so it is made inert."""
+    return prefix + md_escape(str(err))
 
 BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
 
@@ -116,7 +166,8 @@ def page_user(action: str = "read", what: str = "this page") -> User:
         st.error("Sign in to see this page.")
         st.stop()
     if not can(user, action):
-        st.error(f"Your role ({user.role}) does not give access to {what}. Ask an administrator if you need it.")
+        st.error(say("Your role ({role}) does not give access to {what}. Ask an administrator if you need it.",
+                     role=user.role, what=what))
         st.stop()
     return user
 
@@ -128,7 +179,8 @@ def store_down(err: Exception | None = None) -> None:
         "(and `rectrack seed` for the catalog) and reload this page."
     )
     if err is not None:
-        st.caption(f"Details for an administrator: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
+        st.caption(say("Details for an administrator: {kind}: {detail}", kind=type(err).__name__,
+                       detail=(str(err).splitlines() or [""])[0][:300]))
 
 
 def empty_store() -> None:
@@ -190,7 +242,7 @@ def open_detail(key: str) -> None:
 
 def drilldown(key: str, figure: str, segments: dict[str, dict], as_of) -> None:
     """Below a figure: pick one of its segments and list the records behind it."""
-    with st.expander(f"Records behind “{figure}”"):
+    with st.expander(say("Records behind “{figure}”", figure=figure)):
         if not segments:
             st.caption("This figure has no segments to list.")
             return

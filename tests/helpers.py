@@ -61,3 +61,11 @@ def cli(*args: str, input: str | None = None):
     from cli.main import app
 
     return CliRunner().invoke(app, list(args), input=input)
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of markdown the dashboard escaped (dashboard.ui.md_escape): the text
+    without its backslash escapes."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")

@@ -19,6 +19,7 @@ from models.store.schemas import RecommendationUpdate
 from models.store.settings import get_settings
 from models.trail.bundle import verify_bundle
 from tests.e2e.seeded_store import NORTHCOM
+from tests.helpers import shown
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)
 
 KEY = "deare09-pme-expansion"  # seeded in_progress, with evidence
@@ -37,7 +38,7 @@ def page(name: str, user: str | None = "adm", **state) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([str(e.value) for kind in ("error", "info", "warning", "success", "caption", "markdown")
+    return "\n".join([shown(e.value) for kind in ("error", "info", "warning", "success", "caption", "markdown")
                       for e in at.get(kind)] + [str(h.proto.body) for h in at.get("html")])
 
 
@@ -103,8 +104,8 @@ def test_an_editor_proposes_a_closure_with_evidence_and_the_record_shows_it_wait
     at = page("update", "ed", detail_key=KEY)
     propose_with_citation(at)
     assert not at.error, [e.value for e in at.error]
-    assert any("proposed: waiting for verification" in s.value for s in at.success)
-    assert any("Waiting for verification" in w.value and "proposed by ed" in w.value for w in at.warning)
+    assert any("proposed: waiting for verification" in shown(s.value) for s in at.success)
+    assert any("Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value) for w in at.warning)
     after = rec()
     assert after.status == before.status == "in_progress" and after.version == before.version + 1
     assert events()[-1] == "closure_proposed"
@@ -113,7 +114,7 @@ def test_an_editor_proposes_a_closure_with_evidence_and_the_record_shows_it_wait
     assert not [b for b in at.button if b.key == "clo_propose"]
     # the detail view says the same
     det = page("recommendations", "vic", detail_key=KEY)
-    assert any("Waiting for verification" in w.value and "proposed by ed" in w.value for w in det.warning)
+    assert any("Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value) for w in det.warning)
 
 
 def test_proposing_needs_a_reason(use_store):
@@ -121,7 +122,7 @@ def test_proposing_needs_a_reason(use_store):
     at = page("update", "ed", detail_key=KEY)
     at.text_area(key="clo_reason").input("  ")
     at.button(key="clo_propose").click().run()
-    assert any("reason is required" in e.value for e in at.error)
+    assert any("reason is required" in shown(e.value) for e in at.error)
     assert "closure_proposed" not in events()
 
 
@@ -141,7 +142,7 @@ def test_a_domain_refusal_is_shown_as_an_error(use_store):
     at.radio(key="clo_target").set_value("implemented")
     at.text_area(key="clo_reason").input("done")
     at.button(key="clo_propose").click().run()
-    assert any("needs at least one evidence item" in e.value for e in at.error)
+    assert any("needs at least one evidence item" in shown(e.value) for e in at.error)
     assert "closure_proposed" not in events(key)
 
 
@@ -178,15 +179,15 @@ def test_a_verifier_returns_then_accepts_and_never_sees_their_own_proposal(use_s
     pid = queue_ids("aud")[KEY]
     assert len(queue_ids("aud")) == 2
     at.button(key=f"ver_return_{pid}").click().run()
-    assert any("reason is required" in e.value for e in at.error)
+    assert any("reason is required" in shown(e.value) for e in at.error)
     at.text_area(key=f"ver_reason_{pid}").input("The report does not cover FY24")
     at.button(key=f"ver_return_{pid}").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any(f"Returned to ed: {KEY}" in s.value for s in at.success)
+    assert any(f"Returned to ed: {KEY}" in shown(s.value) for s in at.success)
     assert rec().status == "in_progress" and events()[-1] == "closure_returned"
 
     upd = page("update", "ed", detail_key=KEY)
-    assert any("Closure returned" in i.value and "does not cover FY24" in i.value for i in upd.info)
+    assert any("Closure returned" in shown(i.value) and "does not cover FY24" in shown(i.value) for i in upd.info)
     propose_with_citation(upd, "FY24 report attached")
     at = page("verify", "aud")
     pid = queue_ids("aud")[KEY]
@@ -197,13 +198,13 @@ def test_a_verifier_returns_then_accepts_and_never_sees_their_own_proposal(use_s
     acts = events()
     assert acts.index("closure_proposed") < acts.index("closure_returned") < acts.index("closure_accepted")
     det = page("recommendations", "vic", detail_key=KEY)
-    assert any("verified by aud" in c.value for c in det.caption)
+    assert any("verified by aud" in shown(c.value) for c in det.caption)
 
 
 def test_the_verify_queue_has_a_designed_empty_state(use_store):
     use_store("seeded")
     at = page("verify", "aud")
-    assert any("Nothing is waiting for your verification" in i.value for i in at.info)
+    assert any("Nothing is waiting for your verification" in shown(i.value) for i in at.info)
 
 
 def test_a_flagged_editor_may_verify(use_store):
@@ -285,7 +286,7 @@ def test_an_auditor_exports_the_trail_and_a_bundle_verifies(use_store, fmt):
     result = at.session_state["exp_result"]
     path = Path(result["path"])
     assert path.is_file() and path.parent.parent == get_settings().data_dir / "exports"
-    assert any("Exported" in s.value for s in at.success)
+    assert any("Exported" in shown(s.value) for s in at.success)
     assert at.get("download_button")
     if fmt == "bundle":
         report = verify_bundle(path)
@@ -309,7 +310,7 @@ def test_an_export_with_reversed_dates_is_refused(use_store):
     at.date_input(key="exp_since").set_value(date(2020, 1, 1))
     at.date_input(key="exp_until").set_value(date(2010, 1, 1))
     at.button(key="exp_run").click().run()
-    assert any("after" in e.value for e in at.error)
+    assert any("after" in shown(e.value) for e in at.error)
     assert "exp_result" not in at.session_state
 
 
@@ -320,7 +321,7 @@ def test_the_trail_verdict_covers_evidence_files_and_versions(use_store):
         get_recommendation(s, KEY).version += 5
     e.dispose()
     at = page("trail", "aud")
-    assert any("does not verify" in x.value for x in at.error)
+    assert any("does not verify" in shown(x.value) for x in at.error)
     assert KEY in texts(at)
 
 
@@ -335,7 +336,7 @@ def test_an_admin_adds_a_person_and_the_password_is_shown_once(use_store):
     at.button(key="usr_add").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     password = at.code[0].value
-    assert len(password) >= 12 and any("shown only this once" in s.value for s in at.success)
+    assert len(password) >= 12 and any("shown only this once" in shown(s.value) for s in at.success)
     from models.rules.auth import authenticate
 
     e = engine()
@@ -353,7 +354,7 @@ def test_a_single_sign_on_account_needs_an_email_and_has_no_password(use_store):
     at.text_input(key="usr_new_name").input("li")
     at.radio(key="usr_new_how").set_value("sso")
     at.button(key="usr_add").click().run()
-    assert any("needs the e-mail" in e.value for e in at.error)
+    assert any("needs the e-mail" in shown(e.value) for e in at.error)
     at.text_input(key="usr_new_email").input("Li@Example.mil")
     at.button(key="usr_add").click().run()
     assert not at.error and not at.code
@@ -374,7 +375,7 @@ def test_an_admin_changes_role_office_verifier_and_disables(use_store):
     at.checkbox(key="usr_disabled_vic").check()
     at.button(key="usr_save").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert any("Saved vic" in s.value for s in at.success)
+    assert any("Saved vic" in shown(s.value) for s in at.success)
     e = engine()
     with read_session(e) as s:
         u = get_user(s, "vic")
@@ -388,7 +389,7 @@ def test_an_admin_cannot_disable_themselves_and_is_told_why(use_store):
     at.selectbox(key="usr_pick").set_value("adm").run()
     at.checkbox(key="usr_disabled_adm").check()
     at.button(key="usr_save").click().run()
-    assert any("cannot disable your own account" in e.value for e in at.error)
+    assert any("cannot disable your own account" in shown(e.value) for e in at.error)
 
 
 def test_an_admin_resets_a_password_shown_once(use_store):
@@ -421,17 +422,17 @@ def test_changing_ones_own_password(use_store, tmp_path):
         at.text_input(key="acct_new").input("a new long passphrase")
         at.text_input(key="acct_again").input("a different one here")
         at.button(key="acct_change").click().run()
-        assert any("differ" in e.value for e in at.error)
+        assert any("differ" in shown(e.value) for e in at.error)
         at.text_input(key="acct_current").input("wrong current password")
         at.text_input(key="acct_new").input("a new long passphrase")
         at.text_input(key="acct_again").input("a new long passphrase")
         at.button(key="acct_change").click().run()
-        assert any("current password is not right" in e.value for e in at.error)
+        assert any("current password is not right" in shown(e.value) for e in at.error)
         at.text_input(key="acct_current").input(PASSWORD)
         at.text_input(key="acct_new").input("a new long passphrase")
         at.text_input(key="acct_again").input("a new long passphrase")
         at.button(key="acct_change").click().run()
-        assert not at.error and any("Password changed" in s.value for s in at.success)
+        assert not at.error and any("Password changed" in shown(s.value) for s in at.success)
         e = make_engine(f"sqlite:///{db}")
         with write_session(e) as s:
             assert authenticate(s, username="vic", password="a new long passphrase")
@@ -444,7 +445,7 @@ def test_changing_ones_own_password(use_store, tmp_path):
 def test_a_single_sign_on_user_has_no_password_to_change(use_store):
     use_store("seeded")
     at = page("account", "vic")  # plain rows: no password hash
-    assert any("single sign-on" in i.value for i in at.info)
+    assert any("single sign-on" in shown(i.value) for i in at.info)
 
 
 # ------------------------------------------------------------------ single sign-on
@@ -478,9 +479,11 @@ def test_with_an_auth_section_single_sign_on_is_offered(use_store, monkeypatch):
 def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
     use_store("seeded")
     add_sso_user("rosa", "rosa@example.mil")
-    import dashboard.identity as identity
+    import dashboard.sso as sso
 
-    monkeypatch.setattr(identity, "sso_identity", lambda: "rosa@example.mil")
+    monkeypatch.setattr(sso, "logged_in", lambda: True)
+    monkeypatch.setattr(sso, "claims", lambda: {"sub": "rosa", "email": "rosa@example.mil", "email_verified": True,
+                                                "email_source": "ID token"})
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert at.session_state["username"] == "rosa"
@@ -495,13 +498,14 @@ def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
 
 def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkeypatch):
     use_store("seeded")
-    import dashboard.identity as identity
+    import dashboard.sso as sso
 
-    monkeypatch.setattr(identity, "sso_identity", lambda: "stranger@example.mil")
+    monkeypatch.setattr(sso, "logged_in", lambda: True)
+    monkeypatch.setattr(sso, "claims", lambda: {"sub": "x1", "email": "stranger@example.mil", "email_verified": True})
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "username" not in at.session_state
-    assert any("No access yet" in e.value and "stranger@example.mil" in e.value for e in at.error)
+    assert any("has no access yet" in shown(e.value) and "stranger@example.mil" in shown(e.value) for e in at.error)
     assert at.button(key="sso_logout")
     at.run()  # refused once per session: no second refusal event
     from models.reads.trail_page import trail_page

@@ -38,7 +38,7 @@ def test_a_good_file_imports_every_row_with_an_audit_event_each(engine, users):
     ((HEADER + GOOD + GOOD).encode(), "line 3, key: duplicate key 'imp-one' (also on line 2)"),
     ((HEADER + GOOD.replace("2027-06-30", "2027-31-12")).encode(), "line 2, target_date:"),
     ((HEADER + GOOD.replace("Meet twice a year", "x" * 1_048_576)).encode(), "line 2, summary: is 1,048,576 characters"),
-    ((HEADER + GOOD).encode() + b"imp-two,Caf\xe9,S,research,us,OSD,\n", "not UTF-8 text (bad byte 0xe9 on line 3)"),
+    ((HEADER + GOOD).encode() + b"imp-two,Caf\xe9,S,research,us,OSD,\n", "not UTF-8 text: byte 0xE9 at byte offset"),
     (b"", "the file is empty"),
     (HEADER.encode(), "has a header but no rows"),
     ((HEADER + GOOD + "imp-two,T,S,no_such_theme,us,OSD,\n" + "imp-3,T,S,research,martians,OSD,\n").encode(),

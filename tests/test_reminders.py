@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.policy
+import email.utils
+import re
 import socket
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -12,7 +15,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models.reads.digests import DigestItem, digest_for, digest_for_user, digests
+from models.reads.digests import Digest, DigestItem, digest_for, digest_for_user, digests
 from models.rules.closure import propose_closure
 from models.rules.recommendations import create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
@@ -180,33 +183,41 @@ def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_know
                                                            ("osdver@example.mil", "scoped@example.mil")]
     osd_mail = next(e for e in received if "scoped@example.mil" in e.rcpt_tos)
     assert osd_mail.mail_from == "tracker@example.mil"
-    msg = email.message_from_bytes(osd_mail.content)
+    msg = email.message_from_bytes(osd_mail.content, policy=email.policy.default)
     assert msg["Subject"] == "Recommendation Tracker: 8 items for OSD Policy on 2020-06-01"
     assert msg["To"] == "osdver@example.mil, scoped@example.mil"
-    body = msg.get_payload(decode=True).decode()
+    assert msg.get_content_type() == "multipart/alternative"
+    body = msg.get_body(("plain",)).get_content()
+    rec = "http://localhost:8501/recommendations?rec="
     assert body.splitlines() == [
         "Recommendation Tracker reminders for OSD Policy, 2020-06-01",
         "",
         "Overdue (3)",
         "  - osd-overdue-more [proposed] Title of osd-overdue-more (target 2020-04-22, 40 days overdue)",
+        f"    {rec}osd-overdue-more",
         "  - osd-overdue [proposed] Title of osd-overdue (target 2020-05-27, 5 days overdue)",
+        f"    {rec}osd-overdue",
         "  - osd-idle-90 [proposed] Title of osd-idle-90 (target 2020-05-31, 1 day overdue)",
+        f"    {rec}osd-idle-90",
         "",
         "Due within 30 days (2)",
         "  - osd-due-today [proposed] Title of osd-due-today (target 2020-06-01, due today)",
+        f"    {rec}osd-due-today",
         "  - osd-due-30 [proposed] Title of osd-due-30 (target 2020-07-01, due in 30 days)",
+        f"    {rec}osd-due-30",
         "",
         "No update for 90 days or more (2)",
         "  - osd-idle-152 [proposed] Title of osd-idle-152 (last updated 2020-01-01, 152 days ago)",
+        f"    {rec}osd-idle-152",
         "  - osd-idle-90 [proposed] Title of osd-idle-90 (last updated 2020-03-03, 90 days ago)",
+        f"    {rec}osd-idle-90",
         "",
         "Waiting for your verification (1)",
         "  - j5-pending [proposed] Title of j5-pending (closure as not_implemented proposed by ed on 2020-05-29, "
         "waiting 3 days)",
+        f"    {rec}j5-pending",
         "",
-        'Open the "My items" page of the Recommendation Tracker to act on these.',
-        "",
-        "Open: http://localhost:8501/my_items",
+        'Act on these on the "My items" page: http://localhost:8501/my-items',
     ]
     assert msg["Date"] and msg["Message-ID"], "mail filters score a message without Date/Message-ID as spam"
     with read_session(store) as s:
@@ -316,3 +327,52 @@ def test_rectrack_remind_refuses_a_bad_date_in_one_line(cli_env):
     result = runner.invoke(app, ["remind", "--today", "1 June"])
     assert result.exit_code == 1
     assert result.stderr == "error: --today '1 June' is not a date; use YYYY-MM-DD\n"
+
+
+def test_a_reminder_mail_has_date_message_id_plain_and_html_parts_and_working_links(store, smtp_server, tmp_path,
+                                                                                     monkeypatch):
+    """Parsed from what a local SMTP server received, as a mail client would."""
+    from html.parser import HTMLParser
+    from urllib.parse import parse_qs, urlparse
+
+    port, received = smtp_server
+    config = cfg(tmp_path, port).model_copy(update={"base_url": "https://tracker.example.mil/"})
+    send_reminders(store, TODAY, config=config)
+    osd_mail = next(e for e in received if "scoped@example.mil" in e.rcpt_tos)
+    msg = email.message_from_bytes(osd_mail.content, policy=email.policy.default)
+    assert email.utils.parsedate_to_datetime(msg["Date"]).tzinfo is not None
+    assert re.fullmatch(r"<[^@<>\s]+@example\.mil>", msg["Message-ID"])
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs, self.text = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.hrefs.append(dict(attrs)["href"])
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    html_part = Links()
+    html_part.feed(msg.get_body(("html",)).get_content())
+    records = [h for h in html_part.hrefs if "/recommendations?" in h]
+    assert len(records) == 8 and html_part.hrefs[-1] == "https://tracker.example.mil/my-items"
+    for href in records:
+        url = urlparse(href)
+        assert (url.scheme, url.netloc, url.path) == ("https", "tracker.example.mil", "/recommendations")
+    assert {parse_qs(urlparse(h).query)["rec"][0] for h in records} >= {"osd-overdue", "j5-pending"}
+    assert "Title of osd-overdue" in "".join(html_part.text)
+    plain = msg.get_body(("plain",)).get_content()
+    assert "https://tracker.example.mil/recommendations?rec=osd-overdue\r\n" in plain
+
+
+def test_titles_in_the_html_part_are_escaped(tmp_path):
+    from models.workflow.reminders import render_html
+
+    digest = Digest(owner="<b>X</b>", today=TODAY,
+                    overdue=[DigestItem("k", "<img src=x onerror=alert(1)>", "proposed", TODAY, 3)])
+    body = render_html(cfg(tmp_path), digest)
+    assert "<img" not in body and "&lt;img src=x" in body and "&lt;b&gt;X&lt;/b&gt;" in body

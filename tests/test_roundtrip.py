@@ -227,7 +227,7 @@ def test_a_viewer_importing_an_edited_file_is_refused_per_row(store):
 
 
 @pytest.mark.parametrize("data,name,message", [
-    (b"key,status\xff\n", "e.csv", "the file is not UTF-8 text (bad byte 0xff on line 1)"),
+    (b"key,status\xff\n", "e.csv", "the file is not UTF-8 text: byte 0xFF at byte offset 10 (line 1, column 11)"),
     (b"", "e.csv", "the file is empty"),
     (b"key,title,status,owner\nrec-a,t,proposed,O\n", "e.csv",
      "header (line 1): missing column(s): target_date, progress, version, reason"),

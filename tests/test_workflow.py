@@ -124,7 +124,7 @@ def test_proposing_bumps_the_version_so_a_stale_form_conflicts(in_progress):
 def test_one_evidence_item_supports_several_recommendations_and_holds_several_files(engine, users):
     make_rec(engine, key="rec-a")
     make_rec(engine, key="rec-b")
-    files = [store_file(io.BytesIO(b"page one"), "p1.pdf"), store_file(io.BytesIO(b"page two"), "p2.pdf")]
+    files = [store_file(io.BytesIO(b"%PDF-1.4 page one"), "p1.pdf"), store_file(io.BytesIO(b"%PDF-1.4 page two"), "p2.pdf")]
     with write_session(engine) as s:
         item = attach_evidence(s, keys=["rec-a", "rec-b"], actor=user(s, "ed"), reason="joint minutes",
                                files=files, evidence=EvidenceCreate(title="Joint minutes"))

@@ -124,11 +124,11 @@ def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engin
 
 
 def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(engine, users, monkeypatch):
-    monkeypatch.setenv("RECTRACK_MAX_UPLOAD_BYTES", "1000")
+    monkeypatch.setenv("RECTRACK_UPLOAD_LIMIT_MB", "1")
     from models.store.settings import get_settings
     get_settings.cache_clear()
-    with pytest.raises(InvalidInput, match="larger than"):
-        store_file(io.BytesIO(b"x" * 1001), "big.pdf")
+    with pytest.raises(InvalidInput, match="larger than the 1 MB limit"):
+        store_file(io.BytesIO(b"%PDF-" + b"x" * (1024 * 1024)), "big.pdf")
     evidence_dir = get_settings().evidence_dir
     assert not evidence_dir.exists() or not any(p.is_file() for p in evidence_dir.rglob("*"))
     with read_session(engine) as s:
@@ -150,13 +150,14 @@ def test_a_file_type_outside_the_allowed_list_is_refused(engine, users):
 
 
 def test_hostile_strings_are_stored_exactly(engine, users):
-    nasty = "'; DROP TABLE recommendation; -- <script>alert(1)</script> \u202eevil\u200b"
-    make_rec(engine, key="rec-x", title=nasty[:300], summary=nasty * 3)
+    nasty = "'; DROP TABLE recommendation; -- <script>alert(1)</script> evil\u200b"
+    summary = (nasty + " \u202eright-to-left\u202c\n") * 3  # many lines, any characters: stored as given
+    make_rec(engine, key="rec-x", title=nasty[:300], summary=summary)
     rec = read_rec(engine, "rec-x")
-    assert rec.title == nasty.strip() and rec.summary == nasty * 3
+    assert rec.title == nasty.strip() and rec.summary == summary
 
 
-@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c"])
+@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c", "\u200b", "\u2800\u2800", "\u3164", "\ufeff \u200d"])
 def test_a_blank_or_nul_reason_is_refused_on_create_and_evidence(engine, users, reason):
     from models.rules.recommendations import create_recommendation
     from models.store.schemas import RecommendationCreate

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.client import client_address
 from models.rules.auth import change_password
 from models.rules.permissions import can
 from models.rules.users import get_user
@@ -14,11 +15,12 @@ user = ui.page_user("read", "your account")
 st.title("My account")
 
 c = st.columns(4)
-c[0].metric("Username", user.username)
+c[0].metric("Username", ui.md_escape(user.username))
 c[1].metric("Role", user.role)
-c[2].metric("Office", user.office or "none")
+c[2].metric("Office", ui.md_escape(user.office or "none"))
 c[3].metric("Verifies closures", "yes" if can(user, "closure.verify") else "no")
-st.caption(f"{user.display_name or user.username} · e-mail {user.email or 'none'} · last sign-in "
+st.caption(ui.say("{name} · e-mail {email} · last sign-in ", name=user.display_name or user.username,
+                  email=user.email or "none")
            + (f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "not recorded")
            + ". An administrator changes the role, office and e-mail.")
 
@@ -48,9 +50,10 @@ if submitted:
     else:
         try:
             with write_session(data.engine()) as session:
-                change_password(session, user=get_user(session, user.username), old_password=current, new_password=new)
+                change_password(session, user=get_user(session, user.username), old_password=current, new_password=new,
+                                client=client_address())
         except DomainError as e:
-            st.error(f"Not changed: {e}")
+            st.error(ui.refusal(e, "Not changed: "))
         else:
             data.invalidate()
             st.session_state["acct_flash"] = "Password changed. Use the new one next time you sign in."

@@ -51,18 +51,20 @@ with st.container(border=True):
                                            "name": f"recommendations-edit.{fmt}"}
     prepared = st.session_state.get("bulk_export")
     if prepared:
-        st.download_button(f"Download {prepared['name']} ({prepared['n']} recommendation(s))", data=prepared["bytes"],
+        st.download_button(ui.say("Download {name} ({n} recommendation(s))", name=prepared["name"], n=prepared["n"]),
+                           data=prepared["bytes"],
                            file_name=prepared["name"], mime=FORMATS[prepared["fmt"]][1], key="bulk_download",
                            type="primary", icon=":material/download:")
     if user.office:
-        st.caption(f"You edit for {user.office}: rows of other offices will be refused.")
+        st.caption(ui.say("You edit for {office}: rows of other offices will be refused.", office=user.office))
 
 # ------------------------------------------------------------------ 2. upload
 with st.container(border=True):
     st.markdown("**2. Upload the edited file**")
-    upload = st.file_uploader(f"Edited file (.csv or .xlsx, up to {settings.max_import_bytes // (1024 * 1024)} MB)",
+    upload = st.file_uploader(f"Edited file (.csv or .xlsx, up to {settings.upload_limit_words}; .xlsx keeps leading "
+                              "zeros and dates as they are)",
                               type=["csv", "xlsx"], key=f"bulk_file_{st.session_state.get('bulk_upload_n', 0)}",
-                              max_upload_size=max(1, settings.max_import_bytes // (1024 * 1024)))
+                              max_upload_size=settings.upload_limit_mb)
     partial = st.checkbox("Apply the good rows only (refused rows are listed and left out)", key="bulk_partial",
                           help="Off: if any row is refused, nothing is applied (all or nothing).")
     apply_clicked = st.button("Apply edits", key="bulk_apply", type="primary", disabled=upload is None,
@@ -75,7 +77,7 @@ def apply(upload, partial: bool) -> None:
         parsed = parse_edit_file(upload.getvalue(), upload.name)
     except DomainError as e:
         msg = str(e)
-        st.error("N" + msg[1:] if msg.startswith("nothing applied") else f"Nothing applied: {msg}")
+        st.error(ui.md_escape("N" + msg[1:] if msg.startswith("nothing applied") else f"Nothing applied: {msg}"))
         return
     total = len(parsed.rows)
     bar = st.progress(0.0, text=f"Checking {total:,} row(s)…")
@@ -98,7 +100,7 @@ def apply(upload, partial: bool) -> None:
         return
     except DomainError as e:
         bar.empty()
-        st.error(f"Nothing applied: {e}")
+        st.error(ui.refusal(e, "Nothing applied: "))
         return
     bar.empty()
     if report.applied:
@@ -119,10 +121,12 @@ if apply_clicked and upload is not None:
 r = st.session_state.get("bulk_result")
 if r:
     if r["refused"]:
-        st.error(f"Nothing applied from {r['file']}: {len(r['problems'])} row problem(s), listed below. Fix them and "
-                 "upload again, or tick “apply the good rows only”.", icon=":material/block:")
+        st.error(ui.say("Nothing applied from {file}: {n} row problem(s), listed below. Fix them and "
+                        "upload again, or tick “apply the good rows only”.", file=r["file"], n=len(r["problems"])),
+                 icon=":material/block:")
     else:
-        st.success(f"Applied {len(r['applied'])} change(s) from {r['file']}; {r['unchanged']} row(s) unchanged"
+        st.success(ui.say("Applied {n} change(s) from {file}; {unchanged} row(s) unchanged", n=len(r["applied"]),
+                          file=r["file"], unchanged=r["unchanged"])
                    + (f"; {len(r['problems'])} row(s) refused and left out." if r["problems"] else "."),
                    icon=":material/task_alt:")
         if r["applied"]:

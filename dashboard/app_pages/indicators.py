@@ -32,7 +32,7 @@ else:
         series = values[values["indicator"] == k] if len(values) else values
         with st.container():
             if series.empty:
-                st.caption(f"{meta[k]['name']}: no values recorded.")
+                st.caption(ui.say("{name}: no values recorded.", name=meta[k]["name"]))
                 continue
             st.altair_chart(charts.indicator_chart(series, meta[k]["name"], meta[k]["unit"]), width="stretch")
             n_conf = int(series["conflict"].sum())

@@ -17,7 +17,7 @@ today = datetime.now(timezone.utc).date()
 st.title("My items")
 
 d = data.read("my_items", user.username, today)
-whose = (f"the open recommendations owned by **{user.office}**" if d["kind"] == "office"
+whose = (ui.say("the open recommendations owned by **{office}**", office=user.office) if d["kind"] == "office"
          else "the closures waiting for your verification")
 st.caption(f"For {today:%d %b %Y}: {whose}. The same digest goes out daily by e-mail or file (`rectrack remind`).")
 
@@ -39,9 +39,10 @@ for col, (k, label, help_, *_rest) in zip(m, SECTIONS):
 if total == 0:
     with st.container(border=True):
         if d["kind"] == "office":
-            st.success(f"Nothing needs you today. None of {user.office}'s open recommendations is overdue, due within "
-                       f"30 days or without a change for {stale_days} days, and no closure waits for verification "
-                       "in your office.", icon=":material/task_alt:")
+            st.success(ui.say("Nothing needs you today. None of {office}'s open recommendations is overdue, due "
+                              "within 30 days or without a change for {days} days, and no closure waits for "
+                              "verification in your office.", office=user.office, days=stale_days),
+                       icon=":material/task_alt:")
         elif can(user, "closure.verify"):
             st.success("Nothing waits for your verification today. When an editor proposes a closure, it appears "
                        "here and on the Verify closures page.", icon=":material/task_alt:")

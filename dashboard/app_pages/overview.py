@@ -167,5 +167,5 @@ elif st.toggle("Show how long recommendations spend in each status", key="tis_on
         table = (pd.DataFrame(tis["by_group"]).pivot(index="group", columns="status", values="days")
                  .reindex(columns=[s for s in STATUSES if s in {r["status"] for r in tis["by_group"]}]))
         table.columns = [ui.status_label(c) for c in table.columns]
-        st.markdown(f"**Mean days per status, by {group}**")
+        st.markdown(ui.say("**Mean days per status, by {group}**", group=group))
         st.dataframe(table, width="stretch")

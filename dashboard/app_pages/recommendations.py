@@ -89,37 +89,41 @@ st.session_state["_rec_link_seen"] = key
 
 try:
     v = data.read("recommendation_view", key)
-except NotFound as e:
-    st.error(str(e))
+except NotFound as e:  # the key may come from the URL (?rec=...): shown as text
+    st.error(ui.refusal(e))
     st.stop()
 
 rec = v["rec"]
-st.subheader(rec["title"])
+st.subheader(ui.md_escape(rec["title"]))
 st.html(f"{ui.status_chip(rec['status'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
         + (f" &nbsp; sub-item of <code>{html.escape(rec['parent_key'])}</code>" if rec["parent_key"] else ""))
 closure = data.read("closure_state", key)
 if closure["pending"]:
     c = closure["pending"]
-    st.warning(f"**Waiting for verification:** closure as *{ui.status_label(c['target'])}* proposed by {c['proposed_by']} "
-               f"at {c['proposed_at']:%Y-%m-%d %H:%M} UTC — “{c['reason']}”.", icon=":material/hourglass_top:")
+    st.warning(ui.say("**Waiting for verification:** closure as *{target}* proposed by {who} at {at:%Y-%m-%d %H:%M} "
+                      "UTC — “{reason}”.", target=ui.status_label(c["target"]), who=c["proposed_by"],
+                      at=c["proposed_at"], reason=c["reason"]), icon=":material/hourglass_top:")
 elif closure["last_decided"]:
     c = closure["last_decided"]
     if c["state"] == "accepted" and rec["status"] == c["target"]:
-        st.caption(f"Closed as {ui.status_label(c['target'])}: proposed by {c['proposed_by']}, verified by "
-                   f"{c['decided_by']} on {c['decided_at']:%Y-%m-%d %H:%M} UTC — “{c['decision_reason']}”.")
+        st.caption(ui.say("Closed as {target}: proposed by {who}, verified by {by} on {at:%Y-%m-%d %H:%M} UTC — "
+                          "“{reason}”.", target=ui.status_label(c["target"]), who=c["proposed_by"],
+                          by=c["decided_by"], at=c["decided_at"], reason=c["decision_reason"]))
     elif c["state"] == "returned" and rec["status"] not in ("implemented", "not_implemented"):
-        st.info(f"**Closure returned** by {c['decided_by']} on {c['decided_at']:%Y-%m-%d %H:%M} UTC: "
-                f"“{c['decision_reason']}” (proposed by {c['proposed_by']}).", icon=":material/undo:")
+        st.info(ui.say("**Closure returned** by {by} on {at:%Y-%m-%d %H:%M} UTC: “{reason}” (proposed by {who}).",
+                       by=c["decided_by"], at=c["decided_at"], reason=c["decision_reason"], who=c["proposed_by"]),
+                icon=":material/undo:")
 m = st.columns(5)
-m[0].metric("Owner", rec["owner"] + (" (inferred)" if rec["owner_inferred"] else ""))
-m[1].metric("Who must act", human("who_must_act", rec["who_must_act"]))
+m[0].metric("Owner", ui.md_escape(rec["owner"] + (" (inferred)" if rec["owner_inferred"] else "")))
+m[1].metric("Who must act", ui.md_escape(human("who_must_act", rec["who_must_act"])))
 m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"] else "none")
 m[3].metric("Progress", f"{rec['progress']}%")
-m[4].metric("Theme", human("theme", rec["theme"]))
-st.markdown(rec["summary"])
-st.caption(f"Kind: {human('kind', rec['kind'])} · confidence: {rec['confidence']} · last changed by {rec['updated_by'] or 'n/a'} "
-           f"on {rec['updated_at']:%d %b %Y %H:%M} UTC")
-if rec["parent_key"] and st.button(f"Open parent {rec['parent_key']}", key="open_parent"):
+m[4].metric("Theme", ui.md_escape(human("theme", rec["theme"])))
+st.markdown(ui.md_block(rec["summary"]))
+st.caption(ui.say("Kind: {kind} · confidence: {confidence} · last changed by {by} on {at:%d %b %Y %H:%M} UTC",
+                  kind=human("kind", rec["kind"]), confidence=rec["confidence"], by=rec["updated_by"] or "n/a",
+                  at=rec["updated_at"]))
+if rec["parent_key"] and st.button(ui.say("Open parent {key}", key=rec["parent_key"]), key="open_parent"):
     ui.open_detail(rec["parent_key"])
 
 sources = {s["id"]: s for s in data.read("source_choices")}
@@ -128,7 +132,7 @@ sources = {s["id"]: s for s in data.read("source_choices")}
 def show_citations(cites: list[dict], key: str) -> None:
     for i, c in enumerate(cites):
         src = sources.get(c["source_id"], {})
-        with st.expander(f"{c['label']}"):
+        with st.expander(ui.md_escape(c["label"])):
             if src.get("reproduction", "").startswith("cite_only"):
                 st.caption("This source may be cited but not quoted; open the file at the lines given.")
                 continue
@@ -137,7 +141,7 @@ def show_citations(cites: list[dict], key: str) -> None:
                 continue
             path = Path(settings.sources_dir) / c["source_file"]
             if not path.is_file():
-                st.caption(f"{path} is not available here.")
+                st.caption(ui.say("{path} is not available here.", path=str(path)))
                 continue
             lines = cited_lines(settings.sources_dir, c["source_file"], SimpleNamespace(**c))
             st.code("\n".join(f"{n:>5}  {t}" for n, t in zip(range(c["line_start"], c["line_end"] + 1), lines)),
@@ -163,13 +167,15 @@ with tabs[1]:
         st.caption("No sub-recommendations.")
 with tabs[2]:
     for o in v["obstacles"]:
-        st.markdown(f"- **{o['title']}** — {o['category']}, {o['side']} (`{o['key']}`)")
+        st.markdown(ui.say("- **{title}** — {category}, {side} ({key})", title=o["title"], category=o["category"],
+                           side=o["side"], key=o["key"]))
     if not v["obstacles"]:
         st.caption("No obstacle linked.")
 with tabs[3]:
     for inst in v["institutions"]:
-        acronym = f" ({inst['acronym']})" if inst["acronym"] else ""
-        st.markdown(f"- **{inst['name']}**{acronym} — {inst['kind']}, {inst['country']}")
+        acronym = ui.say(" ({a})", a=inst["acronym"]) if inst["acronym"] else ""
+        st.markdown(ui.say("- **{name}**", name=inst["name"]) + acronym
+                    + ui.say(" — {kind}, {country}", kind=inst["kind"], country=inst["country"]))
     if not v["institutions"]:
         st.caption("No institution linked.")
 with tabs[4]:
@@ -177,21 +183,22 @@ with tabs[4]:
         st.caption("No evidence yet.")
     for n, e in enumerate(v["evidence"]):
         with st.container(border=True):
-            st.markdown(f"**{e['title']}** · {e['kind']}"
+            st.markdown(ui.say("**{title}** · {kind}", title=e["title"], kind=e["kind"])
                         + (f" · observed {e['observed_on']:%Y-%m-%d}" if e["observed_on"] else "")
                         + (f" · supports status *{ui.status_label(e['status_claim'])}*" if e["status_claim"] else ""))
             if e["summary"]:
-                st.caption(e["summary"])
+                st.caption(ui.md_block(e["summary"]))
             show_citations(e["citations"], f"ev{n}")
             for j, fl in enumerate(e["files"]):
                 path = settings.data_dir / fl["stored_path"]
-                label = f"{fl['filename']} ({fl['size_bytes']:,} bytes, SHA-256 {fl['sha256'][:12]}…)"
+                label = ui.say("{name} ({size:,} bytes, SHA-256 {sha}…)", name=fl["filename"], size=fl["size_bytes"],
+                               sha=fl["sha256"][:12])
                 if path.is_file():
                     st.download_button(f"Download {label}", data=path.read_bytes(), file_name=fl["filename"],
                                        mime=fl["media_type"], key=f"dl_{n}_{j}", icon=":material/download:")
                 else:
-                    st.warning(f"{label}: the stored file is missing from {settings.data_dir}.")
-            st.caption(f"Added by {e['created_by']} on {e['created_at']:%d %b %Y}")
+                    st.warning(label + ui.say(": the stored file is missing from {folder}.", folder=str(settings.data_dir)))
+            st.caption(ui.say("Added by {who} on {at:%d %b %Y}", who=e["created_by"], at=e["created_at"]))
 with tabs[5]:
     hist = pd.DataFrame(v["history"])
     if hist.empty:

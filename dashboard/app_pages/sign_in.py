@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, sso, ui
+from dashboard.client import client_address
 from dashboard.identity import sign_in, sso_configured, sso_identity
 from models.store.db import write_session
 from models.store.errors import DomainError
@@ -11,20 +12,25 @@ from models.store.errors import DomainError
 st.title("Recommendation Tracker")
 st.caption("Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America.")
 if msg := st.session_state.pop("signed_out_message", None):
-    st.info(msg)
+    st.info(ui.md_escape(msg))
 
 # ------------------------------------------------------------------ single sign-on
 refused = st.session_state.get("sso_refused")
 if refused:
-    st.error(f"**No access yet.** You signed in at the identity provider as {refused}, but no account here has that "
-             "e-mail. Ask an administrator to add you (Users page, or `rectrack user add NAME --role ROLE "
-             f"--email {refused} --no-password`), then sign in again.", icon=":material/no_accounts:")
+    # why, in words (unknown identity, unverified or missing e-mail, disabled, or the provider's own refusal);
+    # models.rules.auth has recorded it in the trail
+    st.error(ui.say("**Not signed in.** {why}.", why=(st.session_state.get("sso_refused_message")
+                                                       or "single sign-on did not sign you in").rstrip(".")),
+             icon=":material/no_accounts:")
+if refused and sso.logged_in():  # signed in at the provider as someone this app refuses
     if st.button("Sign out of single sign-on", key="sso_logout", icon=":material/logout:"):
-        for k in ("sso_refused", "sso_refused_message", "sso_suppressed"):
+        for k in ("sso_refused", "sso_refused_message", "sso_suppressed", "_sso_claims"):
             st.session_state.pop(k, None)
         st.logout()
 elif sso_configured():
     if st.button("Sign in with single sign-on", key="sso_login", type="primary", icon=":material/key:"):
+        st.session_state.pop("sso_refused", None)
+        st.session_state.pop("sso_refused_message", None)
         if sso_identity():  # still signed in at the provider (after signing out here): continue as them
             st.session_state.pop("sso_suppressed", None)
             st.rerun()
@@ -46,10 +52,10 @@ if submitted:
 
         try:
             with write_session(data.engine()) as session:
-                user = authenticate(session, username=username.strip(), password=password)
+                user = authenticate(session, username=username.strip(), password=password, client=client_address())
                 name = user.username
         except DomainError as e:
-            st.error(str(e))
+            st.error(ui.refusal(e))
         else:
             data.invalidate()  # the sign-in is in the trail now
             sign_in(name)

@@ -24,7 +24,7 @@ else:
     st.error("The store does not verify. Records and events from the first problem on cannot be trusted; "
              "compare with an exported bundle.", icon=":material/gpp_bad:")
     for line in verdict["problems"][:20]:
-        st.markdown(f"- {line}")
+        st.markdown("- " + ui.md_escape(line))
 
 facets = data.read("trail_facets")
 with st.container(border=True):

@@ -24,7 +24,8 @@ choices = [c for c in data.read("recommendation_choices")
            if can(user, "recommendation.update", SimpleNamespace(owner=c["owner"], key=c["key"]))]
 if not choices:
     if user.office:
-        st.info(f"No recommendation is owned by your office ({user.office}), so there is nothing you can update.")
+        st.info(ui.say("No recommendation is owned by your office ({office}), so there is nothing you can update.",
+                       office=user.office))
     else:
         ui.empty_store()
     st.stop()
@@ -39,7 +40,7 @@ key = st.selectbox("Recommendation", keys, key="upd_key", format_func=lambda k: 
 ed = record.Editing(user=user, key=key, loaded=record.current(key), keys=keys, titles=titles,
                     closure=data.fresh(closure_state, key))
 if msg := st.session_state.pop("upd_flash", None):
-    st.success(msg)
+    st.success(ui.md_escape(msg))
 record.header(ed)
 record.conflict_panel(key)
 

@@ -29,11 +29,12 @@ st.title("Users")
 secret = st.session_state.pop("users_secret", None)  # a generated password: shown on this run only
 if secret:
     with st.container(border=True):
-        st.success(f"{secret['what']} Hand this password to {secret['username']} now: it is shown only this once and "
-                   "never stored (they can change it under My account).", icon=":material/key:")
+        st.success(ui.say("{what} Hand this password to {who} now: it is shown only this once and never stored "
+                          "(they can change it under My account).", what=secret["what"], who=secret["username"]),
+                   icon=":material/key:")
         st.code(secret["password"], language=None)
 if msg := st.session_state.pop("users_flash", None):
-    st.success(msg, icon=":material/task_alt:")
+    st.success(ui.md_escape(msg), icon=":material/task_alt:")
 
 
 def explain(err: ValidationError) -> str:
@@ -46,10 +47,10 @@ def run(action, done: str, secret_for: str | None = None, what: str = "") -> Non
         with write_session(data.engine()) as session:
             result = action(session, get_user(session, admin.username))
     except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+        st.error(ui.say("Not saved: {why}", why=explain(e)))
         return
     except DomainError as e:
-        st.error(f"Not saved: {e}")
+        st.error(ui.refusal(e, "Not saved: "))
         return
     data.invalidate()
     if secret_for:
@@ -116,7 +117,8 @@ with right:
                             format_func=lambda n: f"{n} — {next(u['role'] for u in users if u['username'] == n)}")
         u = next(x for x in users if x["username"] == pick)
         with st.form(f"usr_edit_form_{pick}", border=True):
-            st.markdown(f"**{pick}**" + (f" ({u['display_name']})" if u["display_name"] else ""))
+            st.markdown(ui.say("**{pick}**", pick=pick) + (ui.say(" ({name})", name=u["display_name"])
+                                                            if u["display_name"] else ""))
             e1, e2 = st.columns(2)
             new_role = e1.selectbox("Role", ROLES, index=ROLES.index(u["role"]) if u["role"] in ROLES else 0,
                                     key=f"usr_role_{pick}")

@@ -21,7 +21,7 @@ st.caption("Closing a recommendation takes two people. Check what each proposal 
            "Your own proposals are never listed here.")
 
 if msg := st.session_state.pop("ver_flash", None):
-    st.success(msg, icon=":material/task_alt:")
+    st.success(ui.md_escape(msg), icon=":material/task_alt:")
 
 queue = data.fresh(closure_queue, user.username)
 if not queue:
@@ -35,8 +35,8 @@ st.markdown(f"**{len(queue)} closure(s) waiting**, oldest first.")
 def decide(item: dict, accept: bool) -> None:
     reason = (st.session_state.get(f"ver_reason_{item['id']}") or "").strip()
     if not reason:
-        st.error(f"{item['key']}: a reason is required to {'accept' if accept else 'return'} a closure — say what you "
-                 "checked, or what is missing. Nothing was saved.")
+        st.error(ui.say("{key}: a reason is required to {what} a closure — say what you checked, or what is "
+                        "missing. Nothing was saved.", key=item["key"], what="accept" if accept else "return"))
         return
     try:
         with write_session(data.engine()) as session:
@@ -44,7 +44,7 @@ def decide(item: dict, accept: bool) -> None:
                                  actor=get_user(session, user.username))
             status = rec.status
     except DomainError as e:
-        st.error(f"{item['key']}: not saved: {e}")
+        st.error(ui.refusal(e, ui.say("{key}: not saved: ", key=item["key"])))
         return
     data.invalidate()
     st.session_state.pop(f"ver_reason_{item['id']}", None)
@@ -58,9 +58,9 @@ for item in queue:
         st.html(f"<b>{html.escape(item['title'])}</b><br><code>{html.escape(item['key'])}</code> &nbsp; "
                 f"{ui.status_chip(item['status'])} → {ui.status_chip(item['target'])} &nbsp; "
                 f"<span style='color:#555'>owner {html.escape(item['owner'])}</span>")
-        st.markdown(f"Proposed by **{item['proposed_by']}** at {item['proposed_at']:%Y-%m-%d %H:%M} UTC "
-                    f"to close as **{ui.status_label(item['target'])}**:")
-        st.markdown(f"> {item['reason']}")
+        st.markdown(ui.say("Proposed by **{who}** at {at:%Y-%m-%d %H:%M} UTC to close as **{target}**:",
+                           who=item["proposed_by"], at=item["proposed_at"], target=ui.status_label(item["target"])))
+        st.markdown("> " + ui.md_block(item["reason"]).replace("  \n", "  \n> "))
         ev = item["evidence"]
         st.markdown(f"**Evidence in force** ({len(ev)} item(s); what an acceptance records)")
         if not ev:
@@ -68,18 +68,20 @@ for item in queue:
                                                      "accepting will be refused." if item["target"] == "implemented" else ""))
         for n, e in enumerate(ev):
             observed = f" · observed {e['observed_on']:%Y-%m-%d}" if e["observed_on"] else ""
-            st.markdown(f"- **{e['title']}** (`{e['key']}`){observed}")
+            st.markdown(ui.say("- **{title}** ({key}){observed}", title=e["title"], key=e["key"], observed=observed))
             for c in e["citations"]:
-                st.caption(f"Citation: {c}")
+                st.caption(ui.say("Citation: {c}", c=c))
             for j, f in enumerate(e["files"]):
                 path = settings.data_dir / f["stored_path"] if f.get("stored_path") else None
-                st.caption(f"File {f['name']} · SHA-256 `{f['sha256']}`")
+                st.caption(ui.say("File {name} · SHA-256 {sha}", name=f["name"], sha=f["sha256"]))
                 if path is not None and path.is_file():
-                    st.download_button(f"Download {f['name']}", data=path.read_bytes(), file_name=f["name"],
+                    st.download_button(ui.say("Download {name}", name=f["name"]), data=path.read_bytes(),
+                                       file_name=f["name"],
                                        key=f"ver_dl_{item['id']}_{n}_{j}", icon=":material/download:")
                 else:
-                    st.warning(f"{f['name']}: the stored file is missing from {settings.data_dir}; do not accept "
-                               "before it is restored (the evidence trail page names what is missing).")
+                    st.warning(ui.say("{name}: the stored file is missing from {folder}; do not accept before it is "
+                                      "restored (the evidence trail page names what is missing).", name=f["name"],
+                                      folder=str(settings.data_dir)))
         st.text_area("Your reason (required)", key=f"ver_reason_{item['id']}", max_chars=4000,
                      placeholder="What you checked, or what is missing")
         with st.container(horizontal=True):

@@ -3,7 +3,7 @@ and optional evidence. Only the fields the officer changed are sent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import streamlit as st
 
@@ -11,6 +11,14 @@ from dashboard import ui
 from dashboard.update import evidence, saving
 from dashboard.update.record import KEEP, Editing
 from models.rules.lifecycle import CLOSED, allowed_next
+from models.store.settings import get_settings
+
+
+def target_date_window() -> tuple[date, date]:
+    """The dates the schema accepts (settings), so the picker offers nothing that would be refused."""
+    s = get_settings()
+    today = datetime.now(timezone.utc).date()
+    return s.target_date_earliest, today + timedelta(days=round(365.25 * s.target_date_years_ahead)) - timedelta(days=1)
 
 
 def render(ed: Editing) -> tuple[bool, list]:
@@ -29,8 +37,10 @@ def render(ed: Editing) -> tuple[bool, list]:
                           "below).")
         c2.text_input("Owner (office)", key="upd_owner", max_chars=300)
         c3, c4 = st.columns(2)
-        c3.date_input("Target date", key="upd_target", format="YYYY-MM-DD", min_value=date(1800, 1, 1),
-                      max_value=date(2100, 12, 31))
+        first, last = target_date_window()
+        if loaded["target_date"]:  # a date saved before the window was set stays showable (not re-sent unless changed)
+            first, last = min(first, loaded["target_date"]), max(last, loaded["target_date"])
+        c3.date_input("Target date", key="upd_target", format="YYYY-MM-DD", min_value=first, max_value=last)
         c4.slider("Progress (%)", 0, 100, key="upd_progress")
         st.text_area("Reason (required)", key="upd_reason", max_chars=4000,
                      placeholder="Why this change? It goes into the audit trail with your name.")

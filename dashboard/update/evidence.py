@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 from pydantic import ValidationError
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.update.record import Editing
 from models.store.schemas import EvidenceCreate
 from models.store.settings import get_settings
@@ -26,14 +26,14 @@ def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> lis
     e1, e2 = st.columns(2)
     e1.text_input("Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
     e2.date_input("Observed on", key=f"{prefix}_ev_observed", value=None, format="YYYY-MM-DD",
-                  min_value=date(1800, 1, 1), max_value=date.today(), help="The date the evidence speaks to.")
+                  min_value=settings.earliest_date, max_value=date.today(), help="The date the evidence speaks to.")
     st.text_input("Evidence summary (your own words)", key=f"{prefix}_ev_summary")
     upload = st.file_uploader(
-        f"Files (one item may hold several; each up to {settings.max_upload_bytes // (1024 * 1024)} MB: "
+        f"Files (one item may hold several; each up to {settings.upload_limit_words}: "
         f"{', '.join(settings.allowed_upload_types)})",
         type=[t.lstrip(".") for t in settings.allowed_upload_types], accept_multiple_files=True,
         key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
-        max_upload_size=max(1, settings.max_upload_bytes // (1024 * 1024))) or []
+        max_upload_size=settings.upload_limit_mb) or []
     st.caption("…or a citation in the source library (section and line range as `cat -n` numbers the file):")
     s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
     s1.selectbox("Source", [None, *source_short], key=f"{prefix}_cite_source",
@@ -66,7 +66,7 @@ def read(prefix: str, upload) -> tuple[EvidenceCreate | None, dict | None]:
         raise ValueError("Give the evidence a title. Nothing was saved.")
     for f in upload:
         if f.size > settings.max_upload_bytes:
-            raise ValueError(f"{f.name} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit. "
+            raise ValueError(f"{f.name} is larger than the {settings.upload_limit_words} limit. "
                              "Nothing was saved.")
     evidence = EvidenceCreate(title=ss[f"{prefix}_ev_title"].strip(),
                               summary=(ss.get(f"{prefix}_ev_summary") or "").strip(),
@@ -79,7 +79,7 @@ def read_or_error(prefix: str, upload):
     try:
         return read(prefix, upload)
     except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+        st.error(ui.say("Not saved: {why}", why=explain(e)))
     except ValueError as e:
-        st.error(str(e))
+        st.error(ui.refusal(e))
     return False

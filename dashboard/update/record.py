@@ -74,15 +74,17 @@ def header(ed: Editing) -> None:
             f"{loaded['evidence_count']} evidence item(s)</span>")
     pending = ed.pending
     if pending:
-        st.warning(f"**Waiting for verification:** closure as *{ui.status_label(pending['target'])}* proposed by "
-                   f"{pending['proposed_by']} at {pending['proposed_at']:%Y-%m-%d %H:%M} UTC — “{pending['reason']}”. "
-                   f"An auditor, an admin or a designated verifier other than {pending['proposed_by']} accepts or "
-                   "returns it; the status cannot change until then.", icon=":material/hourglass_top:")
+        st.warning(ui.say("**Waiting for verification:** closure as *{target}* proposed by {who} at "
+                          "{at:%Y-%m-%d %H:%M} UTC — “{reason}”. An auditor, an admin or a designated verifier other "
+                          "than {who} accepts or returns it; the status cannot change until then.",
+                          target=ui.status_label(pending["target"]), who=pending["proposed_by"],
+                          at=pending["proposed_at"], reason=pending["reason"]), icon=":material/hourglass_top:")
     elif ed.closure.get("last_decided") and ed.closure["last_decided"]["state"] == "returned" \
             and loaded["status"] not in CLOSED:
         r = ed.closure["last_decided"]
-        st.info(f"**Closure returned** by {r['decided_by']} at {r['decided_at']:%Y-%m-%d %H:%M} UTC: "
-                f"“{r['decision_reason']}”. Address it, then propose the closure again below.", icon=":material/undo:")
+        st.info(ui.say("**Closure returned** by {by} at {at:%Y-%m-%d %H:%M} UTC: “{reason}”. Address it, then "
+                       "propose the closure again below.", by=r["decided_by"], at=r["decided_at"],
+                       reason=r["decision_reason"]), icon=":material/undo:")
 
 
 def conflict_panel(key: str) -> None:
@@ -92,10 +94,10 @@ def conflict_panel(key: str) -> None:
     conflict = st.session_state.get("upd_conflict")
     if not conflict:
         return
-    st.error(f"Not saved: {conflict['by']} changed this recommendation at {conflict['at']:%Y-%m-%d %H:%M} UTC while "
-             f"you were editing (you loaded version {conflict['yours']}, it is now version {conflict['current']}). "
-             "Your input is kept below. Review their change, then reload the record and save again.",
-             icon=":material/sync_problem:")
+    st.error(ui.say("Not saved: {by} changed this recommendation at {at:%Y-%m-%d %H:%M} UTC while you were editing "
+                    "(you loaded version {yours}, it is now version {current}). Your input is kept below. Review "
+                    "their change, then reload the record and save again.", by=conflict["by"], at=conflict["at"],
+                    yours=conflict["yours"], current=conflict["current"]), icon=":material/sync_problem:")
     st.dataframe(pd.DataFrame([{"field": f, "before their change": str(b), "after their change": str(a)}
                                for f, (b, a) in conflict["changes"].items()]), hide_index=True)
     if st.button("Reload their version (keeps your input)", key="upd_reload"):

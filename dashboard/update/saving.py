@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.update.evidence import explain
 from dashboard.update.record import Editing
 from models.rules.closure import propose_closure
@@ -28,13 +28,13 @@ def write(ed: Editing, *, reason: str, change: dict, evidence, cite, upload, clo
     try:
         update = RecommendationUpdate(expected_version=loaded["version"], reason=reason, **change) if change else None
     except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+        st.error(ui.say("Not saved: {why}", why=explain(e)))
         return False
     try:
         with st.status("Saving…", expanded=False) as progress:
             files = []
             for f in upload:
-                progress.update(label=f"Storing {f.name} ({f.size:,} bytes)…")
+                progress.update(label=ui.say("Storing {name} ({size:,} bytes)…", name=f.name, size=f.size))
                 f.seek(0)
                 files.append(store_file(f, f.name, get_settings()))
             progress.update(label="Recording the change and its audit event…")
@@ -58,10 +58,10 @@ def write(ed: Editing, *, reason: str, change: dict, evidence, cite, upload, clo
                               "current": e.current_version, "yours": loaded["version"]}
         st.rerun()
     except ValidationError as e:
-        st.error(f"Not saved: {explain(e)}")
+        st.error(ui.say("Not saved: {why}", why=explain(e)))
         return False
     except DomainError as e:
-        st.error(f"Not saved: {e}")
+        st.error(ui.refusal(e, "Not saved: "))
         return False
     data.invalidate()
     return True

@@ -16,6 +16,7 @@ from models.rules.lifecycle import RuleViolation
 from models.rules.permissions import can, require
 from models.rules.records import evidence_count, get_recommendation, pending_closure, stale_version
 from models.store.errors import InvalidInput, PermissionDenied
+from models.store.schemas import has_visible_text
 from models.store.tables import (
     Citation,
     ClosureProposal,
@@ -85,8 +86,9 @@ def decide_closure(session: Session, *, key: str, accept: bool, reason: str, act
         raise InvalidInput(f"{key!r} has no closure waiting for verification")
     if proposal.proposed_by == actor.username:
         raise PermissionDenied("a closure must be verified by someone other than the person who proposed it")
-    if not reason or not reason.strip():
-        raise RuleViolation("a reason is required to accept or return a closure")
+    if not has_visible_text(reason):
+        raise RuleViolation("a reason is required to accept or return a closure (visible text, not only spaces or "
+                            "invisible characters)")
     before_status = rec.status
     proposal.decided_by, proposal.decided_at, proposal.decision_reason = actor.username, utcnow(), reason.strip()
     if accept:

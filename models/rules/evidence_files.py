@@ -2,6 +2,10 @@
 
 Files are written before the database row and named by their SHA-256, so a rolled-back
 transaction leaves at most an unreferenced file, never a row pointing at nothing.
+
+A file is typed by its content as well as its name: the bytes must be what the extension says
+(a ``.pdf`` starts with ``%PDF-``, a ``.docx`` is a Word package, a ``.txt`` has no NUL bytes...),
+so an executable renamed ``report.pdf`` is refused before anyone downloads it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,6 +44,61 @@ def check_file_type(filename: str, settings: Settings) -> str:
             f"file type {ext or '(none)'!r} is not accepted; use one of: {', '.join(settings.allowed_upload_types)}"
         )
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+# what the first bytes of a file look like, to name it when it is not what its extension says
+_SIGNATURES = (
+    (b"MZ", "a Windows executable"), (b"\x7fELF", "a Linux executable"), (b"\xcf\xfa\xed\xfe", "a macOS executable"),
+    (b"\xfe\xed\xfa", "a macOS executable"), (b"\xca\xfe\xba\xbe", "a Java class or macOS executable"),
+    (b"#!", "a script"), (b"%PDF-", "a PDF"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a zip archive"), (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"), (b"\xd0\xcf\x11\xe0", "an old Office (OLE) document"),
+)
+_MAGIC = {".pdf": b"%PDF-", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff"}
+_OFFICE = {".docx": ("word/document.xml", "a Word document"), ".xlsx": ("xl/workbook.xml", "an Excel workbook")}
+_TEXT = {".txt", ".csv", ".md", ".json", ".html"}
+_BINARY_FOR_TEXT = tuple(sig for sig, _ in _SIGNATURES if sig != b"#!")
+
+
+def _looks_like(head: bytes) -> str:
+    for sig, what in _SIGNATURES:
+        if head.startswith(sig):
+            return f"it starts like {what}"
+    return "its first bytes match no known format"
+
+
+def check_content(path: Path, clean: str) -> None:
+    """Refuse a stored upload whose bytes are not what its extension says."""
+    ext = Path(clean).suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    wrong = None
+    if ext in _MAGIC:
+        sig = _MAGIC[ext]
+        # readers accept a PDF header anywhere in the first kilobyte; images must start with theirs
+        ok = sig in head if ext == ".pdf" else head.startswith(sig)
+        if not ok:
+            wrong = f"is not a {ext[1:].upper()} file ({_looks_like(head)})"
+    elif ext in _OFFICE:
+        part, what = _OFFICE[ext]
+        try:
+            with zipfile.ZipFile(path) as zf:
+                ok = part in zf.namelist()
+        except (zipfile.BadZipFile, OSError):
+            ok = False
+        if not ok:
+            wrong = f"is not {what} ({_looks_like(head)})"
+    elif ext in _TEXT:
+        if head.startswith(_BINARY_FOR_TEXT):
+            wrong = f"is not a text file ({_looks_like(head)})"
+        else:
+            with path.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    if b"\x00" in chunk:
+                        wrong = "is not a text file (it holds NUL bytes, as programs and binary files do)"
+                        break
+    if wrong:
+        raise InvalidInput(f"{clean!r} {wrong}; a file must be what its name says. Nothing was saved")
 
 
 _STORAGE_ERRNOS = {errno.ENOSPC: "the disk holding the evidence files is full",
@@ -73,13 +133,14 @@ def _store(stream: BinaryIO, clean: str, media_type: str, settings: Settings) ->
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
                     raise InvalidInput(
-                        f"{clean!r} is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit; "
+                        f"{clean!r} is larger than the {settings.upload_limit_words} limit; "
                         "attach a smaller file or a citation instead"
                     )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
             raise InvalidInput(f"{clean!r} is empty; attach a file with content")
+        check_content(Path(tmp), clean)
         sha = digest.hexdigest()
         rel = Path(sha[:2]) / sha
         target = root / rel

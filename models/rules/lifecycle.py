@@ -8,6 +8,7 @@ update page asks :func:`allowed_next` so it offers only the moves that would suc
 from __future__ import annotations
 
 from models.store.errors import DomainError
+from models.store.schemas import has_visible_text
 from models.store.vocabulary import STATUS_LABELS, STATUSES  # noqa: F401  (STATUS_LABELS re-exported)
 
 OPEN = ("proposed", "under_review", "accepted", "in_progress", "on_hold")
@@ -40,8 +41,9 @@ def is_reopening(old: str, new: str) -> bool:
 def check_transition(old: str, new: str, *, reason: str | None, evidence_count: int) -> None:
     if new not in STATUSES:
         raise RuleViolation(f"unknown status {new!r}; use one of: {', '.join(STATUSES)}")
-    if not reason or not reason.strip():
-        raise RuleViolation("a reason is required for every change; say why in a sentence")
+    if not has_visible_text(reason):
+        raise RuleViolation("a reason is required for every change (visible text, not only spaces or invisible "
+                            "characters); say why in a sentence")
     if new == old:
         raise RuleViolation(f"the recommendation is already {new!r}")
     if new not in TRANSITIONS[old]:

@@ -45,6 +45,20 @@ def _check_reason(reason: str | None) -> str:
         raise InvalidInput(f"reason: {e.errors()[0]['msg']}; say why in a sentence") from None
 
 
+def _check_citation(cite: dict) -> dict:
+    """A citation as typed on a form or read from a seed file, held to the schema's one-line rules."""
+    from pydantic import ValidationError
+
+    from models.store.schemas import CitationIn
+
+    try:
+        checked = CitationIn.model_validate({k: cite.get(k) for k in ("source_id", "section", "line_start", "line_end")})
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise InvalidInput(f"citation {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    return {**cite, "section": checked.section}
+
+
 def create_recommendation(
     session: Session,
     *,
@@ -162,6 +176,7 @@ def attach_evidence(
     reason = _check_reason(reason)
     if not files and not citations:
         raise InvalidInput("evidence needs a file or a citation")
+    citations = [_check_citation(c) for c in citations]
     recs = [get_recommendation(session, k) for k in keys]
     if not recs:
         raise InvalidInput("evidence must support at least one recommendation")

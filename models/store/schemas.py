@@ -6,14 +6,23 @@ same things with the same words.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from models.store.settings import get_settings
 from models.store.vocabulary import STATUSES, Actor, Confidence, RecommendationKind, Theme
 
 MAX_TEXT = 20_000
+
+# Embedding, override and isolate controls: they make stored text display in another order than it
+# reads ("\u202egnp.exe" shows as "exe.png"). Marks (LRM, RLM) only nudge neutral characters: allowed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that draw nothing, though Unicode does not class them as spaces or format
+# characters: braille blank, the Hangul fillers, the Khmer inherent vowels.
+BLANK_LOOKING = frozenset("\u2800\u3164\u115f\u1160\uffa0\u17b4\u17b5")
 
 
 def _no_nul(v: str) -> str:
@@ -22,17 +31,85 @@ def _no_nul(v: str) -> str:
     return v
 
 
+def has_visible_text(text: str | None) -> bool:
+    """True when ``text`` has a character a reader can see: not only spaces, controls, format
+    characters (zero-width space, BOM), lone combining marks or blank-looking letters (U+2800,
+    U+3164, ...). The one test for "every change needs a reason", used by the schemas and the rules."""
+    if not text:
+        return False
+    for ch in text:
+        if ch in BLANK_LOOKING:
+            continue
+        cat = unicodedata.category(ch)
+        if cat[0] in "ZC" or cat in ("Mn", "Me"):
+            continue
+        return True
+    return False
+
+
 def _not_blank(v: str) -> str:
-    # pydantic strips Unicode spaces only; Python (and the lifecycle's reason check) also
-    # counts the ASCII separators \x1c-\x1f as whitespace, so "\x1c" alone must not pass
-    if not v.strip():
-        raise ValueError("is blank; write some visible text")
+    if not has_visible_text(v):
+        raise ValueError("has no visible characters (only spaces or invisible characters); write some visible text")
+    return v
+
+
+def _char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character').lower()}"
+
+
+def single_line_problem(v: str) -> str | None:
+    """What makes ``v`` unfit for a one-line field (title, owner, names), or None."""
+    for ch in v:
+        if ch in BIDI_CONTROLS:
+            return (f"contains a bidirectional control ({_char_name(ch)}), which makes the text display in another "
+                    "order than it is stored; remove it")
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"contains a control character ({_char_name(ch)}); a one-line field takes text on one line"
+    return None
+
+
+def _single_line(v: str) -> str:
+    problem = single_line_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+def _utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _target_date(v: date | None) -> date | None:
+    """A target date within the window in settings (``RECTRACK_TARGET_DATE_EARLIEST``, and at most
+    ``RECTRACK_TARGET_DATE_YEARS_AHEAD`` years from today)."""
+    if v is None:
+        return v
+    s = get_settings()
+    latest = _utc_today() + timedelta(days=round(365.25 * s.target_date_years_ahead))
+    if not s.target_date_earliest <= v <= latest:
+        raise ValueError(f"{v.isoformat()} is outside the accepted range for a target date "
+                         f"({s.target_date_earliest.isoformat()} to {latest.isoformat()}); check the year")
+    return v
+
+
+def _observed_date(v: date | None) -> date | None:
+    """The day evidence speaks to: not before ``RECTRACK_EARLIEST_DATE`` and not in the future."""
+    if v is None:
+        return v
+    earliest, today = get_settings().earliest_date, _utc_today()
+    if not earliest <= v <= today:
+        raise ValueError(f"{v.isoformat()} is outside the accepted range for an observed date "
+                         f"({earliest.isoformat()} to today, {today.isoformat()}); check the year")
     return v
 
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_nul),
-                  AfterValidator(_not_blank)]
+                  AfterValidator(_single_line), AfterValidator(_not_blank)]
+SingleLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_nul),
+                       AfterValidator(_single_line)]
+TargetDate = Annotated[date | None, AfterValidator(_target_date)]
+ObservedDate = Annotated[date | None, AfterValidator(_observed_date)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul),
                    AfterValidator(_not_blank)]
@@ -60,7 +137,7 @@ class RecommendationBase(_In):
     who_must_act: Actor
     owner: Title
     owner_inferred: bool = True
-    target_date: date | None = None
+    target_date: TargetDate = None
     progress: int = Field(default=0, ge=0, le=100)
 
 
@@ -77,7 +154,7 @@ class RecommendationUpdate(_In):
     reason: Reason
     status: Status | None = None
     owner: Title | None = None
-    target_date: date | None = None
+    target_date: TargetDate = None
     progress: int | None = Field(default=None, ge=0, le=100)
     priority: bool | None = None
     close_plan: ClosePlan | None = None
@@ -110,7 +187,7 @@ class RecommendationRead(BaseModel):
 class EvidenceCreate(_In):
     title: Title
     summary: Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_nul)] = ""
-    observed_on: date | None = None
+    observed_on: ObservedDate = None
     kind: str = Field(default="file", pattern=r"^(file|citation|source_report)$")
 
 
@@ -131,6 +208,18 @@ def _role(v: str) -> str:
 class UserCreate(_In):
     username: Annotated[str, AfterValidator(_username)]
     role: Annotated[str, AfterValidator(_role)]
-    display_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)] = ""
+    display_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul),
+                            AfterValidator(_single_line)] = ""
     office: Title | None = None
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_nul)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_nul),
+                     AfterValidator(_single_line)] | None = None
+
+
+class CitationIn(_In):
+    """A passage of the source library cited by evidence: section and line range as ``cat -n`` numbers it."""
+
+    source_id: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul),
+                         AfterValidator(_single_line)]
+    section: Title
+    line_start: int = Field(ge=1)
+    line_end: int = Field(ge=1)

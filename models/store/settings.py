@@ -6,6 +6,7 @@ operator can point a team at PostgreSQL without touching code.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,18 +30,42 @@ class Settings(BaseSettings):
     )
     seeds_dir: Path = REPO_ROOT / "seeds"
     sources_dir: Path | None = Field(default_factory=_default_sources_dir)
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_import_bytes: int = 20 * 1024 * 1024
+    # the one upload limit: every file uploader, the server (rectrack serve passes it as
+    # server.maxUploadSize; .streamlit/config.toml holds the same default), the checks and the messages
+    upload_limit_mb: int = Field(default=20, ge=1)
+    import_batch_rows: int = Field(default=500, ge=1)  # rows per write transaction of a long import
+    import_time_budget_seconds: float = 60.0  # reading one spreadsheet may take no longer than this
     max_field_chars: int = 20_000
     allowed_upload_types: tuple[str, ...] = (
         ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".md", ".json", ".docx", ".xlsx", ".html",
     )
     banner: str = "UNCLASSIFIED"
     session_idle_minutes: int = 30
-    lockout_threshold: int = 5
+    lockout_threshold: int = 5  # failures of one account from one client
+    client_lockout_threshold: int = 20  # failures from one client, any accounts
+    account_lockout_threshold: int = 50  # failures of one account from all clients together
     lockout_minutes: int = 15
+    client_address_header: str | None = None
+    sso_require_email_verified: bool = True  # admit an identity only when the provider says its e-mail is verified  # e.g. X-Forwarded-For behind a reverse proxy you run
     min_password_length: int = 12
     stale_after_days: int = 90
+    earliest_date: date = date(1800, 1, 1)  # evidence may speak to history (the timeline starts in 1823)
+    target_date_earliest: date = date(2000, 1, 1)
+    target_date_years_ahead: int = 30
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Largest evidence file."""
+        return self.upload_limit_mb * 1024 * 1024
+
+    @property
+    def max_import_bytes(self) -> int:
+        """Largest import or bulk-edit file."""
+        return self.upload_limit_mb * 1024 * 1024
+
+    @property
+    def upload_limit_words(self) -> str:
+        return f"{self.upload_limit_mb} MB"
 
     @property
     def url(self) -> str:

@@ -229,6 +229,17 @@ class User(SQLModel, table=True):
     version: int = 1
 
 
+class SigninThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per client (``client <address>``) and per account at one client
+    (``pair <address> <username>``), so one client's guesses pause that client, never the account
+    for everyone else (see :mod:`models.rules.auth`). Rows past their window are pruned."""
+
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    first_failed_at: datetime | None = _ts(default=None)
+    blocked_until: datetime | None = _ts(default=None)
+
+
 class ClosureProposal(SQLModel, table=True):
     """An editor's proposal to close a recommendation, waiting for someone else to verify it."""
 

@@ -3,7 +3,6 @@ evidence files, a manifest of hashes) and verifying it offline, with no database
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -30,6 +29,7 @@ from models.trail.export_formats import (
     _JSON_LINE,
     BUNDLE_FORMAT,
     COLUMNS,
+    CsvOut,
     Scope,
     _flatten,
     _in_scope_seqs,
@@ -55,8 +55,7 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
         with (work / "events.jsonl").open("w", encoding="utf-8") as jl, \
              (work / "events.csv").open("w", encoding="utf-8", newline="") as cf, \
              (work / "chain.jsonl").open("w", encoding="utf-8") as ch:
-            w = csv.writer(cf)
-            w.writerow(COLUMNS)
+            w = CsvOut(cf)
             in_scope = _in_scope_seqs(session, scope, head[0]) if not scope.whole else None
             nxt = next(in_scope, None) if in_scope is not None else None
             for row in _flatten(iter_canonical_rows(session, where=AuditEvent.seq <= head[0])):
@@ -69,7 +68,7 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
                         evidence_keys.add(d["record_key"])
                     jl.write(_JSON_LINE(d))
                     jl.write("\n")
-                    w.writerow(row)  # the csv module writes None as an empty field
+                    w.row(row)
                     report_events.add(d)  # the HTML report is built in this same pass
                     included += 1
                 else:

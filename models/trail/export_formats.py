@@ -1,6 +1,12 @@
 """The formats an auditor export is written in: CSV, JSON Lines and the readable HTML report.
 
-Rows stream from a server-side cursor in batches; nothing loads the trail."""
+Rows stream from a server-side cursor in batches; nothing loads the trail.
+
+CSV is for people and spreadsheets, JSON Lines is the canonical form a bundle verifies: every CSV
+the product writes goes through :class:`CsvOut`, which puts an apostrophe before a text cell that
+a spreadsheet would otherwise run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return),
+so a reason, or a username typed at the sign-in form, like ``=HYPERLINK(...)`` stays text. The
+JSON Lines keep the exact text, and the hashes cover that."""
 
 from __future__ import annotations
 
@@ -102,25 +108,56 @@ def _in_scope_seqs(session: Session, scope: Scope, upto: int) -> Iterator[tuple]
     return _flatten(iter_canonical_rows(session, where=scope.event_filter(upto)))
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(FORMULA_START)
+
+
+def spreadsheet_safe(value):
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading apostrophe before text that
+    starts like a formula (LibreOffice and Excel hide the apostrophe and keep the cell text)."""
+    if value.__class__ is str and value and value[0] in _FORMULA_CHARS:
+        return "'" + value
+    return value
+
+
+def spreadsheet_unsafe(text: str) -> str:
+    """The inverse of :func:`spreadsheet_safe`, for files the product reads back."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_CHARS and text[1:2] else text
+
+
+class CsvOut:
+    """The one CSV writer for what the product writes: a header, then rows with every cell made
+    :func:`spreadsheet_safe` (None is an empty field, as the csv module writes it)."""
+
+    def __init__(self, out: IO[str], header=COLUMNS) -> None:
+        self._w = csv.writer(out)
+        self._w.writerow(header)
+
+    def row(self, values) -> None:
+        self._w.writerow([spreadsheet_safe(v) for v in values])
+
+    def rows(self, batch) -> None:
+        safe = spreadsheet_safe
+        self._w.writerows([[safe(v) for v in values] for values in batch])
+
+
 def write_csv(rows, out: IO[str]) -> int:
-    w = csv.writer(out)
-    w.writerow(COLUMNS)
+    """Events (rows of :func:`iter_canonical_rows` or event dicts' values in ``COLUMNS`` order) as CSV."""
+    w = CsvOut(out)
     n = 0
     for row in rows:
-        d = _event_dict(row)
-        w.writerow([("" if d[c] is None else d[c]) for c in COLUMNS])
+        d = _event_dict(row) if not isinstance(row, dict) else row
+        w.row([d[c] for c in COLUMNS])
         n += 1
     return n
 
 
 def write_csv_batches(batches, out: IO[str]) -> int:
-    """:func:`write_csv` for batches of :func:`iter_canonical_rows`: the same bytes, written by
-    the csv module a batch at a time (it writes None as an empty field, as write_csv does)."""
-    w = csv.writer(out)
-    w.writerow(COLUMNS)
+    """:func:`write_csv` for batches of :func:`iter_canonical_rows`: the same bytes, a batch at a time."""
+    w = CsvOut(out)
     n = 0
     for rows in batches:
-        w.writerows(rows)
+        w.rows(rows)
         n += len(rows)
     return n
 

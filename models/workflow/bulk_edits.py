@@ -38,7 +38,6 @@ from models.store.settings import Settings, get_settings
 from models.store.tables import AuditEvent, Recommendation, User
 from models.store.vocabulary import STATUSES
 from models.workflow.bulk_export import (
-    _FORMULA_START,
     COLUMNS,
     EDITABLE,
     MAX_ROWS,
@@ -48,7 +47,8 @@ from models.workflow.bulk_export import (
     Progress,
     _fmt,
 )
-from models.workflow.csv_import import RowProblem, RowsRefused, csv_records
+from models.trail.export_formats import spreadsheet_unsafe
+from models.workflow.csv_import import RowProblem, RowsRefused, csv_records, decode_csv, sniff_delimiter
 
 
 class EditsRefused(RowsRefused):
@@ -74,10 +74,6 @@ class EditFile:
     problems: list[RowProblem]
 
 
-def _unescape(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_START) else text
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -87,7 +83,7 @@ def _text(value) -> str:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         return value.isoformat()
-    return _unescape(str(value)).strip()
+    return spreadsheet_unsafe(str(value)).strip()
 
 
 def _int(value, low: int, high: int | None) -> int:
@@ -144,7 +140,7 @@ def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: 
         problem("owner", f"is {len(owner)} characters; the limit is 300")
     values["owner"] = owner
     try:
-        values["target_date"] = _date(_unescape(raw["target_date"]) if isinstance(raw.get("target_date"), str)
+        values["target_date"] = _date(spreadsheet_unsafe(raw["target_date"]) if isinstance(raw.get("target_date"), str)
                                       else raw.get("target_date"))
     except ValueError:
         problem("target_date", f"{_text(raw.get('target_date'))!r} is not a date; use YYYY-MM-DD, or leave it "
@@ -181,16 +177,11 @@ def _check_header(header: list[str], where: str) -> None:
 
 def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
     settings = settings or get_settings()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InvalidInput(f"nothing applied: the file is not UTF-8 text (bad byte 0x{data[e.start]:02x} on line "
-                           f"{line}); save it as UTF-8 CSV and try again") from None
+    text = decode_csv(data, "nothing applied")
     if not text.strip():
         raise InvalidInput("nothing applied: the file is empty; export one with rectrack export-recs")
     csv.field_size_limit(max(settings.max_import_bytes, 131072))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as e:
@@ -207,22 +198,46 @@ def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
     return EditFile("line", rows, problems)
 
 
+MAX_HEADER_COLUMNS = len(COLUMNS) + 20  # a header wider than this is not an edit file
+_EXTRA_COLUMNS = 5  # read this far right of the header, to notice values typed outside it
+
+
+def _sheet_too_big(zf: zipfile.ZipFile, settings: Settings) -> str | None:
+    """The XML a workbook unpacks to, bounded: the sizes the zip declares bound what is read."""
+    total = sum(i.file_size for i in zf.infolist())
+    limit = settings.max_import_bytes * 25
+    if total > limit:
+        return f"it unpacks to {total:,} bytes, more than {limit:,} (25 times the upload limit)"
+    return None
+
+
 def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
+    """Read the ``recommendations`` sheet in openpyxl's read-only mode, never trusting the size the
+    file declares (``A1:XFD1048576`` in a 6 KB file): only the header's width is read, at most
+    ``MAX_ROWS`` rows, within ``RECTRACK_IMPORT_TIME_BUDGET_SECONDS``."""
+    import time
+
     from openpyxl import load_workbook
 
     settings = settings or get_settings()
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            too_big = _sheet_too_big(zf, settings)
+        if too_big:
+            raise InvalidInput(f"nothing applied: the workbook is too large to read: {too_big}; "
+                               "export a fresh one with rectrack export-recs --out FILE.xlsx")
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise InvalidInput(f"nothing applied: the file is not an Excel .xlsx workbook ({e}); "
                            "export one with rectrack export-recs --out FILE.xlsx") from None
+    deadline = time.monotonic() + settings.import_time_budget_seconds
     try:
         if SHEET not in wb.sheetnames:
             raise InvalidInput(f"nothing applied: the workbook has no sheet {SHEET!r} (it has: "
                                f"{', '.join(repr(s) for s in wb.sheetnames)}); edit the sheet the export made")
         ws = wb[SHEET]
-        it = ws.iter_rows(values_only=True)
-        first = next(it, None)
+        ws.reset_dimensions()  # forget the declared size: rows are padded to max_col below, no wider
+        first = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_HEADER_COLUMNS, values_only=True), None)
         if first is None:
             raise InvalidInput(f"nothing applied: sheet {SHEET!r} is empty; it needs the header row")
         header = [_text(h) for h in first]
@@ -231,18 +246,26 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
         _check_header(header, f"sheet {SHEET!r}, row 1")
         rows: list[EditRow] = []
         problems: list[RowProblem] = []
-        for number, values in enumerate(it, start=2):
+        width = len(header)
+        for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width + _EXTRA_COLUMNS, values_only=True),
+                                        start=2):
+            if number > MAX_ROWS + 1:
+                raise InvalidInput(f"nothing applied: the sheet goes on past row {MAX_ROWS + 1:,} (the most an edit "
+                                   "file may have); split it, or delete the rows below your data")
+            if number % 256 == 0 and time.monotonic() > deadline:
+                raise InvalidInput(f"nothing applied: reading the workbook took longer than "
+                                   f"{settings.import_time_budget_seconds:g} s (stopped at row {number:,}); "
+                                   "export a fresh one with rectrack export-recs --out FILE.xlsx, or use CSV")
             values = list(values)
-            extra = values[len(header):]
-            values = (values + [None] * len(header))[: len(header)]
+            extra = values[width:]
+            values = (values + [None] * width)[:width]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
+                if not any(v is not None and _text(v) for v in extra):
+                    continue
             if any(v is not None and _text(v) for v in extra):
                 problems.append(RowProblem(number, "(row)", "has values right of the last column; "
                                                             "keep edits inside the exported columns", unit="row"))
                 continue
-            if len(rows) + len(problems) >= MAX_ROWS:
-                raise InvalidInput(f"nothing applied: the sheet has more than {MAX_ROWS:,} rows; split it")
             row = _parse_row("row", number, dict(zip(header, values)), settings, problems)
             if row:
                 rows.append(row)
@@ -256,7 +279,8 @@ def parse_edit_file(data: bytes, filename: str, settings: Settings | None = None
     settings = settings or get_settings()
     fmt = _fmt(filename)
     if len(data) > settings.max_import_bytes:
-        raise InvalidInput(f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.max_import_bytes:,}")
+        raise InvalidInput(f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
+                           f"({settings.max_import_bytes:,} bytes)")
     parsed = parse_csv(data, settings) if fmt == "csv" else parse_xlsx(data, settings)
     if not parsed.rows and not parsed.problems:
         raise InvalidInput("nothing applied: the file has a header but no rows")

@@ -5,7 +5,6 @@ back in by :mod:`models.workflow.bulk_edits`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlmodel import Session, select
 from models.store.errors import InvalidInput
 from models.store.tables import Recommendation
 from models.store.vocabulary import STATUSES
+from models.trail.export_formats import CsvOut, spreadsheet_safe
 
 EDITABLE = ("status", "owner", "target_date", "progress")
 
@@ -38,9 +38,6 @@ FORMATS = (".csv", ".xlsx")
 
 
 MAX_ROWS = 200_000
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 Progress = Callable[[int, int], None]
@@ -71,25 +68,18 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
                "parent": parent_key or "", "reason": ""}
 
 
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    # A spreadsheet would run a cell starting with "=" as a formula; a leading apostrophe stops
-    # that and is removed again on import.
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+def _csv_cell(value):
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def write_csv(rows, out: BinaryIO) -> int:
-    """Stream rows as UTF-8 CSV (with a byte-order mark, so spreadsheet programs read it as UTF-8)."""
+    """Stream rows as UTF-8 CSV (with a byte-order mark, so spreadsheet programs read it as UTF-8);
+    formula-like text gets the apostrophe of :class:`models.trail.export_formats.CsvOut`, removed on import."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    writer = csv.writer(text)
-    writer.writerow(COLUMNS)
+    writer = CsvOut(text, COLUMNS)
     n = 0
     for row in rows:
-        writer.writerow([_csv_cell(row[c]) for c in COLUMNS])
+        writer.row([_csv_cell(row[c]) for c in COLUMNS])
         n += 1
     text.flush()
     text.detach()
@@ -118,8 +108,11 @@ def write_xlsx(rows, out: BinaryIO) -> int:
         cells = []
         for c in COLUMNS:
             cell = WriteOnlyCell(ws, value=row[c])
-            if isinstance(row[c], str) and row[c]:
+            if isinstance(row[c], str):
                 cell.data_type = "s"  # text stays text, never a formula
+                cell.number_format = "@"  # and stays text when edited (00123 keeps its zeros)
+                if spreadsheet_safe(row[c]) is not row[c]:
+                    cell.quotePrefix = True  # shown with the apostrophe marker, so editing keeps it text
             if c == "target_date":
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)

@@ -63,6 +63,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def _line(section: str, item: DigestItem) -> str:
+    return f"  - {item.key} [{item.status}] {item.title} ({_when(section, item)})"
+
+
+def _when(section: str, item: DigestItem) -> str:
     target = item.target_date.isoformat() if item.target_date else "none"
     if section == "overdue":
         when = f"target {target}, {_plural(item.days, 'day')} overdue"
@@ -72,7 +76,7 @@ def _line(section: str, item: DigestItem) -> str:
         when = f"{item.note}, {_plural(item.days, 'day')} ago"
     else:
         when = f"{item.note}, waiting {_plural(item.days, 'day')}"
-    return f"  - {item.key} [{item.status}] {item.title} ({when})"
+    return when
 
 
 def subject(digest: Digest) -> str:
@@ -112,8 +116,47 @@ def recipients(session: Session, digest: Digest) -> list[str]:
     return sorted({e for e in session.exec(q).all() if e and e.strip()})
 
 
+MY_ITEMS_PAGE, RECORD_PAGE = "my-items", "recommendations"  # the dashboard's URL paths (dashboard/app.py)
+
+
+def render_mail_text(cfg: MailSettings, digest: Digest) -> str:
+    """The plain-text part: the digest, each item with the link that opens it, and My items."""
+    stale = get_settings().stale_after_days
+    lines = [f"Recommendation Tracker reminders for {digest.label}, {digest.today.isoformat()}", ""]
+    for name, heading in SECTIONS:
+        items = getattr(digest, name)
+        if items:
+            lines.append(f"{heading.format(stale=stale)} ({len(items)})")
+            for i in items:
+                lines.append(_line(name, i))
+                lines.append(f"    {link(cfg, RECORD_PAGE, rec=i.key)}")
+            lines.append("")
+    lines.append(f'Act on these on the "My items" page: {link(cfg, MY_ITEMS_PAGE)}')
+    return "\n".join(lines) + "\n"
+
+
+def render_html(cfg: MailSettings, digest: Digest) -> str:
+    """The HTML part: the same digest, every title escaped, every item a link to its record."""
+    from html import escape
+
+    stale = get_settings().stale_after_days
+    parts = [f"<p>Recommendation Tracker reminders for <b>{escape(digest.label)}</b>, {digest.today.isoformat()}</p>"]
+    for name, heading in SECTIONS:
+        items = getattr(digest, name)
+        if not items:
+            continue
+        parts.append(f"<h3>{escape(heading.format(stale=stale))} ({len(items)})</h3><ul>")
+        for i in items:
+            parts.append(f'<li><a href="{escape(link(cfg, RECORD_PAGE, rec=i.key))}">{escape(i.key)}</a> '
+                         f"[{escape(i.status)}] {escape(i.title)} ({escape(_when(name, i))})</li>")
+        parts.append("</ul>")
+    parts.append(f'<p><a href="{escape(link(cfg, MY_ITEMS_PAGE))}">Open “My items”</a> to act on these.</p>')
+    return ("<!doctype html><html><body style=\"font-family:sans-serif\">" + "".join(parts) + "</body></html>")
+
+
 def _send_mail(cfg: ReminderSettings, to: list[str], digest: Digest) -> None:
-    msg = build_message(cfg, to=to, subject=subject(digest), text=render_text(digest) + f"\nOpen: {link(cfg, 'my_items')}\n")
+    msg = build_message(cfg, to=to, subject=subject(digest), text=render_mail_text(cfg, digest),
+                        html=render_html(cfg, digest))
     try:
         send(cfg, msg, to)
     except MailError as e:

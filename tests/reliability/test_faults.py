@@ -220,7 +220,7 @@ def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_
 
     _mkstemp_on_a_full_disk(monkeypatch)
     with pytest.raises(StorageError) as refused:
-        store_file(io.BytesIO(b"x" * (3 * 1024 * 1024)), "second report.pdf")
+        store_file(io.BytesIO(b"%PDF-" + b"x" * (3 * 1024 * 1024)), "second report.pdf")
     assert str(refused.value) == (
         "the disk holding the evidence files is full: 'second report.pdf' was not stored and nothing was saved. "
         "Free some space, or ask the administrator to, and attach it again (No space left on device)")
@@ -231,7 +231,7 @@ def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_
     assert event_count(engine) == events
     _store_ok(engine)  # includes re-hashing the stored evidence file
     # space freed: the upload goes through
-    again = store_file(io.BytesIO(b"x" * (3 * 1024 * 1024)), "second report.pdf")
+    again = store_file(io.BytesIO(b"%PDF-" + b"x" * (3 * 1024 * 1024)), "second report.pdf")
     assert again["size_bytes"] == 3 * 1024 * 1024
 
 

@@ -18,8 +18,9 @@ import html
 import io
 import json
 import re
+import unicodedata
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import yaml
@@ -35,7 +36,13 @@ from models.rules.evidence_files import safe_filename, store_file
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput
-from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate, UserCreate
+from models.store.schemas import (
+    EvidenceCreate,
+    RecommendationCreate,
+    RecommendationUpdate,
+    UserCreate,
+    single_line_problem,
+)
 from models.store.settings import Settings
 from models.store.tables import AuditEvent, EvidenceFile, EvidenceItem, User
 from models.store.vocabulary import STATUSES, Actor, Confidence, RecommendationKind, Theme
@@ -89,9 +96,20 @@ def _clean(v: str, lo: int, hi: int) -> None:
     assert "\x00" not in v
 
 
+# written out here rather than imported, so the oracle does not share the schema's mistakes
+INVISIBLE = re.compile(r"[\s\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+                       r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+ONE_LINE_REFUSED = re.compile(r"[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(v: str) -> bool:
+    return any(not INVISIBLE.fullmatch(ch) and unicodedata.category(ch)[0] not in "ZCM" for ch in v)
+
+
 def _title_like(v: str) -> None:
     _clean(v, 1, 300)
-    assert v.strip(), repr(v)  # not blank
+    assert _visible(v), repr(v)  # not blank, nor only invisible characters
+    assert not ONE_LINE_REFUSED.search(v), repr(v)  # one line, displayed in the order it is stored
 
 
 def assert_valid_recommendation(r: RecommendationCreate) -> None:
@@ -104,14 +122,15 @@ def assert_valid_recommendation(r: RecommendationCreate) -> None:
     assert r.kind in {k.value for k in RecommendationKind} and r.confidence in {c.value for c in Confidence}
     assert type(r.progress) is int and 0 <= r.progress <= 100
     assert type(r.owner_inferred) is bool
-    assert r.target_date is None or type(r.target_date) is date
+    assert r.target_date is None or (type(r.target_date) is date and date(2000, 1, 1) <= r.target_date
+                                     <= date.today().replace(year=date.today().year + 31))
     assert r.primary_source_id is None or "\x00" not in r.primary_source_id
 
 
 def assert_valid_update(u: RecommendationUpdate) -> None:
     assert type(u.expected_version) is int and u.expected_version >= 1
     _clean(u.reason, 1, 4000)
-    assert u.reason.strip(), repr(u.reason)
+    assert _visible(u.reason), repr(u.reason)
     assert u.status is None or u.status in STATUSES
     assert u.owner is None or _title_like(u.owner) is None
     assert u.progress is None or (type(u.progress) is int and 0 <= u.progress <= 100)
@@ -122,20 +141,22 @@ def assert_valid_evidence(e: EvidenceCreate) -> None:
     _title_like(e.title)
     _clean(e.summary, 0, 20_000)
     assert e.kind in ("file", "citation", "source_report")
-    assert e.observed_on is None or type(e.observed_on) is date
+    assert e.observed_on is None or (type(e.observed_on) is date and date(1800, 1, 1) <= e.observed_on
+                                     <= date.today() + timedelta(days=1))
 
 
 def assert_valid_user(u: UserCreate) -> None:
     assert USERNAME_RE.fullmatch(u.username), u.username
     assert u.role in ("viewer", "editor", "auditor", "admin")
     _clean(u.display_name, 0, 200)
+    assert not ONE_LINE_REFUSED.search(u.display_name)
     assert u.office is None or _title_like(u.office) is None
     assert u.email is None or _clean(u.email, 0, 254) is None
 
 
 # ------------------------------------------------------------------ the CSV import parser
 
-SETTINGS = Settings(max_import_bytes=64 * 1024, max_field_chars=20_000)
+SETTINGS = Settings(upload_limit_mb=1, max_field_chars=20_000)
 
 
 def _parse(data: bytes):
@@ -389,9 +410,15 @@ def _rec_data(key: str, title: str, summary: str, owner: str) -> RecommendationC
                                 owner=owner)
 
 
+def one_line(text: str) -> str:
+    """The text with what one-line fields refuse (controls, line breaks, bidi overrides) taken out;
+    what those fields do with such text is tested in tests/test_hostile_text.py."""
+    return "".join(ch for ch in text if single_line_problem(ch) is None)
+
+
 @pytest.mark.parametrize("text", HOSTILE + [LONG_TITLE], ids=lambda t: repr(t[:20]))
 def test_hostile_text_is_stored_exactly_through_create_update_and_evidence(engine, users, text):
-    title = text[:300].strip()
+    title = one_line(text[:300]).strip()
     with write_session(engine) as s:
         ed, _ = _users(s)
         create_recommendation(s, data=_rec_data("rec-h", title, text, title), actor=ed, reason=text)
@@ -432,8 +459,9 @@ def _csv_bytes(rows: list[dict]) -> bytes:
 
 def test_hostile_text_survives_csv_import_and_every_export(engine, users, tmp_path):
     texts = HOSTILE + [LONG_TITLE]
-    rows = [{"key": f"rec-{i:02d}", "title": t[:300].strip(), "summary": t if i else LONG_SUMMARY,
-             "theme": "counter_drug", "who_must_act": "us", "owner": t[:300].strip()} for i, t in enumerate(texts)]
+    rows = [{"key": f"rec-{i:02d}", "title": one_line(t[:300]).strip(), "summary": t if i else LONG_SUMMARY,
+             "theme": "counter_drug", "who_must_act": "us", "owner": one_line(t[:300]).strip()}
+            for i, t in enumerate(texts)]
     parsed = parse_recommendations_csv(_csv_bytes(rows))
     with write_session(engine) as s:
         ed, _ = _users(s)

@@ -1,0 +1,107 @@
+"""A store full of hostile markdown, for the rendering tests (AppTest and Chromium).
+
+Every kind of text a person or a file can put on a page carries the same payload: a markdown
+image and link to an "attacker" address, a ``:red[...]`` fake warning, an autolink and a bare
+``www.`` address. Titles, summaries, owners, offices, display names, reasons (changes, closures
+proposed, returned and accepted), evidence titles, summaries, file names, citation sections, and a
+username typed at the sign-in form. :func:`hostile_bundle` writes a bundle whose manifest carries
+it too (and still verifies: anyone can write a consistent bundle)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from sqlmodel import select
+
+from models.rules.auth import AuthError, authenticate, create_user
+from models.rules.closure import decide_closure, propose_closure
+from models.rules.evidence_files import store_file
+from models.rules.records import get_recommendation
+from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
+from models.rules.users import system_user
+from models.store.db import make_engine, write_session
+from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
+from models.store.settings import Settings
+from models.store.tables import User
+from tests.e2e.seeded_store import PASSWORD, build_store
+
+KEY, CLOSED = "rec-hostile", "rec-hostile-closed"
+SOURCE = "2009-deare-ndu-strategic-forum-243"
+
+
+def payload(origin: str, what: str) -> str:
+    """Hostile markdown naming ``what`` (so a failure says which field leaked)."""
+    return (f"{what} ![pixel]({origin}/img/{what}.png) [Verify your account]({origin}/phish/{what}) "
+            f":red[ACCOUNT SUSPENDED {what}] <{origin}/auto/{what}> www.phish.example/{what}")
+
+
+# a file name keeps no "/" or ":", so its links are relative: they would point into the app itself
+FILE_NAME = "![pixel](rel-img.png) [Verify your account](rel-phish) report.pdf"
+# what only unescaped markdown contains (md_escape puts a backslash before ] ( : < . [)
+LEAK = re.compile(r"\]\(http|\]\(rel-|:red\[|(?<!\\)<http|www\.phish")
+
+
+def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
+    """A seeded store plus hostile records and accounts; returns (database URL, data dir)."""
+    url = build_store(root / "hostile.db", seeded=True, with_passwords=True)
+    data_dir = root / "data"
+    p = lambda what: payload(origin, what)  # noqa: E731
+    engine = make_engine(url)
+    with write_session(engine) as s:
+        actor = system_user(s)
+        create_user(s, username="hoffice", role="editor", password=PASSWORD, actor=actor, office=p("office"),
+                    display_name=p("display")[:200])
+    with write_session(engine) as s:
+        ed = s.exec(select(User).where(User.username == "ed")).one()
+        for key in (KEY, CLOSED):
+            create_recommendation(s, actor=ed, reason=p("create-reason"), data=RecommendationCreate(
+                key=key, title=p("title"), summary=p("summary") + "\n\nsecond paragraph " + p("summary2"),
+                theme="counter_drug", who_must_act="us", owner=p("owner")))
+            update_recommendation(s, key=key, actor=ed, change=RecommendationUpdate(
+                expected_version=1, status="accepted", owner=p("office"), reason=p("change-reason")))
+            update_recommendation(s, key=key, actor=ed, change=RecommendationUpdate(
+                expected_version=2, status="in_progress", reason=p("change-reason")))
+        stored = store_file(io.BytesIO(b"%PDF-1.4 hostile"), FILE_NAME, settings=Settings(data_dir=data_dir))
+        attach_evidence(s, keys=[KEY, CLOSED], actor=ed, reason=p("evidence-reason"), files=[stored],
+                        citations=[{"source_id": SOURCE, "section": p("section")[:290], "line_start": 1,
+                                    "line_end": 3}],
+                        evidence=EvidenceCreate(title=p("evidence-title")[:300], summary=p("evidence-summary"),
+                                                kind="file"))
+    with write_session(engine) as s:  # a returned closure, then a pending one (verify page, banners)
+        ed, aud = (s.exec(select(User).where(User.username == n)).one() for n in ("ed", "aud"))
+        v = lambda key: get_recommendation(s, key).version  # noqa: E731
+        propose_closure(s, key=KEY, target="implemented", reason=p("proposal"), expected_version=v(KEY), actor=ed)
+        decide_closure(s, key=KEY, accept=False, reason=p("returned"), actor=aud)
+        propose_closure(s, key=KEY, target="implemented", reason=p("proposal2"), expected_version=v(KEY), actor=ed)
+        propose_closure(s, key=CLOSED, target="implemented", reason=p("proposal3"), expected_version=v(CLOSED),
+                        actor=ed)
+        decide_closure(s, key=CLOSED, accept=True, reason=p("accepted"), actor=aud)
+    try:
+        with write_session(engine) as s:
+            authenticate(s, username=p("typed-username"), password="anything at all")
+    except AuthError:
+        pass
+    engine.dispose()
+    return url, data_dir
+
+
+def hostile_bundle(bundle: Path, origin: str) -> Path:
+    """A copy of ``bundle`` whose manifest names a hostile exporter and scope, re-hashed so it verifies."""
+    out = bundle.with_name(payload(origin, "bundle-name")[:60].replace("/", "_") + ".zip")
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        manifest["exporter"] = payload(origin, "exporter")
+        manifest["exported_at"] = payload(origin, "exported-at")
+        manifest["scope"] = {"owner": payload(origin, "scope")}
+        body = json.dumps(manifest, indent=2).encode()
+        for name in src.namelist():
+            if name not in ("manifest.json", "manifest.sha256"):
+                dst.writestr(name, src.read(name))
+        dst.writestr("manifest.json", body)
+        dst.writestr("manifest.sha256", f"{hashlib.sha256(body).hexdigest()}  manifest.json\n")
+    return out
