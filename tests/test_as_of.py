@@ -83,7 +83,7 @@ def test_owner_and_target_date_as_of_a_date_are_the_values_then(engine, users):
     from models.trail.history import fields_as_of
     make_rec(engine, key="rec-a", owner="OSD Policy", target_date=date(2020, 1, 1))
     before = datetime.now(timezone.utc)
-    change(engine, "rec-a", owner="J5", target_date=date(2099, 1, 1), reason="handed over, new deadline")
+    change(engine, "rec-a", owner="J5", target_date=date(2049, 1, 1), reason="handed over, new deadline")
     with read_session(engine) as s:
         assert fields_as_of(s, before)["rec-a"] == {"owner": "OSD Policy", "target_date": "2020-01-01"}
         then = [r for r in status_breakdown(s, "owner", before) if r["count"]]
