@@ -36,7 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +81,12 @@ def fresh_store(backend: str, name: str, workdir: Path) -> tuple[str, Path]:
     db = f"rectrack_bench_{name}".replace("-", "_")
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' "
-                       "AND pid <> pg_backend_pid()"))
+        c.execute(
+            text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' "
+                "AND pid <> pg_backend_pid()"
+            )
+        )
         c.execute(text(f'DROP DATABASE IF EXISTS "{db}"'))
         c.execute(text(f'CREATE DATABASE "{db}"'))
     admin.dispose()
@@ -97,16 +101,22 @@ def drop_store(url: str) -> None:
     db = url.rsplit("/", 1)[1]
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' "
-                       "AND pid <> pg_backend_pid()"))
+        c.execute(
+            text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' "
+                "AND pid <> pg_backend_pid()"
+            )
+        )
         c.execute(text(f'DROP DATABASE IF EXISTS "{db}"'))
     admin.dispose()
 
 
 # ---------------------------------------------------------------- the index proposed for models/tables.py
 
-PROPOSED_INDEX = ("CREATE INDEX ix_auditevent_record_cover ON auditevent "
-                  "(record_type, record_key, seq, effective_at, status_after)")
+PROPOSED_INDEX = (
+    "CREATE INDEX ix_auditevent_record_cover ON auditevent "
+    "(record_type, record_key, seq, effective_at, status_after)"
+)
 
 
 def add_proposed_index(url: str) -> None:
@@ -149,8 +159,9 @@ def raw_overview_sql(pg: bool, scan: bool = False) -> list[str]:
         f"WHERE {rt} = 'recommendation' GROUP BY record_key) l ON l.record_key = r.key "
         f"WHERE r.status IN {open_list} AND l.last_at < {p('cut')}",
         f"SELECT {year}, status_before, status_after, count(*) FROM auditevent WHERE {flow_rt} = 'recommendation' "
-        "AND status_before IS DISTINCT FROM status_after GROUP BY 1, 2, 3" if pg else
-        f"SELECT {year}, status_before, status_after, count(*) FROM auditevent WHERE {flow_rt} = 'recommendation' "
+        "AND status_before IS DISTINCT FROM status_after GROUP BY 1, 2, 3"
+        if pg
+        else f"SELECT {year}, status_before, status_after, count(*) FROM auditevent WHERE {flow_rt} = 'recommendation' "
         "AND status_before IS NOT status_after GROUP BY 1, 2, 3",
         "SELECT theme, status, count(*) FROM recommendation GROUP BY theme, status",
         "SELECT owner, status, count(*) FROM recommendation GROUP BY owner, status",
@@ -165,10 +176,13 @@ def time_raw_sql(url: str, repeats: int = 3, proposed_index: bool = False) -> di
 
     engine = make_engine(url)
     pg = engine.dialect.name == "postgresql"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cut = now - timedelta(days=90)
-    params = ({"today": now.date(), "cut": cut} if pg
-              else {"today": now.date().isoformat(), "cut": cut.strftime("%Y-%m-%d %H:%M:%S.%f")})
+    params = (
+        {"today": now.date(), "cut": cut}
+        if pg
+        else {"today": now.date().isoformat(), "cut": cut.strftime("%Y-%m-%d %H:%M:%S.%f")}
+    )
     statements = raw_overview_sql(pg, scan=not pg and not proposed_index)
     times = []
     with engine.connect() as conn:
@@ -195,11 +209,13 @@ def time_overview_queries(url: str, repeats: int = 3) -> dict:
     per: dict[str, list[float]] = {}
     for _ in range(repeats):
         with read_session(engine) as s:
-            for name, call in (("summary", lambda: overview.summary(s, None, stale_after_days=90)),
-                               ("status_over_time", lambda: overview.status_over_time(s, None)),
-                               ("status_breakdown theme", lambda: overview.status_breakdown(s, "theme", None)),
-                               ("status_breakdown owner", lambda: overview.status_breakdown(s, "owner", None)),
-                               ("blocking_obstacles", lambda: overview.blocking_obstacles(s, None, limit=15))):
+            for name, call in (
+                ("summary", lambda: overview.summary(s, None, stale_after_days=90)),
+                ("status_over_time", lambda: overview.status_over_time(s, None)),
+                ("status_breakdown theme", lambda: overview.status_breakdown(s, "theme", None)),
+                ("status_breakdown owner", lambda: overview.status_breakdown(s, "owner", None)),
+                ("blocking_obstacles", lambda: overview.blocking_obstacles(s, None, limit=15)),
+            ):
                 t0 = time.perf_counter()
                 call()
                 per.setdefault(name, []).append(time.perf_counter() - t0)
@@ -246,8 +262,13 @@ def time_overview_page(url: str, data_dir: Path, repeats: int = 3, as_of: date |
         warm.append(time.perf_counter() - t0)
     st.cache_data.clear()
     st.cache_resource.clear()
-    return {"cold_seconds": statistics.median(cold), "cold_runs": cold, "warm_seconds": statistics.median(warm),
-            "warm_runs": warm, "problems": problems[:5]}
+    return {
+        "cold_seconds": statistics.median(cold),
+        "cold_runs": cold,
+        "warm_seconds": statistics.median(warm),
+        "warm_runs": warm,
+        "problems": problems[:5],
+    }
 
 
 # ---------------------------------------------------------------- updates
@@ -267,11 +288,21 @@ def time_updates(url: str, n: int, seed: int = 3) -> dict:
     rng = random.Random(seed)
     engine = make_engine(url)
     with engine.connect() as c:
-        keys = [k for (k,) in c.execute(select(Recommendation.key).where(Recommendation.status.in_(OPEN)).where(
-            Recommendation.id.not_in(select(ClosureProposal.recommendation_id).where(ClosureProposal.state == "pending"))))]
+        keys = [
+            k
+            for (k,) in c.execute(
+                select(Recommendation.key)
+                .where(Recommendation.status.in_(OPEN))
+                .where(
+                    Recommendation.id.not_in(
+                        select(ClosureProposal.recommendation_id).where(ClosureProposal.state == "pending")
+                    )
+                )
+            )
+        ]
     times, statuses = [], 0
     cpu0 = time.process_time()
-    for i in range(n):
+    for _i in range(n):
         key = rng.choice(keys)
         t0 = time.perf_counter()
         with write_session(engine) as s:
@@ -279,20 +310,31 @@ def time_updates(url: str, n: int, seed: int = 3) -> dict:
             rec = get_recommendation(s, key)
             moves = [m for m in lifecycle.allowed_next(rec.status) if m not in lifecycle.CLOSED]
             if moves:
-                change = RecommendationUpdate(expected_version=rec.version, status=rng.choice(moves),
-                                              reason="benchmark status update")
+                change = RecommendationUpdate(
+                    expected_version=rec.version, status=rng.choice(moves), reason="benchmark status update"
+                )
                 statuses += 1
             else:
-                change = RecommendationUpdate(expected_version=rec.version, progress=(rec.progress + 7) % 101,
-                                              reason="benchmark progress update")
+                change = RecommendationUpdate(
+                    expected_version=rec.version,
+                    progress=(rec.progress + 7) % 101,
+                    reason="benchmark progress update",
+                )
             update_recommendation(s, key=key, change=change, actor=actor)
         times.append((time.perf_counter() - t0) * 1000)
     cpu = time.process_time() - cpu0
     engine.dispose()
     times.sort()
     q = statistics.quantiles(times, n=100)
-    return {"updates": n, "status_changes": statuses, "p50_ms": statistics.median(times), "p95_ms": q[94],
-            "p99_ms": q[98], "max_ms": times[-1], "cpu_ms_per_update": cpu * 1000 / n}
+    return {
+        "updates": n,
+        "status_changes": statuses,
+        "p50_ms": statistics.median(times),
+        "p95_ms": q[94],
+        "p99_ms": q[98],
+        "max_ms": times[-1],
+        "cpu_ms_per_update": cpu * 1000 / n,
+    }
 
 
 # ---------------------------------------------------------------- child processes (peak memory)
@@ -320,8 +362,12 @@ def child(args) -> None:
 
         with read_session(engine) as s:
             report = verify_store(s)
-        out = {"ok": report.ok, "events": report.events_checked, "files": report.files_checked,
-               "problems": report.lines()[:3]}
+        out = {
+            "ok": report.ok,
+            "events": report.events_checked,
+            "files": report.files_checked,
+            "problems": report.lines()[:3],
+        }
     else:
         from models.rules.users import get_user
         from models.trail.export_formats import Scope
@@ -339,7 +385,16 @@ def child(args) -> None:
 
 
 def run_child(kind: str, url: str, data_dir: Path, fmt: str | None = None, out: Path | None = None) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--url", url, "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--url",
+        url,
+        "--data-dir",
+        str(data_dir),
+    ]
     if fmt:
         cmd += ["--fmt", fmt, "--out", str(out)]
     l0 = load()
@@ -382,8 +437,13 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
     with engine.connect() as c:
         events = c.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     rows = sum(report.added.values())
-    out["seed"] = {"seconds": secs, "records": rows, "records_per_second": rows / secs, "audit_events": events,
-                   "added": dict(report.added)}
+    out["seed"] = {
+        "seconds": secs,
+        "records": rows,
+        "records_per_second": rows / secs,
+        "audit_events": events,
+        "added": dict(report.added),
+    }
     engine.dispose()
     drop_store(url)
 
@@ -395,13 +455,36 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
         s.add(User(username="importer", role="editor"))
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["key", "title", "summary", "theme", "who_must_act", "owner", "kind", "confidence", "target_date",
-                "progress"])
+    w.writerow(
+        [
+            "key",
+            "title",
+            "summary",
+            "theme",
+            "who_must_act",
+            "owner",
+            "kind",
+            "confidence",
+            "target_date",
+            "progress",
+        ]
+    )
     themes = ["counter_drug", "education_training", "bilateral_mechanisms", "assessment"]
     for i in range(1, import_rows + 1):
-        w.writerow([f"imp-{i:06d}", f"Imported benchmark recommendation {i}", "A benchmark row imported from CSV.",
-                    themes[i % 4], "us", f"Office {i % 30}", "explicit", "medium",
-                    (date(2030, 1, 1) - timedelta(days=i % 900)).isoformat(), i % 100])
+        w.writerow(
+            [
+                f"imp-{i:06d}",
+                f"Imported benchmark recommendation {i}",
+                "A benchmark row imported from CSV.",
+                themes[i % 4],
+                "us",
+                f"Office {i % 30}",
+                "explicit",
+                "medium",
+                (date(2030, 1, 1) - timedelta(days=i % 900)).isoformat(),
+                i % 100,
+            ]
+        )
     data = buf.getvalue().encode()
     t0 = time.perf_counter()
     parsed = parse_recommendations_csv(data)
@@ -409,8 +492,14 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
     with write_session(engine) as s:
         created = import_recommendations(s, rows=parsed, actor=_user(s, "importer"), filename="bench.csv")
     t2 = time.perf_counter()
-    out["import"] = {"rows": len(created), "bytes": len(data), "parse_seconds": t1 - t0, "write_seconds": t2 - t1,
-                     "seconds": t2 - t0, "rows_per_second": len(created) / (t2 - t0)}
+    out["import"] = {
+        "rows": len(created),
+        "bytes": len(data),
+        "parse_seconds": t1 - t0,
+        "write_seconds": t2 - t1,
+        "seconds": t2 - t0,
+        "rows_per_second": len(created) / (t2 - t0),
+    }
     engine.dispose()
     drop_store(url)
     for name in ("seed", "import"):
@@ -438,8 +527,13 @@ def bench_one(backend: str, size: int, args, workdir: Path) -> dict:
     l0 = load()
     t0 = time.perf_counter()
     report = generate(url, recommendations=size, events=events, evidence=evidence, seed=7, data_dir=data_dir)
-    res["generate"] = {"seconds": time.perf_counter() - t0, "events_per_second": events / (time.perf_counter() - t0),
-                       "by_status": report.by_status, "load_before": l0, "load_after": load()}
+    res["generate"] = {
+        "seconds": time.perf_counter() - t0,
+        "events_per_second": events / (time.perf_counter() - t0),
+        "by_status": report.by_status,
+        "load_before": l0,
+        "load_after": load(),
+    }
     log(f"  generated in {res['generate']['seconds']:.1f} s")
     if args.extra_index:
         add_proposed_index(url)
@@ -454,8 +548,10 @@ def bench_one(backend: str, size: int, args, workdir: Path) -> dict:
     res["overview_page"]["load_before"], res["overview_page"]["load_after"] = l0, load()
     res["overview_ratio"] = res["overview_page"]["cold_seconds"] / res["overview_raw_sql"]["seconds"]
     res["overview_queries_ratio"] = res["overview_queries"]["total"] / res["overview_raw_sql"]["seconds"]
-    log(f"  overview page {res['overview_page']['cold_seconds']:.2f} s cold, {res['overview_page']['warm_seconds']:.3f} s warm;"
-        f" raw SQL {res['overview_raw_sql']['seconds']:.3f} s; queries {res['overview_queries']['total']:.3f} s")
+    log(
+        f"  overview page {res['overview_page']['cold_seconds']:.2f} s cold, {res['overview_page']['warm_seconds']:.3f} s warm;"
+        f" raw SQL {res['overview_raw_sql']['seconds']:.3f} s; queries {res['overview_queries']['total']:.3f} s"
+    )
     if not args.skip_as_of:
         res["overview_page_as_of"] = time_overview_page(url, data_dir, repeats=1, as_of=date(2018, 6, 30))
         log(f"  overview page as of 2018-06-30: {res['overview_page_as_of']['cold_seconds']:.2f} s")
@@ -466,12 +562,16 @@ def bench_one(backend: str, size: int, args, workdir: Path) -> dict:
             shutil.rmtree(workdir / f"{backend}-{size}", ignore_errors=True)
         return res
     res["verify"] = run_child("verify", url, data_dir)
-    log(f"  verify {res['verify']['events_per_second']:,.0f} events/s ({res['verify']['seconds']:.1f} s, "
-        f"{res['verify']['peak_rss_mb']:.0f} MB)")
+    log(
+        f"  verify {res['verify']['events_per_second']:,.0f} events/s ({res['verify']['seconds']:.1f} s, "
+        f"{res['verify']['peak_rss_mb']:.0f} MB)"
+    )
     for fmt, suffix in (("csv", "csv"), ("bundle", "zip")):
         res[f"export_{fmt}"] = run_child("export", url, data_dir, fmt=fmt, out=workdir / f"export.{suffix}")
         r = res[f"export_{fmt}"]
-        log(f"  export {fmt}: {r['events_per_second']:,.0f} events/s ({r['seconds']:.1f} s, peak {r['peak_rss_mb']:.0f} MB)")
+        log(
+            f"  export {fmt}: {r['events_per_second']:,.0f} events/s ({r['seconds']:.1f} s, peak {r['peak_rss_mb']:.0f} MB)"
+        )
     res["update"] = time_updates(url, args.updates)
     log(f"  update p50 {res['update']['p50_ms']:.1f} ms, p95 {res['update']['p95_ms']:.1f} ms")
     if not args.keep:
@@ -507,26 +607,33 @@ def table(results: dict) -> str:
             f"| {'–' if as_of is None else f'{as_of:.2f} s'} | {u['p50_ms']:.1f} / {u['p95_ms']:.1f} ms "
             f"| {fmt_rate(ec['events_per_second'])}/s, {ec['peak_rss_mb']:.0f} MB "
             f"| {fmt_rate(eb['events_per_second'])}/s, {eb['peak_rss_mb']:.0f} MB "
-            f"| {fmt_rate(v['events_per_second'])}/s | {min(loads):.1f}–{max(loads):.1f} |")
+            f"| {fmt_rate(v['events_per_second'])}/s | {min(loads):.1f}–{max(loads):.1f} |"
+        )
     if results.get("seed_import"):
         lines += ["", "| backend | seed the catalog | import a 5,000-row CSV |", "|---|---|---|"]
         for backend, si in results["seed_import"].items():
             s, i = si["seed"], si["import"]
-            lines.append(f"| {backend} | {s['records']:,} records + {s['audit_events']:,} events in {s['seconds']:.2f} s "
-                         f"({s['records_per_second']:,.0f} records/s) | {i['rows']:,} rows in {i['seconds']:.2f} s "
-                         f"({i['rows_per_second']:,.0f} rows/s; parse {i['parse_seconds']:.2f} s, write {i['write_seconds']:.2f} s) |")
+            lines.append(
+                f"| {backend} | {s['records']:,} records + {s['audit_events']:,} events in {s['seconds']:.2f} s "
+                f"({s['records_per_second']:,.0f} records/s) | {i['rows']:,} rows in {i['seconds']:.2f} s "
+                f"({i['rows_per_second']:,.0f} rows/s; parse {i['parse_seconds']:.2f} s, write {i['write_seconds']:.2f} s) |"
+            )
     return "\n".join(lines)
 
 
 def index_table(results: dict) -> str:
-    lines = ["| backend | recs / events | overview page (cold) | raw SQL | page / SQL | page warm | page as of 2018 | load |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| backend | recs / events | overview page (cold) | raw SQL | page / SQL | page warm | page as of 2018 | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results["runs"]:
         ov, raw = r["overview_page"], r["overview_raw_sql"]
         as_of = r.get("overview_page_as_of", {}).get("cold_seconds")
-        lines.append(f"| {r['backend']} + proposed index | {r['recommendations']:,} / {r['events']:,} | {ov['cold_seconds']:.2f} s "
-                     f"| {raw['seconds']:.3f} s | {r['overview_ratio']:.1f}x | {ov['warm_seconds']:.3f} s "
-                     f"| {'–' if as_of is None else f'{as_of:.2f} s'} | {ov['load_before']:.1f}–{ov['load_after']:.1f} |")
+        lines.append(
+            f"| {r['backend']} + proposed index | {r['recommendations']:,} / {r['events']:,} | {ov['cold_seconds']:.2f} s "
+            f"| {raw['seconds']:.3f} s | {r['overview_ratio']:.1f}x | {ov['warm_seconds']:.3f} s "
+            f"| {'–' if as_of is None else f'{as_of:.2f} s'} | {ov['load_before']:.1f}–{ov['load_after']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -551,14 +658,35 @@ def verdicts(results: dict) -> str:
         if r["recommendations"] != biggest or "verify" not in r:
             continue
         b = r["backend"]
-        add("overview page cold < 1 s", b, r["overview_page"]["cold_seconds"], "s", t["overview_seconds"], False)
+        add(
+            "overview page cold < 1 s",
+            b,
+            r["overview_page"]["cold_seconds"],
+            "s",
+            t["overview_seconds"],
+            False,
+        )
         add("overview within 1.5x of raw SQL", b, r["overview_ratio"], "x", t["overview_ratio"], False)
         add("update p95 < 50 ms", b, r["update"]["p95_ms"], "ms", t["update_p95_ms"], False)
         for fmt in ("csv", "bundle"):
             e = r[f"export_{fmt}"]
-            add(f"export {fmt} >= 100k events/s", b, e["events_per_second"], "events/s", t["export_events_per_second"], True)
+            add(
+                f"export {fmt} >= 100k events/s",
+                b,
+                e["events_per_second"],
+                "events/s",
+                t["export_events_per_second"],
+                True,
+            )
             add(f"export {fmt} peak < 300 MB", b, e["peak_rss_mb"], "MB", t["export_peak_mb"], False)
-        add("verify >= 200k events/s", b, r["verify"]["events_per_second"], "events/s", t["verify_events_per_second"], True)
+        add(
+            "verify >= 200k events/s",
+            b,
+            r["verify"]["events_per_second"],
+            "events/s",
+            t["verify_events_per_second"],
+            True,
+        )
     return "\n".join(rows)
 
 
@@ -574,15 +702,20 @@ def _replace_section(text: str, name: str, body: str) -> str:
 def write_readme_table(results: dict) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     m = results["machine"]
-    stamp = (f"Measured {results['finished'][:16]} UTC on {m['cpus']} cores, Python {m['python']}, "
-             f"command: `{results['command']}` (total {results['total_seconds'] / 60:.0f} min).")
+    stamp = (
+        f"Measured {results['finished'][:16]} UTC on {m['cpus']} cores, Python {m['python']}, "
+        f"command: `{results['command']}` (total {results['total_seconds'] / 60:.0f} min)."
+    )
     text = _replace_section(text, "results", f"{stamp}\n\n{table(results)}")
     text = _replace_section(text, "verdicts", verdicts(results))
     proposed = HERE / "results_proposed_index.json"
     if proposed.exists():
         p = json.loads(proposed.read_text())
-        text = _replace_section(text, "proposed-index", f"Measured {p['finished'][:16]} UTC, command: `{p['command']}`.\n\n"
-                                                        f"{index_table(p)}")
+        text = _replace_section(
+            text,
+            "proposed-index",
+            f"Measured {p['finished'][:16]} UTC, command: `{p['command']}`.\n\n{index_table(p)}",
+        )
     README.write_text(text)
 
 
@@ -598,13 +731,18 @@ def main() -> None:
     ap.add_argument("--skip-seed-import", action="store_true")
     ap.add_argument("--skip-as-of", action="store_true")
     ap.add_argument("--overview-only", action="store_true", help="generate and measure the overview only")
-    ap.add_argument("--extra-index", action="store_true",
-                    help="add the covering index proposed for the audit trail before measuring")
+    ap.add_argument(
+        "--extra-index",
+        action="store_true",
+        help="add the covering index proposed for the audit trail before measuring",
+    )
     ap.add_argument("--workdir", default="/tmp/rectrack-bench")
     ap.add_argument("--keep", action="store_true", help="keep the generated stores")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--no-readme", action="store_true")
-    ap.add_argument("--readme-only", action="store_true", help="rewrite README.md's tables from the saved results")
+    ap.add_argument(
+        "--readme-only", action="store_true", help="rewrite README.md's tables from the saved results"
+    )
     ap.add_argument("--child", choices=["verify", "export"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -620,13 +758,26 @@ def main() -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = {"command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
-               "started": datetime.now(timezone.utc).isoformat(),
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                           "load_at_start": os.getloadavg()},
-               "targets": {"overview_seconds": 1.0, "overview_ratio": 1.5, "update_p95_ms": 50,
-                           "export_events_per_second": 100_000, "export_peak_mb": 300, "verify_events_per_second": 200_000},
-               "runs": [], "seed_import": {}}
+    results = {
+        "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
+        "started": datetime.now(UTC).isoformat(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_at_start": os.getloadavg(),
+        },
+        "targets": {
+            "overview_seconds": 1.0,
+            "overview_ratio": 1.5,
+            "update_p95_ms": 50,
+            "export_events_per_second": 100_000,
+            "export_peak_mb": 300,
+            "verify_events_per_second": 200_000,
+        },
+        "runs": [],
+        "seed_import": {},
+    }
     if not args.skip_seed_import:
         for backend in backends:
             log(f"{backend}: seeding the catalog and importing {args.import_rows:,} rows")
@@ -635,10 +786,10 @@ def main() -> None:
         for backend in backends:
             results["runs"].append(bench_one(backend, size, args, workdir))
             results["total_seconds"] = time.perf_counter() - started
-            results["finished"] = datetime.now(timezone.utc).isoformat()
+            results["finished"] = datetime.now(UTC).isoformat()
             Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     results["total_seconds"] = time.perf_counter() - started
-    results["finished"] = datetime.now(timezone.utc).isoformat()
+    results["finished"] = datetime.now(UTC).isoformat()
     results["machine"]["load_at_end"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     if not args.no_readme:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Optional
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -20,8 +19,12 @@ from models.store.errors import DomainError
 from models.store.settings import get_settings
 from models.store.upgrade import is_initialised
 
-app = typer.Typer(help="Recommendation Tracker: track, update and audit defense-cooperation recommendations.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Recommendation Tracker: track, update and audit defense-cooperation recommendations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
 def fail(message: str) -> None:
@@ -57,7 +60,7 @@ def actor_for(session, username: str):
     return get_user(session, username)
 
 
-def stored_evidence(evidence: Optional[Path]) -> dict | None:
+def stored_evidence(evidence: Path | None) -> dict | None:
     """Copy a file given with --evidence into the evidence store (before the transaction)."""
     from models.rules.evidence_files import store_file
 
@@ -74,5 +77,11 @@ def attach_stored(session, key: str, actor, reason: str, stored: dict | None) ->
     from models.store.schemas import EvidenceCreate
 
     if stored:
-        attach_evidence(session, keys=[key], actor=actor, reason=reason, files=[stored],
-                        evidence=EvidenceCreate(title=stored["filename"], kind="file"))
+        attach_evidence(
+            session,
+            keys=[key],
+            actor=actor,
+            reason=reason,
+            files=[stored],
+            evidence=EvidenceCreate(title=stored["filename"], kind="file"),
+        )

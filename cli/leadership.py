@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from cli.common import actor_for, app, engine_ready, fail, user_errors
 
 
-def _day(value: Optional[str], option: str) -> date | None:
+def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -27,10 +26,16 @@ def _day(value: Optional[str], option: str) -> date | None:
 
 @app.command()
 @user_errors
-def changes(since: Optional[str] = typer.Option(None, "--since", help="First day YYYY-MM-DD (default: start of this quarter)."),
-            until: Optional[str] = typer.Option(None, "--until", help="Last day YYYY-MM-DD (default: today)."),
-            as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
-            limit: int = typer.Option(200, "--limit", min=1, max=100_000, help="Most events listed (counts are always whole).")) -> None:
+def changes(
+    since: str | None = typer.Option(
+        None, "--since", help="First day YYYY-MM-DD (default: start of this quarter)."
+    ),
+    until: str | None = typer.Option(None, "--until", help="Last day YYYY-MM-DD (default: today)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+    limit: int = typer.Option(
+        200, "--limit", min=1, max=100_000, help="Most events listed (counts are always whole)."
+    ),
+) -> None:
     """What changed between two dates, from the trail: status moves, closures, evidence, obstacles,
     priority changes, and items that became overdue."""
     from models.reads.changes import changes_between, end_of_day, quarter_start, start_of_day
@@ -58,11 +63,17 @@ def changes(since: Optional[str] = typer.Option(None, "--since", help="First day
 
 @app.command()
 @user_errors
-def brief(out: Path = typer.Option(..., "--out", help="The PDF to write."),
-          as_of: Optional[str] = typer.Option(None, "--as-of", help="Figures as of this day YYYY-MM-DD (default: today)."),
-          since: Optional[str] = typer.Option(None, "--since", help="'What changed' from this day (default: start of the quarter)."),
-          scope: str = typer.Option("priority", "--scope", help="priority, all, or owner=OFFICE."),
-          as_user: str = typer.Option(..., "--as", help="Username producing the briefing (recorded in the trail).")) -> None:
+def brief(
+    out: Path = typer.Option(..., "--out", help="The PDF to write."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Figures as of this day YYYY-MM-DD (default: today)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="'What changed' from this day (default: start of the quarter)."
+    ),
+    scope: str = typer.Option("priority", "--scope", help="priority, all, or owner=OFFICE."),
+    as_user: str = typer.Option(..., "--as", help="Username producing the briefing (recorded in the trail)."),
+) -> None:
     """Write the leadership briefing as a PDF: cover, summary figures, one block per priority item,
     what changed, the longest stuck, and an annex of every recommendation in scope. The handling
     banner heads and foots every page; the export is recorded in the trail."""
@@ -77,14 +88,18 @@ def brief(out: Path = typer.Option(..., "--out", help="The PDF to write."),
     with read_session(engine) as session:
         actor = actor_for(session, as_user)
     result = write_briefing(engine, request, actor=actor, out=out)
-    typer.echo(f"wrote {out}: {result.pages} page(s), scope {request.scope_label}, as of {request.as_of_day}, "
-               f"changes since {request.since_day}; recorded as trail event {result.event_seq}")
+    typer.echo(
+        f"wrote {out}: {result.pages} page(s), scope {request.scope_label}, as of {request.as_of_day}, "
+        f"changes since {request.since_day}; recorded as trail event {result.event_seq}"
+    )
 
 
 @app.command("leadership-digest")
 @user_errors
-def leadership_digest(today: Optional[str] = typer.Option(None, "--today", help="Digest date YYYY-MM-DD (default: today)."),
-                      dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be sent; send and record nothing.")) -> None:
+def leadership_digest(
+    today: str | None = typer.Option(None, "--today", help="Digest date YYYY-MM-DD (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be sent; send and record nothing."),
+) -> None:
     """Send leadership's weekly summary once per week (ISO week): headline items, what changed since
     the last digest, what became overdue, with the briefing PDF attached. By e-mail to enabled
     viewers with an address when RECTRACK_SMTP_HOST is set, otherwise as files under RECTRACK_DIGEST_DIR."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,8 +13,10 @@ from models.store.db import read_session, write_session
 
 @app.command("list")
 @user_errors
-def list_cmd(status: Optional[str] = typer.Option(None, help="Only this status."),
-             as_json: bool = typer.Option(False, "--json", help="One JSON object per line.")) -> None:
+def list_cmd(
+    status: str | None = typer.Option(None, help="Only this status."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
     """List recommendations."""
     from models.reads.records import list_recommendations
     from models.store.vocabulary import STATUSES
@@ -47,15 +48,25 @@ def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSO
         out["children"] = [c.key for c in d.children]
         out["obstacles"] = [o.key for o in d.obstacles]
         out["institutions"] = [i.key for i in d.institutions]
-        out["evidence"] = [{"key": e["item"].key, "title": e["item"].title,
-                            "files": [{"name": f.filename, "sha256": f.sha256} for f in e["files"]]} for e in d.evidence]
-        out["history"] = [{**h, "recorded_at": h["recorded_at"].isoformat(), "effective_at": h["effective_at"].isoformat()}
-                          for h in d.history]
+        out["evidence"] = [
+            {
+                "key": e["item"].key,
+                "title": e["item"].title,
+                "files": [{"name": f.filename, "sha256": f.sha256} for f in e["files"]],
+            }
+            for e in d.evidence
+        ]
+        out["history"] = [
+            {**h, "recorded_at": h["recorded_at"].isoformat(), "effective_at": h["effective_at"].isoformat()}
+            for h in d.history
+        ]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     r = d.rec
-    typer.echo(f"{r.key}: {r.title}\nstatus: {r.status} (version {r.version})\nowner: {r.owner}"
-               f"{' (inferred)' if r.owner_inferred else ''}\ntheme: {r.theme}; kind: {r.kind}; who must act: {r.who_must_act}")
+    typer.echo(
+        f"{r.key}: {r.title}\nstatus: {r.status} (version {r.version})\nowner: {r.owner}"
+        f"{' (inferred)' if r.owner_inferred else ''}\ntheme: {r.theme}; kind: {r.kind}; who must act: {r.who_must_act}"
+    )
     if r.parent_key:
         typer.echo(f"part of: {r.parent_key}")
     typer.echo(f"\n{r.summary}\n")
@@ -66,15 +77,20 @@ def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSO
     for e in d.evidence:
         typer.echo(f"evidence: {e['item'].key}: {e['item'].title}")
     for h in d.history:
-        typer.echo(f"{h['effective_at']:%Y-%m-%d} #{h['seq']} {h['actor']} {h['action']} -> {h['status_after']}: {h['reason']}")
+        typer.echo(
+            f"{h['effective_at']:%Y-%m-%d} #{h['seq']} {h['actor']} {h['action']} -> {h['status_after']}: {h['reason']}"
+        )
 
 
 @app.command("set-status")
 @user_errors
-def set_status(key: str, status: str,
-               reason: str = typer.Option(..., "--reason", help="Why the status changes (required)."),
-               evidence: Optional[Path] = typer.Option(None, "--evidence", help="A file to attach as evidence first."),
-               as_user: str = typer.Option(..., "--as", help="Username acting.")) -> None:
+def set_status(
+    key: str,
+    status: str,
+    reason: str = typer.Option(..., "--reason", help="Why the status changes (required)."),
+    evidence: Path | None = typer.Option(None, "--evidence", help="A file to attach as evidence first."),
+    as_user: str = typer.Option(..., "--as", help="Username acting."),
+) -> None:
     """Move a recommendation to a new status, checked against the lifecycle rules."""
     from models.rules.recommendations import update_recommendation
     from models.rules.records import get_recommendation
@@ -84,14 +100,18 @@ def set_status(key: str, status: str,
     if status not in STATUSES:
         fail(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
     if not reason.strip():
-        fail("a reason is required for every change; pass --reason \"...\"")
+        fail('a reason is required for every change; pass --reason "..."')
     stored = stored_evidence(evidence)
     with write_session(engine_ready()) as session:
         actor = actor_for(session, as_user)
         attach_stored(session, key, actor, reason, stored)
         rec = get_recommendation(session, key)
-        rec = update_recommendation(session, key=key, actor=actor,
-                                    change=RecommendationUpdate(expected_version=rec.version, status=status, reason=reason))
+        rec = update_recommendation(
+            session,
+            key=key,
+            actor=actor,
+            change=RecommendationUpdate(expected_version=rec.version, status=status, reason=reason),
+        )
     typer.echo(f"{key}: now {rec.status} (version {rec.version})")
 
 

@@ -44,9 +44,11 @@ def _first_admin() -> None:
     with write_session(make_engine()) as session:
         password = bootstrap_admin(session)
     if password:
-        typer.echo("first start: created the administrator account\n"
-                   f"  username: admin\n  password: {password}\n"
-                   "  (shown only this once; sign in and change it, or run: rectrack user reset-password admin)")
+        typer.echo(
+            "first start: created the administrator account\n"
+            f"  username: admin\n  password: {password}\n"
+            "  (shown only this once; sign in and change it, or run: rectrack user reset-password admin)"
+        )
 
 
 @app.command()
@@ -59,19 +61,34 @@ def seed() -> None:
 
 @app.command()
 @user_errors
-def serve(port: int = typer.Option(8501, help="Port to serve on."),
-          address: str = typer.Option("localhost", help="Address to bind."),
-          headless: bool = typer.Option(True, help="Do not open a browser."),
-          secrets: str = typer.Option("", help="A secrets.toml to read (single sign-on [auth]) instead of "
-                                               ".streamlit/secrets.toml.")) -> None:
+def serve(
+    port: int = typer.Option(8501, help="Port to serve on."),
+    address: str = typer.Option("localhost", help="Address to bind."),
+    headless: bool = typer.Option(True, help="Do not open a browser."),
+    secrets: str = typer.Option(
+        "", help="A secrets.toml to read (single sign-on [auth]) instead of .streamlit/secrets.toml."
+    ),
+) -> None:
     """Start the dashboard (creating and seeding the store on first start)."""
     upgrade()
     typer.echo(_seed())
     _first_admin()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "server.py"),
-           "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower(),
-           # the server refuses larger uploads itself: the same limit the pages state (settings)
-           "--server.maxUploadSize", str(get_settings().upload_limit_mb)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "dashboard" / "server.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        str(headless).lower(),
+        # the server refuses larger uploads itself: the same limit the pages state (settings)
+        "--server.maxUploadSize",
+        str(get_settings().upload_limit_mb),
+    ]
     if secrets:
         cmd += ["--secrets.files", secrets]
     typer.echo(f"dashboard on http://{address}:{port}")

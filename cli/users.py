@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
@@ -16,24 +15,40 @@ app.add_typer(user_app, name="user")
 
 @user_app.command("add")
 @user_errors
-def user_add(username: str, role: str = typer.Option(..., help="viewer, editor, auditor or admin."),
-             office: Optional[str] = typer.Option(None, help="Owning office an editor updates for."),
-             name: str = typer.Option("", help="Display name."),
-             email: Optional[str] = typer.Option(None, help="E-mail the single sign-on identity maps to."),
-             password_stdin: bool = typer.Option(False, "--password-stdin",
-                                                 help="Read the password from standard input instead of generating one."),
-             no_password: bool = typer.Option(False, "--no-password", help="Single sign-on only: no local password.")) -> None:
+def user_add(
+    username: str,
+    role: str = typer.Option(..., help="viewer, editor, auditor or admin."),
+    office: str | None = typer.Option(None, help="Owning office an editor updates for."),
+    name: str = typer.Option("", help="Display name."),
+    email: str | None = typer.Option(None, help="E-mail the single sign-on identity maps to."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input instead of generating one."
+    ),
+    no_password: bool = typer.Option(False, "--no-password", help="Single sign-on only: no local password."),
+) -> None:
     """Add an account; prints a generated password once unless one is given on stdin."""
     from pydantic import ValidationError
 
     from models.rules.auth import create_user, generate_password
     from models.rules.users import system_user
 
-    password = None if no_password else (sys.stdin.readline().rstrip("\n") if password_stdin else generate_password())
+    password = (
+        None
+        if no_password
+        else (sys.stdin.readline().rstrip("\n") if password_stdin else generate_password())
+    )
     try:
         with write_session(engine_ready()) as session:
-            user = create_user(session, username=username, role=role, office=office, display_name=name,
-                               email=email, password=password, actor=system_user(session))
+            user = create_user(
+                session,
+                username=username,
+                role=role,
+                office=office,
+                display_name=name,
+                email=email,
+                password=password,
+                actor=system_user(session),
+            )
     except ValidationError as e:
         err = e.errors()[0]
         fail(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
@@ -61,7 +76,9 @@ def user_set_role(username: str, role: str) -> None:
 
 @user_app.command("set-office")
 @user_errors
-def user_set_office(username: str, office: str = typer.Argument("", help="Office name; empty for none.")) -> None:
+def user_set_office(
+    username: str, office: str = typer.Argument("", help="Office name; empty for none.")
+) -> None:
     """Assign an editor to an owning office (they then update only its recommendations)."""
     from models.rules.auth import set_office
 

@@ -28,7 +28,12 @@ ui.page_css()
 PAGE_SPECS = {
     "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "overview"),
     "my_items": ("app_pages/my_items.py", "My items", ":material/notifications:", "my-items"),
-    "recommendations": ("app_pages/recommendations.py", "Recommendations", ":material/list:", "recommendations"),
+    "recommendations": (
+        "app_pages/recommendations.py",
+        "Recommendations",
+        ":material/list:",
+        "recommendations",
+    ),
     "update": ("app_pages/update.py", "Update", ":material/edit:", "update"),
     "verify": ("app_pages/verify.py", "Verify closures", ":material/rule:", "verify"),
     "bulk": ("app_pages/bulk.py", "Bulk edits", ":material/table_edit:", "bulk"),
@@ -43,8 +48,14 @@ PAGE_SPECS = {
 
 def page(name: str, visible: bool = True) -> st.Page:
     file, title, icon, url_path = PAGE_SPECS[name]
-    return st.Page(file, title=title, icon=icon, url_path=url_path, default=name == "overview",
-                   visibility="visible" if visible else "hidden")
+    return st.Page(
+        file,
+        title=title,
+        icon=icon,
+        url_path=url_path,
+        default=name == "overview",
+        visibility="visible" if visible else "hidden",
+    )
 
 
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in")
@@ -61,9 +72,16 @@ except StoreError as e:
 if user is None:
     # every page's URL shows the sign-in form, so a link (…/update) survives signing in: the rerun
     # after it opens that page, which then checks the role
-    nav = st.navigation([SIGN_IN, *(st.Page("app_pages/sign_in.py", title="Sign in", url_path=spec[3],
-                                            visibility="hidden") for spec in PAGE_SPECS.values())],
-                        position="hidden")
+    nav = st.navigation(
+        [
+            SIGN_IN,
+            *(
+                st.Page("app_pages/sign_in.py", title="Sign in", url_path=spec[3], visibility="hidden")
+                for spec in PAGE_SPECS.values()
+            ),
+        ],
+        position="hidden",
+    )
 else:
     allowed = set(page_names_for(user))
     # every page is registered, so a typed URL reaches the page and meets its refusal; only the
@@ -71,8 +89,10 @@ else:
     pages = {name: page(name, name in allowed) for name in PAGE_SPECS}
     nav = st.navigation(list(pages.values()))
     with st.sidebar:
-        st.markdown(ui.say("**{name}**  \n{role}", name=user.display_name or user.username, role=user.role)
-                    + (ui.say(" · {office}", office=user.office) if user.office else ""))
+        st.markdown(
+            ui.say("**{name}**  \n{role}", name=user.display_name or user.username, role=user.role)
+            + (ui.say(" · {office}", office=user.office) if user.office else "")
+        )
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             sign_out("You signed out.")
             if not sso_sign_out():  # ends the provider session too when signed in through it

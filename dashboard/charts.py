@@ -7,17 +7,20 @@ chart that shows a status uses :func:`status_color`, one colour-blind-safe mappi
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
-
-import re
 
 from models.rules.lifecycle import STATUS_LABELS
 from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES, human  # noqa: F401  (STATUS_COLORS: used by ui)
 
 STATUS_ORDER = [STATUS_LABELS[s] for s in STATUSES]
-LANE_COLORS = {"Historical event": OKABE_ITO["black"], "Recommendation made": OKABE_ITO["blue"],
-               "Target date": OKABE_ITO["vermillion"]}
+LANE_COLORS = {
+    "Historical event": OKABE_ITO["black"],
+    "Recommendation made": OKABE_ITO["blue"],
+    "Target date": OKABE_ITO["vermillion"],
+}
 
 
 def label(status: str) -> str:
@@ -27,8 +30,13 @@ def label(status: str) -> str:
 def status_color(title: str = "Status", legend: bool = True) -> alt.Color:
     """The one status colour encoding (field ``Status`` holds the human label)."""
     scale = alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
-    return alt.Color("Status:N", scale=scale, sort=STATUS_ORDER, title=title,
-                     legend=alt.Legend(orient="bottom", columns=4) if legend else None)
+    return alt.Color(
+        "Status:N",
+        scale=scale,
+        sort=STATUS_ORDER,
+        title=title,
+        legend=alt.Legend(orient="bottom", columns=4) if legend else None,
+    )
 
 
 def _with_status(df: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +54,8 @@ def status_bar(df: pd.DataFrame, title: str = "Recommendations by status") -> al
     """``df``: status, count."""
     data = _with_status(_empty(df, ["status", "count"]))
     return (
-        alt.Chart(data, title=title).mark_bar()
+        alt.Chart(data, title=title)
+        .mark_bar()
         .encode(
             x=alt.X("count:Q", title="Recommendations (count)"),
             y=alt.Y("Status:N", sort=STATUS_ORDER, title="Status"),
@@ -62,14 +71,18 @@ def progress_area(df: pd.DataFrame, title: str = "Recommendations by status over
     data = _with_status(_empty(df, ["period", "status", "count"]))
     data["period"] = pd.to_datetime(data["period"])
     return (
-        alt.Chart(data, title=title).mark_area(interpolate="step-after", opacity=0.9)
+        alt.Chart(data, title=title)
+        .mark_area(interpolate="step-after", opacity=0.9)
         .encode(
             x=alt.X("period:T", title="Year (effective date of the change)"),
             y=alt.Y("count:Q", stack="zero", title="Recommendations (count)"),
             color=status_color(legend=True),
             order=alt.Order("status_rank:Q"),
-            tooltip=[alt.Tooltip("period:T", title="Period", format="%Y"), alt.Tooltip("Status:N"),
-                     alt.Tooltip("count:Q", title="Recommendations")],
+            tooltip=[
+                alt.Tooltip("period:T", title="Period", format="%Y"),
+                alt.Tooltip("Status:N"),
+                alt.Tooltip("count:Q", title="Recommendations"),
+            ],
         )
         # Streamlit fits a stretched chart into this height, title, axes and legend included
         .properties(height=420)
@@ -87,8 +100,11 @@ def status_heatmap(df: pd.DataFrame, row: str = "theme", title: str = "Theme × 
     cells = base.mark_rect(stroke="white").encode(
         color=status_color(legend=False),
         opacity=alt.Opacity("count:Q", title="Recommendations (count)", scale=alt.Scale(range=[0.25, 1])),
-        tooltip=[alt.Tooltip("label:N", title=row.replace("_", " ").capitalize()), alt.Tooltip("Status:N"),
-                 alt.Tooltip("count:Q", title="Recommendations")],
+        tooltip=[
+            alt.Tooltip("label:N", title=row.replace("_", " ").capitalize()),
+            alt.Tooltip("Status:N"),
+            alt.Tooltip("count:Q", title="Recommendations"),
+        ],
     )
     text = base.mark_text(fontSize=11, color="black").encode(text="count:Q")
     return (cells + text).properties(height=alt.Step(22))
@@ -104,31 +120,45 @@ def status_stacked_bar(df: pd.DataFrame, category: str, title: str, top: int = 2
     else:
         keep = []
     return (
-        alt.Chart(data, title=title).mark_bar()
+        alt.Chart(data, title=title)
+        .mark_bar()
         .encode(
             # long owner names are cut at 260 px on the axis; the tooltip and the drill-down hold them whole
-            y=alt.Y(f"{category}:N", sort=keep, title=category.replace("_", " ").capitalize(),
-                    axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(
+                f"{category}:N",
+                sort=keep,
+                title=category.replace("_", " ").capitalize(),
+                axis=alt.Axis(labelLimit=260),
+            ),
             x=alt.X("count:Q", stack="zero", title="Recommendations (count)"),
             color=status_color(),
             order=alt.Order("status_rank:Q"),
-            tooltip=[alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
-                     alt.Tooltip("Status:N"), alt.Tooltip("count:Q", title="Recommendations")],
+            tooltip=[
+                alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+                alt.Tooltip("Status:N"),
+                alt.Tooltip("count:Q", title="Recommendations"),
+            ],
         )
         .properties(height=alt.Step(20))
     )
 
 
-def obstacle_bar(df: pd.DataFrame, title: str = "Obstacles blocking the most open recommendations") -> alt.Chart:
+def obstacle_bar(
+    df: pd.DataFrame, title: str = "Obstacles blocking the most open recommendations"
+) -> alt.Chart:
     """``df``: obstacle, title, category, open."""
     data = _empty(df, ["obstacle", "title", "category", "open"])
     return (
-        alt.Chart(data, title=title).mark_bar(color=OKABE_ITO["vermillion"])
+        alt.Chart(data, title=title)
+        .mark_bar(color=OKABE_ITO["vermillion"])
         .encode(
             y=alt.Y("title:N", sort="-x", title="Obstacle", axis=alt.Axis(labelLimit=300)),
             x=alt.X("open:Q", title="Open recommendations blocked (count)"),
-            tooltip=[alt.Tooltip("title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
-                     alt.Tooltip("open:Q", title="Open recommendations blocked")],
+            tooltip=[
+                alt.Tooltip("title:N", title="Obstacle"),
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("open:Q", title="Open recommendations blocked"),
+            ],
         )
         .properties(height=alt.Step(20))
     )
@@ -136,22 +166,35 @@ def obstacle_bar(df: pd.DataFrame, title: str = "Obstacles blocking the most ope
 
 def obstacle_matrix(df: pd.DataFrame, title: str = "Obstacle × recommendation") -> alt.Chart:
     """``df``: obstacle_title, recommendation, recommendation_title, status, category."""
-    data = _with_status(_empty(df, ["obstacle_title", "recommendation", "recommendation_title", "status", "category"]))
+    data = _with_status(
+        _empty(df, ["obstacle_title", "recommendation", "recommendation_title", "status", "category"])
+    )
     return (
-        alt.Chart(data, title=title).mark_rect(stroke="white")
+        alt.Chart(data, title=title)
+        .mark_rect(stroke="white")
         .encode(
-            x=alt.X("recommendation:N", title="Recommendation (key)", axis=alt.Axis(labelAngle=-60, labelLimit=180)),
+            x=alt.X(
+                "recommendation:N",
+                title="Recommendation (key)",
+                axis=alt.Axis(labelAngle=-60, labelLimit=180),
+            ),
             y=alt.Y("obstacle_title:N", title="Obstacle", axis=alt.Axis(labelLimit=420)),
             color=status_color(title="Recommendation status"),
-            tooltip=[alt.Tooltip("obstacle_title:N", title="Obstacle"), alt.Tooltip("category:N", title="Category"),
-                     alt.Tooltip("recommendation:N", title="Recommendation"),
-                     alt.Tooltip("recommendation_title:N", title="Title"), alt.Tooltip("Status:N")],
+            tooltip=[
+                alt.Tooltip("obstacle_title:N", title="Obstacle"),
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("recommendation:N", title="Recommendation"),
+                alt.Tooltip("recommendation_title:N", title="Title"),
+                alt.Tooltip("Status:N"),
+            ],
         )
         .properties(height=alt.Step(16), width=alt.Step(14))
     )
 
 
-def obstacle_ranking(df: pd.DataFrame, title: str = "Obstacles, ranked by the recommendations they block") -> alt.Chart:
+def obstacle_ranking(
+    df: pd.DataFrame, title: str = "Obstacles, ranked by the recommendations they block"
+) -> alt.Chart:
     """``df``: title, category, open, recommendations — every obstacle on one legible list, open
     blocked in vermillion and the rest (closed) in grey, each label whole up to 420 px (the tooltip
     holds it whole always)."""
@@ -162,25 +205,36 @@ def obstacle_ranking(df: pd.DataFrame, title: str = "Obstacles, ranked by the re
         rows.append({**r, "Blocked": "Closed", "n": r["recommendations"] - r["open"]})
     long = pd.DataFrame(rows, columns=[*data.columns, "Blocked", "n"])
     long["Category"] = long["category"].map(lambda v: human("category", v)) if len(long) else []
-    order = list(data.sort_values(["open", "recommendations", "title"], ascending=[False, False, True])["title"])
+    order = list(
+        data.sort_values(["open", "recommendations", "title"], ascending=[False, False, True])["title"]
+    )
     return (
-        alt.Chart(long, title=title).mark_bar()
+        alt.Chart(long, title=title)
+        .mark_bar()
         .encode(
             y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
             x=alt.X("n:Q", stack="zero", title="Recommendations blocked (count)"),
-            color=alt.Color("Blocked:N", scale=alt.Scale(domain=["Open", "Closed"],
-                                                         range=[OKABE_ITO["vermillion"], "#BBBBBB"]),
-                            title="Recommendation", legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "Blocked:N",
+                scale=alt.Scale(domain=["Open", "Closed"], range=[OKABE_ITO["vermillion"], "#BBBBBB"]),
+                title="Recommendation",
+                legend=alt.Legend(orient="bottom"),
+            ),
             order=alt.Order("Blocked:N", sort="descending"),
-            tooltip=[alt.Tooltip("title:N", title="Obstacle"), alt.Tooltip("Category:N"),
-                     alt.Tooltip("open:Q", title="Open recommendations blocked"),
-                     alt.Tooltip("recommendations:Q", title="All recommendations blocked")],
+            tooltip=[
+                alt.Tooltip("title:N", title="Obstacle"),
+                alt.Tooltip("Category:N"),
+                alt.Tooltip("open:Q", title="Open recommendations blocked"),
+                alt.Tooltip("recommendations:Q", title="All recommendations blocked"),
+            ],
         )
         .properties(height=alt.Step(21))
     )
 
 
-def obstacle_theme_heatmap(df: pd.DataFrame, title: str = "Obstacle × theme (open recommendations blocked)") -> alt.Chart:
+def obstacle_theme_heatmap(
+    df: pd.DataFrame, title: str = "Obstacle × theme (open recommendations blocked)"
+) -> alt.Chart:
     """``df``: obstacle_title, theme, open — 44 obstacles by 12 themes fit a screen, where 44 × 145
     recommendations do not; the drill-down lists the records of a cell."""
     data = _empty(df, ["obstacle_title", "theme", "open"]).copy()
@@ -191,15 +245,21 @@ def obstacle_theme_heatmap(df: pd.DataFrame, title: str = "Obstacle × theme (op
     )
     cells = base.mark_rect(stroke="white").encode(
         color=alt.Color("open:Q", title="Open blocked", scale=alt.Scale(scheme="oranges")),
-        tooltip=[alt.Tooltip("obstacle_title:N", title="Obstacle"), alt.Tooltip("Theme:N"),
-                 alt.Tooltip("open:Q", title="Open recommendations blocked")],
+        tooltip=[
+            alt.Tooltip("obstacle_title:N", title="Obstacle"),
+            alt.Tooltip("Theme:N"),
+            alt.Tooltip("open:Q", title="Open recommendations blocked"),
+        ],
     )
     text = base.mark_text(fontSize=10).encode(text="open:Q")
     return (cells + text).properties(height=alt.Step(21))
 
 
-_SPAN = re.compile(r"total|cumulative|\b(?:FY)?((?:1[89]|20)\d\d)\s*[-–]\s*(?:FY)?((?:1[89]|20)\d\d)\b"
-                   r"|\bFY(\d\d)\s*[-–]\s*FY(\d\d)\b", re.I)
+_SPAN = re.compile(
+    r"total|cumulative|\b(?:FY)?((?:1[89]|20)\d\d)\s*[-–]\s*(?:FY)?((?:1[89]|20)\d\d)\b"
+    r"|\bFY(\d\d)\s*[-–]\s*FY(\d\d)\b",
+    re.I,
+)
 
 
 def is_multi_year(period: str) -> bool:
@@ -216,45 +276,95 @@ def indicator_chart(df: pd.DataFrame, name: str, unit: str) -> alt.Chart:
     """One series; where it holds both yearly values and multi-year totals, the totals are drawn
     beside it on their own axis, never among the yearly values (where a five-year total reads as a
     spike). See :func:`_indicator_series` for the series itself."""
-    data = _empty(df, ["period", "year", "value", "country", "source", "section", "lines", "conflict",
-                       "conflict_note", "note"]).copy()
+    data = _empty(
+        df,
+        [
+            "period",
+            "year",
+            "value",
+            "country",
+            "source",
+            "section",
+            "lines",
+            "conflict",
+            "conflict_note",
+            "note",
+        ],
+    ).copy()
     spans = data["period"].map(is_multi_year) if len(data) else pd.Series([], dtype=bool)
     if len(data) and spans.any() and not spans.all():
         yearly = _indicator_series(data[~spans], name, unit, "Yearly and single-period values")
-        totals = _indicator_series(data[spans], "Multi-year totals", unit, "Own axis: not comparable with single years",
-                                   line=False)
-        return alt.hconcat(yearly, totals.properties(width=220)).resolve_scale(y="independent", color="shared",
-                                                                              shape="shared")
+        totals = _indicator_series(
+            data[spans], "Multi-year totals", unit, "Own axis: not comparable with single years", line=False
+        )
+        return alt.hconcat(yearly, totals.properties(width=220)).resolve_scale(
+            y="independent", color="shared", shape="shared"
+        )
     return _indicator_series(data, name, unit)
 
 
-def _indicator_series(df: pd.DataFrame, name: str, unit: str, subtitle: str | None = None,
-                      line: bool = True) -> alt.Chart:
+def _indicator_series(
+    df: pd.DataFrame, name: str, unit: str, subtitle: str | None = None, line: bool = True
+) -> alt.Chart:
     """``df``: period, year, value, country, source, section, lines, conflict, conflict_note, note.
 
     One series: the x axis keeps the source's own period labels (ordered by year); conflicting
     values for the same period are both drawn, as hollow vermillion diamonds, never averaged."""
-    cols = ["period", "year", "value", "country", "source", "section", "lines", "conflict", "conflict_note", "note"]
+    cols = [
+        "period",
+        "year",
+        "value",
+        "country",
+        "source",
+        "section",
+        "lines",
+        "conflict",
+        "conflict_note",
+        "note",
+    ]
     data = _empty(df, cols).copy()
     for col in ("section", "lines", "conflict_note", "note", "country", "source"):
-        data[col] = data[col].map(lambda v: "—" if v is None or v == "" or (isinstance(v, float) and v != v) else v)
+        data[col] = data[col].map(
+            lambda v: "—" if v is None or v == "" or (isinstance(v, float) and v != v) else v
+        )
     data["Value"] = data["conflict"].map({True: "conflicting", False: "single source"}) if len(data) else []
-    order = list(dict.fromkeys(data.sort_values(["year", "period"], na_position="last")["period"])) if len(data) else []
-    base = alt.Chart(data, title=alt.Title(name, subtitle=f"Unit: {unit}" + (f" · {subtitle}" if subtitle else ""))).encode(
+    order = (
+        list(dict.fromkeys(data.sort_values(["year", "period"], na_position="last")["period"]))
+        if len(data)
+        else []
+    )
+    base = alt.Chart(
+        data, title=alt.Title(name, subtitle=f"Unit: {unit}" + (f" · {subtitle}" if subtitle else ""))
+    ).encode(
         x=alt.X("period:N", sort=order, title="Period", axis=alt.Axis(labelAngle=-30, labelLimit=160)),
         y=alt.Y("value:Q", title=unit),
     )
     line_mark = base.mark_line(color=OKABE_ITO["blue"], opacity=0.5).encode(detail="country:N")
     points = base.mark_point(size=80, filled=True).encode(
-        shape=alt.Shape("Value:N", scale=alt.Scale(domain=["single source", "conflicting"], range=["circle", "diamond"]),
-                        title="Value", legend=alt.Legend(orient="bottom")),
-        color=alt.Color("Value:N", scale=alt.Scale(domain=["single source", "conflicting"],
-                                                   range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]]), title="Value",
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("value:Q", title=unit, format=",.4~f"),
-                 alt.Tooltip("country:N", title="Country"), alt.Tooltip("source:N", title="Source"),
-                 alt.Tooltip("section:N", title="Section"), alt.Tooltip("lines:N", title="Lines"),
-                 alt.Tooltip("conflict_note:N", title="Conflict"), alt.Tooltip("note:N", title="Note")],
+        shape=alt.Shape(
+            "Value:N",
+            scale=alt.Scale(domain=["single source", "conflicting"], range=["circle", "diamond"]),
+            title="Value",
+            legend=alt.Legend(orient="bottom"),
+        ),
+        color=alt.Color(
+            "Value:N",
+            scale=alt.Scale(
+                domain=["single source", "conflicting"], range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]]
+            ),
+            title="Value",
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=[
+            alt.Tooltip("period:N", title="Period"),
+            alt.Tooltip("value:Q", title=unit, format=",.4~f"),
+            alt.Tooltip("country:N", title="Country"),
+            alt.Tooltip("source:N", title="Source"),
+            alt.Tooltip("section:N", title="Section"),
+            alt.Tooltip("lines:N", title="Lines"),
+            alt.Tooltip("conflict_note:N", title="Conflict"),
+            alt.Tooltip("note:N", title="Note"),
+        ],
     )
     return ((line_mark + points) if line else points).properties(height=380)
 
@@ -265,16 +375,26 @@ def timeline_chart(df: pd.DataFrame, title: str = "Timeline") -> alt.Chart:
     data["date"] = pd.to_datetime(data["date"])
     lanes = list(LANE_COLORS)
     return (
-        alt.Chart(data, title=title).mark_circle(size=90, opacity=0.8)
+        alt.Chart(data, title=title)
+        .mark_circle(size=90, opacity=0.8)
         .encode(
             x=alt.X("date:T", title="Date"),
             y=alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=220)),
             yOffset=alt.YOffset("country:N"),
-            color=alt.Color("lane:N", scale=alt.Scale(domain=lanes, range=[LANE_COLORS[k] for k in lanes]),
-                            title="What", legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"), alt.Tooltip("lane:N", title="What"),
-                     alt.Tooltip("title:N", title="Title"), alt.Tooltip("country:N", title="Country"),
-                     alt.Tooltip("category:N", title="Category"), alt.Tooltip("key:N", title="Key")],
+            color=alt.Color(
+                "lane:N",
+                scale=alt.Scale(domain=lanes, range=[LANE_COLORS[k] for k in lanes]),
+                title="What",
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+                alt.Tooltip("lane:N", title="What"),
+                alt.Tooltip("title:N", title="Title"),
+                alt.Tooltip("country:N", title="Country"),
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("key:N", title="Key"),
+            ],
         )
         .properties(height=260)
         .interactive(bind_y=False)
@@ -288,14 +408,19 @@ def history_chart(df: pd.DataFrame, title: str = "History") -> alt.Chart:
     data["status"] = data["status_after"].fillna("")
     data = _with_status(data) if len(data) else data.assign(Status=[], status_rank=[])
     return (
-        alt.Chart(data, title=title).mark_point(size=120, filled=True)
+        alt.Chart(data, title=title)
+        .mark_point(size=120, filled=True)
         .encode(
             x=alt.X("effective_at:T", title="Effective date"),
             y=alt.Y("action:N", title="Event"),
             color=status_color(title="Status after"),
-            tooltip=[alt.Tooltip("effective_at:T", title="Effective", format="%Y-%m-%d"),
-                     alt.Tooltip("action:N", title="Event"), alt.Tooltip("Status:N", title="Status after"),
-                     alt.Tooltip("actor:N", title="By"), alt.Tooltip("reason:N", title="Reason")],
+            tooltip=[
+                alt.Tooltip("effective_at:T", title="Effective", format="%Y-%m-%d"),
+                alt.Tooltip("action:N", title="Event"),
+                alt.Tooltip("Status:N", title="Status after"),
+                alt.Tooltip("actor:N", title="By"),
+                alt.Tooltip("reason:N", title="Reason"),
+            ],
         )
         .properties(height=160)
     )
@@ -305,7 +430,8 @@ def time_in_status_bar(df: pd.DataFrame, title: str = "Time in each status") -> 
     """``df``: status, days (from the trail's effective dates)."""
     data = _with_status(_empty(df, ["status", "days"]))
     return (
-        alt.Chart(data, title=title).mark_bar()
+        alt.Chart(data, title=title)
+        .mark_bar()
         .encode(
             x=alt.X("days:Q", title="Time (days)"),
             y=alt.Y("Status:N", sort=STATUS_ORDER, title="Status"),

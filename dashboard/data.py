@@ -35,11 +35,30 @@ TTL_SECONDS = 120
 
 # name -> query function; only these may be called through the cache
 QUERIES = {
-    name: getattr(module, name) for module, names in (
-        (figures, ("summary", "status_breakdown", "status_over_time", "blocking_obstacles", "segment_records",
-                   "time_in_status_overview")),
-        (records, ("filter_options", "recommendation_view", "recommendation_choices", "source_choices",
-                   "owner_choices", "list_recommendations")),
+    name: getattr(module, name)
+    for module, names in (
+        (
+            figures,
+            (
+                "summary",
+                "status_breakdown",
+                "status_over_time",
+                "blocking_obstacles",
+                "segment_records",
+                "time_in_status_overview",
+            ),
+        ),
+        (
+            records,
+            (
+                "filter_options",
+                "recommendation_view",
+                "recommendation_choices",
+                "source_choices",
+                "owner_choices",
+                "list_recommendations",
+            ),
+        ),
         (obstacles, ("obstacle_register", "obstacle_matrix", "obstacle_by_theme")),
         (indicators, ("indicator_catalog", "indicator_values")),
         (timeline, ("timeline_countries", "timeline_bounds", "timeline_items")),
@@ -48,7 +67,8 @@ QUERIES = {
         (accounts, ("user_list", "is_synthetic_store")),
         (headline, ("headline",)),
         (changes, ("changes_view",)),
-    ) for name in names
+    )
+    for name in names
 }
 
 # the queries that take the statuses as of a moment as ``statuses=`` (see models.reads.figures)
@@ -95,14 +115,21 @@ def fresh(fn, *args, **kwargs):
         return fn(session, *args, **kwargs)
 
 
-@st.cache_data(ttl=600, show_spinner="Verifying the audit trail's hash chain, the evidence files and the records…")
+@st.cache_data(
+    ttl=600, show_spinner="Verifying the audit trail's hash chain, the evidence files and the records…"
+)
 def _store_verdict(url: str, head: int) -> dict:
     from models.trail.verify import verify_store
 
     with read_session(engine_for(url)) as session:
         report = verify_store(session)
-    return {"ok": report.ok, "events": report.events_checked, "files": report.files_checked,
-            "problems": report.lines(), "summary": report.summary()}
+    return {
+        "ok": report.ok,
+        "events": report.events_checked,
+        "files": report.files_checked,
+        "problems": report.lines(),
+        "summary": report.summary(),
+    }
 
 
 def store_verdict() -> dict:

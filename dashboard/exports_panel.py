@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -25,7 +25,11 @@ from models.trail.export_formats import Scope
 from models.trail.exports import export
 
 FORMATS = {
-    "bundle": ("Bundle (.zip): events, chain, records, evidence files, manifest of hashes", "zip", "application/zip"),
+    "bundle": (
+        "Bundle (.zip): events, chain, records, evidence files, manifest of hashes",
+        "zip",
+        "application/zip",
+    ),
     "csv": ("CSV of the events", "csv", "text/csv"),
     "jsonl": ("JSON Lines of the events", "jsonl", "application/x-ndjson"),
     "html": ("HTML report (readable, with charts)", "html", "text/html"),
@@ -61,39 +65,77 @@ def render_exports(engine, user) -> None:
 
 # ------------------------------------------------------------------ export
 
+
 def _export_form(engine, user) -> None:
     st.markdown("**Export the trail**")
     choices = data.read("recommendation_choices")
     titles = {c["key"]: c["title"] for c in choices}
     owners = data.read("owner_choices")
     with st.form("exp_form", border=True):
-        keys = st.multiselect("Recommendations (none: all)", list(titles), key="exp_keys",
-                              format_func=lambda k: f"{k} — {titles[k][:60]}",
-                              placeholder="All recommendations")
+        keys = st.multiselect(
+            "Recommendations (none: all)",
+            list(titles),
+            key="exp_keys",
+            format_func=lambda k: f"{k} — {titles[k][:60]}",
+            placeholder="All recommendations",
+        )
         owner = st.selectbox("Owner", [ALL, *owners], key="exp_owner")
         d1, d2 = st.columns(2)
-        since = d1.date_input("Effective since", value=None, key="exp_since", format="YYYY-MM-DD",
-                              min_value=EARLIEST, max_value=date.today())
-        until = d2.date_input("Effective until (inclusive)", value=None, key="exp_until", format="YYYY-MM-DD",
-                              min_value=EARLIEST, max_value=date.today())
+        since = d1.date_input(
+            "Effective since",
+            value=None,
+            key="exp_since",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
+            max_value=date.today(),
+        )
+        until = d2.date_input(
+            "Effective until (inclusive)",
+            value=None,
+            key="exp_until",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
+            max_value=date.today(),
+        )
         fmt = st.radio("Format", list(FORMATS), key="exp_format", format_func=lambda f: FORMATS[f][0])
         run = st.form_submit_button("Run export", type="primary", key="exp_run", icon=":material/download:")
     if run:
-        _run_export(engine, user, Scope(keys=tuple(keys), owner=None if owner == ALL else owner,
-                                        since=since, until=until), fmt)
+        _run_export(
+            engine,
+            user,
+            Scope(keys=tuple(keys), owner=None if owner == ALL else owner, since=since, until=until),
+            fmt,
+        )
     result = st.session_state.get("exp_result")
     if result and Path(result["path"]).is_file():
         path = Path(result["path"])
-        st.success(ui.say("Exported {n:,} event(s) as {fmt} — {name} ({size:,} bytes). The export is itself event "
-                          "{seq} of the trail.", n=result["events"], fmt=result["fmt"], name=result["name"],
-                          size=path.stat().st_size, seq=result["export_seq"]), icon=":material/task_alt:")
-        st.caption(f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]} "
-                   f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']}`"
-                   if result["fmt"] == "bundle" else
-                   f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}")
-        st.download_button(ui.say("Download {name}", name=result["name"]), data=path.read_bytes(), file_name=result["name"],
-                           mime=FORMATS[result["fmt"]][2], key="exp_download", type="primary",
-                           icon=":material/download:")
+        st.success(
+            ui.say(
+                "Exported {n:,} event(s) as {fmt} — {name} ({size:,} bytes). The export is itself event "
+                "{seq} of the trail.",
+                n=result["events"],
+                fmt=result["fmt"],
+                name=result["name"],
+                size=path.stat().st_size,
+                seq=result["export_seq"],
+            ),
+            icon=":material/task_alt:",
+        )
+        st.caption(
+            f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]} "
+            f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']}`"
+            if result["fmt"] == "bundle"
+            else f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}"
+        )
+        st.download_button(
+            ui.say("Download {name}", name=result["name"]),
+            data=path.read_bytes(),
+            file_name=result["name"],
+            mime=FORMATS[result["fmt"]][2],
+            key="exp_download",
+            type="primary",
+            icon=":material/download:",
+        )
 
 
 def _run_export(engine, user, scope: Scope, fmt: str) -> None:
@@ -103,7 +145,7 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
     previous = st.session_state.pop("exp_result", None)
     if previous:  # one export file per session is kept on the server
         Path(previous["path"]).unlink(missing_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"rectrack-trail-{stamp}.{FORMATS[fmt][1]}"
     folder = Path(tempfile.mkdtemp(prefix="export-", dir=exports_dir()))
     try:
@@ -117,21 +159,34 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
     data.invalidate()  # the export is an event of its own
     # signing out removes the file (dashboard.identity.sign_out)
     st.session_state[PREPARED_FILES] = [*st.session_state.get(PREPARED_FILES, []), str(result.path)]
-    st.session_state["exp_result"] = {"path": str(result.path), "name": name, "fmt": fmt, "events": result.events,
-                                      "head": result.head, "export_seq": result.export_seq,
-                                      "sha256": _sha256(result.path)}
+    st.session_state["exp_result"] = {
+        "path": str(result.path),
+        "name": name,
+        "fmt": fmt,
+        "events": result.events,
+        "head": result.head,
+        "export_seq": result.export_seq,
+        "sha256": _sha256(result.path),
+    }
 
 
 # ------------------------------------------------------------------ verify a bundle
 
+
 def _verify_form() -> None:
     st.markdown("**Verify a bundle**")
-    st.caption("Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
-               "with no database — the same check as `rectrack verify --bundle FILE.zip`.")
+    st.caption(
+        "Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
+        "with no database — the same check as `rectrack verify --bundle FILE.zip`."
+    )
     limit = get_settings().upload_limit_mb
-    upload = st.file_uploader(f"Bundle (.zip, up to {get_settings().upload_limit_words}; larger ones: "
-                              "`rectrack verify --bundle FILE.zip`)", type=["zip"], key="exp_verify_file",
-                              max_upload_size=limit)
+    upload = st.file_uploader(
+        f"Bundle (.zip, up to {get_settings().upload_limit_words}; larger ones: "
+        "`rectrack verify --bundle FILE.zip`)",
+        type=["zip"],
+        key="exp_verify_file",
+        max_upload_size=limit,
+    )
     if st.button("Verify bundle", key="exp_verify", disabled=upload is None, icon=":material/verified:"):
         with tempfile.NamedTemporaryFile(dir=exports_dir(), suffix=".zip", prefix="verify-") as tmp:
             while chunk := upload.read(1024 * 1024):
@@ -139,9 +194,15 @@ def _verify_form() -> None:
             tmp.flush()
             with st.spinner("Verifying the bundle…"):
                 report = verify_bundle(Path(tmp.name))
-        st.session_state["exp_verdict"] = {"name": upload.name, "ok": report.ok, "problems": report.problems,
-                                           "included": report.events_included, "chain": report.events_in_chain,
-                                           "files": report.files_checked, "manifest": report.manifest}
+        st.session_state["exp_verdict"] = {
+            "name": upload.name,
+            "ok": report.ok,
+            "problems": report.problems,
+            "included": report.events_included,
+            "chain": report.events_in_chain,
+            "files": report.files_checked,
+            "manifest": report.manifest,
+        }
     v = st.session_state.get("exp_verdict")
     if not v:
         return
@@ -150,14 +211,30 @@ def _verify_form() -> None:
     m = v["manifest"] if isinstance(v["manifest"], dict) else {}
     head = m.get("chain_head") if isinstance(m.get("chain_head"), dict) else {}
     if v["ok"]:
-        st.success(ui.say("{name} verifies: {included:,} event(s) included, placed in an unbroken chain of {chain:,}; "
-                          "{files:,} file(s) match the manifest.", name=v["name"], included=v["included"],
-                          chain=v["chain"], files=v["files"]), icon=":material/verified:")
-        st.caption(ui.say("Exported {at} UTC by {who}; scope {scope}; chain head event {seq}.",
-                          at=str(m.get("exported_at", "?"))[:19], who=str(m.get("exporter", "?")),
-                          scope=str(m.get("scope")), seq=str(head.get("seq"))))
+        st.success(
+            ui.say(
+                "{name} verifies: {included:,} event(s) included, placed in an unbroken chain of {chain:,}; "
+                "{files:,} file(s) match the manifest.",
+                name=v["name"],
+                included=v["included"],
+                chain=v["chain"],
+                files=v["files"],
+            ),
+            icon=":material/verified:",
+        )
+        st.caption(
+            ui.say(
+                "Exported {at} UTC by {who}; scope {scope}; chain head event {seq}.",
+                at=str(m.get("exported_at", "?"))[:19],
+                who=str(m.get("exporter", "?")),
+                scope=str(m.get("scope")),
+                seq=str(head.get("seq")),
+            )
+        )
     else:
-        st.error(ui.say("{name} does NOT verify ({n} problem(s)):", name=v["name"], n=len(v["problems"])),
-                 icon=":material/gpp_bad:")
+        st.error(
+            ui.say("{name} does NOT verify ({n} problem(s)):", name=v["name"], n=len(v["problems"])),
+            icon=":material/gpp_bad:",
+        )
         for p in v["problems"][:50]:
             st.markdown("- " + ui.md_escape(p))

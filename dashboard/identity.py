@@ -49,6 +49,7 @@ def sign_out(message: str | None = None) -> None:
 # the provider side (claims from the ID token or UserInfo, refusals in words, failed callbacks) is
 # dashboard.sso; these are the names the app and the sign-in page use
 
+
 def sso_configured() -> bool:
     """True when secrets.toml has an [auth] section; a missing or unreadable secrets file is fine."""
     from dashboard import sso

@@ -78,22 +78,26 @@ def headline_cards(items: list[dict]) -> str:
             flags += f'<span class="rt-flag" title="Open five years or more">open {i["open_days"] // 365} yrs</span>'
         if i["overdue"]:
             flags += '<span class="rt-flag">overdue</span>'
-        owner = _e(i["owner"]) + (' <i title="The sources do not name the office; inferred">(inferred)</i>'
-                                  if i["owner_inferred"] else "")
+        owner = _e(i["owner"]) + (
+            ' <i title="The sources do not name the office; inferred">(inferred)</i>'
+            if i["owner_inferred"]
+            else ""
+        )
         cards.append(
             f'<div class="rt-card" data-testid="headline-card" data-key="{_e(i["key"])}" '
             f'style="--c:{STATUS_COLORS.get(i["status"], "#777")}">'
             f'<h4><a href="{record_link(i["key"])}" target="_self">{_e(i["title"])}</a></h4>'
             f'<div class="rt-row">{chip(i["status"])} <span title="Since {_day(i["status_since"])}">'
-            f'{i["days_in_status"]:,} days in status</span>{flags}</div>'
+            f"{i['days_in_status']:,} days in status</span>{flags}</div>"
             f'<div class="rt-row"><span class="rt-k">Owner</span> {owner}</div>'
             f'<div class="rt-row"><span class="rt-k">Last change</span> {_day(last["when"])} · {_e(last["actor"])} · '
-            f'{_cut(last["reason"], 70)}</div>'
+            f"{_cut(last['reason'], 70)}</div>"
             f'<div class="rt-row"><span class="rt-k">Next target</span> '
-            f'{_day(i["target_date"]) if i["target_date"] else "none set"}</div>'
+            f"{_day(i['target_date']) if i['target_date'] else 'none set'}</div>"
             f'<div class="rt-row" data-testid="headline-obstacles"><span class="rt-k">Blocked by</span> {_e(obstacles)}</div>'
             f'<div class="rt-row"><span class="rt-k">To close</span> {_cut(i["close_plan"] or "not stated yet", 200)}</div>'
-            "</div>")
+            "</div>"
+        )
     return _CSS + f'<div class="rt-cards" data-testid="headline-panel">{"".join(cards)}</div>'
 
 
@@ -104,19 +108,26 @@ def changes_summary(changes: dict, labels: dict[str, str], shown: int = 6) -> st
     for c in changes["items"][:shown]:
         moved = ""
         if c["kind"] == "created":
-            moved = f' as {_e(STATUS_LABELS.get(c["status_after"] or "", c["status_after"] or ""))}'
+            moved = f" as {_e(STATUS_LABELS.get(c['status_after'] or '', c['status_after'] or ''))}"
         elif c["status_before"] or c["status_after"]:
-            moved = (f' {_e(STATUS_LABELS.get(c["status_before"] or "", c["status_before"] or "—"))} → '
-                     f'{_e(STATUS_LABELS.get(c["status_after"] or "", c["status_after"] or "—"))}')
-        detail = f' — {_e(c["detail"])}' if c["detail"] and not moved else ""
-        who = f' · {_e(c["actor"])}' if c["actor"] else ""
-        lines.append(f'<li>{_day(c["when"])} <b>{_e(c["label"].lower())}</b>: '
-                     f'<a href="{record_link(c["key"])}" target="_self" title="{_e(c["title"])}">{_e(c["key"])}</a>'
-                     f'{moved}{detail}{who}</li>')
+            moved = (
+                f" {_e(STATUS_LABELS.get(c['status_before'] or '', c['status_before'] or '—'))} → "
+                f"{_e(STATUS_LABELS.get(c['status_after'] or '', c['status_after'] or '—'))}"
+            )
+        detail = f" — {_e(c['detail'])}" if c["detail"] and not moved else ""
+        who = f" · {_e(c['actor'])}" if c["actor"] else ""
+        lines.append(
+            f"<li>{_day(c['when'])} <b>{_e(c['label'].lower())}</b>: "
+            f'<a href="{record_link(c["key"])}" target="_self" title="{_e(c["title"])}">{_e(c["key"])}</a>'
+            f"{moved}{detail}{who}</li>"
+        )
     more = len(changes["items"]) - shown
-    tail = f'<li>… {more} more below (“All changes”)</li>' if more > 0 else ""
-    return (_CSS + f'<div class="rt-counts" data-testid="changes-counts">{head}</div>'
-            + (f'<ul class="rt-changes" data-testid="changes-list">{"".join(lines)}{tail}</ul>' if lines else ""))
+    tail = f"<li>… {more} more below (“All changes”)</li>" if more > 0 else ""
+    return (
+        _CSS
+        + f'<div class="rt-counts" data-testid="changes-counts">{head}</div>'
+        + (f'<ul class="rt-changes" data-testid="changes-list">{"".join(lines)}{tail}</ul>' if lines else "")
+    )
 
 
 def changes_rows(changes: dict) -> list[dict]:
@@ -125,9 +136,20 @@ def changes_rows(changes: dict) -> list[dict]:
     for c in changes["items"]:
         moved = ""
         if c["status_before"] or c["status_after"]:
-            moved = (f'{STATUS_LABELS.get(c["status_before"] or "", c["status_before"] or "—")} → '
-                     f'{STATUS_LABELS.get(c["status_after"] or "", c["status_after"] or "—")}')
-        rows.append({"when": _day(c["when"]), "what": c["label"], "key": c["key"], "title": c["title"] or "—",
-                     "status": moved or "—", "detail": c["detail"] or "—", "by": c["actor"] or "—",
-                     "why": c["reason"] or "—"})
+            moved = (
+                f"{STATUS_LABELS.get(c['status_before'] or '', c['status_before'] or '—')} → "
+                f"{STATUS_LABELS.get(c['status_after'] or '', c['status_after'] or '—')}"
+            )
+        rows.append(
+            {
+                "when": _day(c["when"]),
+                "what": c["label"],
+                "key": c["key"],
+                "title": c["title"] or "—",
+                "status": moved or "—",
+                "detail": c["detail"] or "—",
+                "by": c["actor"] or "—",
+                "why": c["reason"] or "—",
+            }
+        )
     return rows

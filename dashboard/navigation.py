@@ -5,12 +5,29 @@ from __future__ import annotations
 from models.rules.permissions import can
 from models.store.tables import User
 
-ALL_PAGES = ("overview", "my_items", "recommendations", "update", "verify", "bulk", "obstacles", "indicators",
-             "timeline", "trail", "users", "account")
+ALL_PAGES = (
+    "overview",
+    "my_items",
+    "recommendations",
+    "update",
+    "verify",
+    "bulk",
+    "obstacles",
+    "indicators",
+    "timeline",
+    "trail",
+    "users",
+    "account",
+)
 
 # page -> the permission it needs (models.rules.permissions); the rest need "read"
-NEEDS = {"update": "recommendation.update", "bulk": "recommendation.update", "verify": "closure.verify",
-         "trail": "trail.export", "users": "user.manage"}
+NEEDS = {
+    "update": "recommendation.update",
+    "bulk": "recommendation.update",
+    "verify": "closure.verify",
+    "trail": "trail.export",
+    "users": "user.manage",
+}
 
 
 def page_names_for(user: User) -> list[str]:

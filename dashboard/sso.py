@@ -72,13 +72,25 @@ class CallbackWatch:
         async def watch(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                signed_in = any(k.lower() == b"set-cookie" and v.startswith(b"_streamlit_user=")
-                                and b"max-age=0" not in v.lower() for k, v in headers)
+                signed_in = any(
+                    k.lower() == b"set-cookie"
+                    and v.startswith(b"_streamlit_user=")
+                    and b"max-age=0" not in v.lower()
+                    for k, v in headers
+                )
                 if not signed_in:
-                    what = ({"error": error[:200], "description": (query.get("error_description") or [""])[0][:500]}
-                            if error else {"error": "token_exchange_failed",
-                                           "description": "the code from the provider could not be exchanged for "
-                                                          "tokens (see the server log)"})
+                    what = (
+                        {
+                            "error": error[:200],
+                            "description": (query.get("error_description") or [""])[0][:500],
+                        }
+                        if error
+                        else {
+                            "error": "token_exchange_failed",
+                            "description": "the code from the provider could not be exchanged for "
+                            "tokens (see the server log)",
+                        }
+                    )
                     token = remember_failure(what)
                     out = []
                     for k, v in headers:
@@ -93,6 +105,7 @@ class CallbackWatch:
 
 
 # ------------------------------------------------------------------ the identity, from the ID token or UserInfo
+
 
 def configured() -> bool:
     """True when secrets.toml has an [auth] section; a missing or unreadable secrets file is fine."""
@@ -127,8 +140,9 @@ def _userinfo(access_token: str) -> dict:
         endpoint = json.load(r).get("userinfo_endpoint")
     if not endpoint:
         raise DomainError("the provider's discovery document names no userinfo_endpoint")
-    req = urllib.request.Request(endpoint, headers={"Authorization": f"Bearer {access_token}",
-                                                    "Accept": "application/json"})
+    req = urllib.request.Request(
+        endpoint, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.load(r)
 
@@ -148,9 +162,11 @@ def claims() -> dict:
         except Exception:
             access = None
         if not access:
-            found["userinfo_problem"] = ("the ID token has no e-mail, and the access token is not exposed to ask "
-                                         "UserInfo for it (add expose_tokens = [\"access\"] to [auth] in "
-                                         "secrets.toml)")
+            found["userinfo_problem"] = (
+                "the ID token has no e-mail, and the access token is not exposed to ask "
+                'UserInfo for it (add expose_tokens = ["access"] to [auth] in '
+                "secrets.toml)"
+            )
         else:
             try:
                 info = _userinfo(access)
@@ -193,10 +209,15 @@ def sign_in_from_provider(engine, sign_in) -> None:
     require = get_settings().sso_require_email_verified
     try:
         with write_session(engine or data.engine()) as session:
-            name = user_for_identity(session, email=found.get("email"), subject=str(found.get("sub") or ""),
-                                     email_verified=found.get("email_verified"), require_verified=require,
-                                     email_source=found.get("email_source"),
-                                     problem=found.get("userinfo_problem")).username
+            name = user_for_identity(
+                session,
+                email=found.get("email"),
+                subject=str(found.get("sub") or ""),
+                email_verified=found.get("email_verified"),
+                require_verified=require,
+                email_source=found.get("email_source"),
+                problem=found.get("userinfo_problem"),
+            ).username
     except DomainError as e:
         st.session_state["sso_refused"] = subject
         st.session_state["sso_refused_message"] = str(e)

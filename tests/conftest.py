@@ -36,15 +36,21 @@ def pg_database():
             with admin.connect() as c:
                 c.execute(text(f'CREATE DATABASE "{name}"'))
         except Exception as e:  # pragma: no cover - environment problem, reported clearly
-            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({e}); start it (see README) and rerun")
+            pytest.fail(
+                f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({e}); start it (see README) and rerun"
+            )
         made.append(name)
         return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     yield make
     with admin.connect() as c:
         for name in made:
-            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            c.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+            )
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -96,9 +102,14 @@ def users(engine):
     """One account per role, plus an editor scoped to one office."""
     with write_session(engine) as s:
         made = {}
-        for name, role, office in [("ed", "editor", None), ("ed2", "editor", None), ("vic", "viewer", None),
-                                   ("aud", "auditor", None), ("adm", "admin", None),
-                                   ("scoped", "editor", "OSD Policy")]:
+        for name, role, office in [
+            ("ed", "editor", None),
+            ("ed2", "editor", None),
+            ("vic", "viewer", None),
+            ("aud", "auditor", None),
+            ("adm", "admin", None),
+            ("scoped", "editor", "OSD Policy"),
+        ]:
             u = User(username=name, role=role, office=office)
             s.add(u)
             made[name] = u

@@ -14,8 +14,15 @@ from models.store.tables import AuditEvent, User
 def make_rec(engine, key="rec-a", owner="OSD Policy", actor="ed", **kw):
     with write_session(engine) as s:
         user = s.exec(select(User).where(User.username == actor)).one()
-        data = RecommendationCreate(key=key, title=kw.pop("title", "A title"), summary=kw.pop("summary", "A summary"),
-                                    theme=kw.pop("theme", "counter_drug"), who_must_act="us", owner=owner, **kw)
+        data = RecommendationCreate(
+            key=key,
+            title=kw.pop("title", "A title"),
+            summary=kw.pop("summary", "A summary"),
+            theme=kw.pop("theme", "counter_drug"),
+            who_must_act="us",
+            owner=owner,
+            **kw,
+        )
         return create_recommendation(s, data=data, actor=user, reason="test setup")
 
 

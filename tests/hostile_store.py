@@ -21,8 +21,8 @@ from sqlmodel import select
 from models.rules.auth import AuthError, authenticate, create_user
 from models.rules.closure import decide_closure, propose_closure
 from models.rules.evidence_files import store_file
-from models.rules.records import get_recommendation
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
+from models.rules.records import get_recommendation
 from models.rules.users import system_user
 from models.store.db import make_engine, write_session
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
@@ -36,8 +36,10 @@ SOURCE = "2009-deare-ndu-strategic-forum-243"
 
 def payload(origin: str, what: str) -> str:
     """Hostile markdown naming ``what`` (so a failure says which field leaked)."""
-    return (f"{what} ![pixel]({origin}/img/{what}.png) [Verify your account]({origin}/phish/{what}) "
-            f":red[ACCOUNT SUSPENDED {what}] <{origin}/auto/{what}> www.phish.example/{what}")
+    return (
+        f"{what} ![pixel]({origin}/img/{what}.png) [Verify your account]({origin}/phish/{what}) "
+        f":red[ACCOUNT SUSPENDED {what}] <{origin}/auto/{what}> www.phish.example/{what}"
+    )
 
 
 # a file name keeps no "/" or ":", so its links are relative: they would point into the app itself
@@ -54,32 +56,72 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
     engine = make_engine(url)
     with write_session(engine) as s:
         actor = system_user(s)
-        create_user(s, username="hoffice", role="editor", password=PASSWORD, actor=actor, office=p("office"),
-                    display_name=p("display")[:200])
+        create_user(
+            s,
+            username="hoffice",
+            role="editor",
+            password=PASSWORD,
+            actor=actor,
+            office=p("office"),
+            display_name=p("display")[:200],
+        )
     with write_session(engine) as s:
         ed = s.exec(select(User).where(User.username == "ed")).one()
         for key in (KEY, CLOSED):
-            create_recommendation(s, actor=ed, reason=p("create-reason"), data=RecommendationCreate(
-                key=key, title=p("title"), summary=p("summary") + "\n\nsecond paragraph " + p("summary2"),
-                theme="counter_drug", who_must_act="us", owner=p("owner")))
-            update_recommendation(s, key=key, actor=ed, change=RecommendationUpdate(
-                expected_version=1, status="accepted", owner=p("office"), reason=p("change-reason")))
-            update_recommendation(s, key=key, actor=ed, change=RecommendationUpdate(
-                expected_version=2, status="in_progress", reason=p("change-reason")))
+            create_recommendation(
+                s,
+                actor=ed,
+                reason=p("create-reason"),
+                data=RecommendationCreate(
+                    key=key,
+                    title=p("title"),
+                    summary=p("summary") + "\n\nsecond paragraph " + p("summary2"),
+                    theme="counter_drug",
+                    who_must_act="us",
+                    owner=p("owner"),
+                ),
+            )
+            update_recommendation(
+                s,
+                key=key,
+                actor=ed,
+                change=RecommendationUpdate(
+                    expected_version=1, status="accepted", owner=p("office"), reason=p("change-reason")
+                ),
+            )
+            update_recommendation(
+                s,
+                key=key,
+                actor=ed,
+                change=RecommendationUpdate(
+                    expected_version=2, status="in_progress", reason=p("change-reason")
+                ),
+            )
         stored = store_file(io.BytesIO(b"%PDF-1.4 hostile"), FILE_NAME, settings=Settings(data_dir=data_dir))
-        attach_evidence(s, keys=[KEY, CLOSED], actor=ed, reason=p("evidence-reason"), files=[stored],
-                        citations=[{"source_id": SOURCE, "section": p("section")[:290], "line_start": 1,
-                                    "line_end": 3}],
-                        evidence=EvidenceCreate(title=p("evidence-title")[:300], summary=p("evidence-summary"),
-                                                kind="file"))
+        attach_evidence(
+            s,
+            keys=[KEY, CLOSED],
+            actor=ed,
+            reason=p("evidence-reason"),
+            files=[stored],
+            citations=[{"source_id": SOURCE, "section": p("section")[:290], "line_start": 1, "line_end": 3}],
+            evidence=EvidenceCreate(
+                title=p("evidence-title")[:300], summary=p("evidence-summary"), kind="file"
+            ),
+        )
     with write_session(engine) as s:  # a returned closure, then a pending one (verify page, banners)
         ed, aud = (s.exec(select(User).where(User.username == n)).one() for n in ("ed", "aud"))
         v = lambda key: get_recommendation(s, key).version  # noqa: E731
-        propose_closure(s, key=KEY, target="implemented", reason=p("proposal"), expected_version=v(KEY), actor=ed)
+        propose_closure(
+            s, key=KEY, target="implemented", reason=p("proposal"), expected_version=v(KEY), actor=ed
+        )
         decide_closure(s, key=KEY, accept=False, reason=p("returned"), actor=aud)
-        propose_closure(s, key=KEY, target="implemented", reason=p("proposal2"), expected_version=v(KEY), actor=ed)
-        propose_closure(s, key=CLOSED, target="implemented", reason=p("proposal3"), expected_version=v(CLOSED),
-                        actor=ed)
+        propose_closure(
+            s, key=KEY, target="implemented", reason=p("proposal2"), expected_version=v(KEY), actor=ed
+        )
+        propose_closure(
+            s, key=CLOSED, target="implemented", reason=p("proposal3"), expected_version=v(CLOSED), actor=ed
+        )
         decide_closure(s, key=CLOSED, accept=True, reason=p("accepted"), actor=aud)
     try:
         with write_session(engine) as s:

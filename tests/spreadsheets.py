@@ -22,7 +22,9 @@ def convert(files: list[Path], to: str, outdir: Path, *, infilter: str | None = 
     """Open each file in LibreOffice Calc with its defaults and save it as ``to`` (``xlsx``, or a
     ``csv:...`` filter string); returns the written files in the order given."""
     if SOFFICE is None:
-        pytest.fail("LibreOffice is missing: apt-get install -y libreoffice-calc-nogui (./tracker test does this)")
+        pytest.fail(
+            "LibreOffice is missing: apt-get install -y libreoffice-calc-nogui (./tracker test does this)"
+        )
     outdir.mkdir(parents=True, exist_ok=True)
     profile = outdir / ".lo-profile"  # a private profile: parallel runs never share LibreOffice's lock
     cmd = [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore"]

@@ -30,7 +30,14 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def alice(engine):
     with write_session(engine) as s:
-        create_user(s, username="alice", role="editor", password=PASSWORD, actor=system_user(s), email="alice@example.mil")
+        create_user(
+            s,
+            username="alice",
+            role="editor",
+            password=PASSWORD,
+            actor=system_user(s),
+            email="alice@example.mil",
+        )
         create_user(s, username="root", role="admin", password=PASSWORD + "!", actor=system_user(s))
     return "alice"
 
@@ -42,14 +49,22 @@ def signin(engine, password, now=None, username="alice"):
 
 def reasons(engine, username):
     with read_session(engine) as s:
-        return [e.reason for e in s.exec(select(AuditEvent).where(AuditEvent.record_key == username)
-                                         .order_by(AuditEvent.seq)).all()]
+        return [
+            e.reason
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.record_key == username).order_by(AuditEvent.seq)
+            ).all()
+        ]
 
 
 def actions(engine, username):
     with read_session(engine) as s:
-        return [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.record_key == username)
-                                         .order_by(AuditEvent.seq)).all()]
+        return [
+            e.action
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.record_key == username).order_by(AuditEvent.seq)
+            ).all()
+        ]
 
 
 def test_the_right_password_signs_in_and_is_recorded(engine, alice):
@@ -91,7 +106,9 @@ def test_stored_hashes_are_argon2id_and_no_password_is_stored_anywhere(engine, a
     with pytest.raises(AuthError):
         signin(engine, "a wrong guess at it")
     with read_session(engine) as s:
-        assert s.exec(select(User.password_hash).where(User.username == "alice")).one().startswith("$argon2id$")
+        assert (
+            s.exec(select(User.password_hash).where(User.username == "alice")).one().startswith("$argon2id$")
+        )
         dump = []
         for table in inspect(engine).get_table_names():
             for row in s.connection().execute(text(f'SELECT * FROM "{table}"')):
@@ -103,8 +120,15 @@ def test_stored_hashes_are_argon2id_and_no_password_is_stored_anywhere(engine, a
 def test_a_disabled_user_cannot_sign_in_or_act(engine, alice, users):
     make_rec(engine)
     with write_session(engine) as s:
-        set_disabled(s, username="ed", disabled=True, actor=s.exec(select(User).where(User.username == "root")).one())
-        set_disabled(s, username="alice", disabled=True, actor=s.exec(select(User).where(User.username == "root")).one())
+        set_disabled(
+            s, username="ed", disabled=True, actor=s.exec(select(User).where(User.username == "root")).one()
+        )
+        set_disabled(
+            s,
+            username="alice",
+            disabled=True,
+            actor=s.exec(select(User).where(User.username == "root")).one(),
+        )
     with pytest.raises(AuthError, match="cannot sign in now"):
         signin(engine, PASSWORD)
     assert "this account is disabled" in reasons(engine, "alice")[-1]
@@ -130,7 +154,12 @@ def test_role_changes_and_password_resets_are_audited_and_admin_only(engine, ali
     assert signin(engine, new).role == "auditor"
     with pytest.raises(PermissionDenied):
         with write_session(engine) as s:
-            set_role(s, username="root", role="viewer", actor=s.exec(select(User).where(User.username == "alice")).one())
+            set_role(
+                s,
+                username="root",
+                role="viewer",
+                actor=s.exec(select(User).where(User.username == "alice")).one(),
+            )
 
 
 def test_the_last_admin_cannot_be_demoted(engine, alice):
@@ -143,7 +172,9 @@ def test_users_change_their_own_password_only_with_the_current_one(engine, alice
     with write_session(engine) as s:
         me = s.exec(select(User).where(User.username == "alice")).one()
         with pytest.raises(AuthError, match="current password is not right"):
-            change_password(s, user=me, old_password="guess guess guess", new_password="another long password")
+            change_password(
+                s, user=me, old_password="guess guess guess", new_password="another long password"
+            )
         change_password(s, user=me, old_password=PASSWORD, new_password="another long password")
     assert signin(engine, "another long password").username == "alice"
 
@@ -168,6 +199,7 @@ def test_no_password_appears_in_any_export(engine, alice, tmp_path):
 
     from models.trail.export_formats import Scope
     from models.trail.exports import export
+
     signin(engine, PASSWORD)
     with pytest.raises(AuthError):
         signin(engine, "a wrong guess at it")
@@ -183,4 +215,6 @@ def test_no_password_appears_in_any_export(engine, alice, tmp_path):
             blobs.append(out.path.read_bytes())
     everything = b"\n".join(blobs)
     assert b"signin" in everything  # the sign-ins are in the trail...
-    assert PASSWORD.encode() not in everything and b"a wrong guess at it" not in everything  # ...their secrets are not
+    assert (
+        PASSWORD.encode() not in everything and b"a wrong guess at it" not in everything
+    )  # ...their secrets are not

@@ -35,7 +35,9 @@ def _tool(name: str) -> str:
 
 
 def pages_text(pdf: Path) -> list[str]:
-    out = subprocess.run([_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     return out.stdout.split("\f")[:-1]
 
 
@@ -89,13 +91,19 @@ def test_the_briefing_holds_each_priority_items_status_and_cited_lines(env, tmp_
         for key, title in HEADLINE.items():
             rec = get_recommendation(s, key)
             assert title in text
-            status = {"proposed": "proposed", "in_progress": "in progress"}.get(rec.status, rec.status.replace("_", " "))
-            assert f"As of" in text and f", {status}." in text
+            status = {"proposed": "proposed", "in_progress": "in progress"}.get(
+                rec.status, rec.status.replace("_", " ")
+            )
+            assert "As of" in text and f", {status}." in text
             for c in citations_for(s, "recommendation", rec.id):
                 assert f"{c.section}, lines {c.line_start}-{c.line_end}" in text, (key, c.label)
     engine.dispose()
     assert "1 Summary figures" in text and "3 What changed since" in text and "4 Longest stuck" in text
-    assert "Annex: every recommendation in scope" in text and "None" not in text.split() and "nan" not in text.split()
+    assert (
+        "Annex: every recommendation in scope" in text
+        and "None" not in text.split()
+        and "nan" not in text.split()
+    )
 
 
 def test_the_briefing_is_recorded_in_the_trail_with_the_files_hash(env, tmp_path):
@@ -123,11 +131,14 @@ def test_a_briefing_for_one_owner_lists_only_that_owners_recommendations(env, tm
     assert "Consolidate SEDENA and SEMAR" not in text
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--scope", "everything"), "--scope 'everything': use priority, all, or owner=OFFICE"),
-    (("--since", "2030-01-01"), "is after the as-of date"),
-    (("--as-of", "2999-01-01"), "is in the future"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--scope", "everything"), "--scope 'everything': use priority, all, or owner=OFFICE"),
+        (("--since", "2030-01-01"), "is after the as-of date"),
+        (("--as-of", "2999-01-01"), "is in the future"),
+    ],
+)
 def test_a_bad_request_is_refused_in_one_line_and_nothing_is_recorded(env, tmp_path, args, message):
     engine = make_engine(env)
     with read_session(engine) as s:
@@ -155,9 +166,14 @@ def test_text_a_user_typed_is_printed_as_typed_never_typeset_as_markup(env, tmp_
     engine = make_engine(env)
     with write_session(engine) as s:
         rec = get_recommendation(s, "deare09-bwg-revival")
-        update_recommendation(s, key=rec.key, actor=get_user(s, "adm"),
-                              change=RecommendationUpdate(expected_version=rec.version, close_plan=hostile,
-                                                          reason="testing the briefing"))
+        update_recommendation(
+            s,
+            key=rec.key,
+            actor=get_user(s, "adm"),
+            change=RecommendationUpdate(
+                expected_version=rec.version, close_plan=hostile, reason="testing the briefing"
+            ),
+        )
     engine.dispose()
     out = tmp_path / "brief.pdf"
     assert cli("brief", "--out", str(out), "--as", "vic").exit_code == 0
@@ -171,7 +187,22 @@ def test_two_briefing_pages_are_rasterised_for_the_readme(env, tmp_path):
     shots = Path(os.environ.get("RECTRACK_ARTIFACTS", REPO / "test-artifacts")) / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     for page, name in ((2, "briefing-summary"), (3, "briefing-priority")):
-        subprocess.run([_tool("pdftoppm"), "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile",
-                        str(out), str(shots / name)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                _tool("pdftoppm"),
+                "-png",
+                "-r",
+                "80",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(out),
+                str(shots / name),
+            ],
+            check=True,
+            capture_output=True,
+        )
         png = shots / f"{name}.png"
         assert png.stat().st_size > 20_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

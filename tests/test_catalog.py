@@ -43,8 +43,15 @@ HEADLINE = {  # key: (theme, kinds that fit how Deare makes the point)
 }
 # How far a printed total may sit from the sum of its printed parts, by unit: the Mérida table
 # prints one decimal, so each figure may be off by 0.05; counts must add up exactly.
-SUM_TOLERANCE = {"USD million": 0.1, "USD billion": 0.05, "USD": 1.0, "programs": 0, "cadets": 0,
-                 "students": 0, "agreements": 0}
+SUM_TOLERANCE = {
+    "USD million": 0.1,
+    "USD billion": 0.05,
+    "USD": 1.0,
+    "programs": 0,
+    "cadets": 0,
+    "students": 0,
+    "agreements": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +71,9 @@ def files():
 @pytest.fixture(scope="module")
 def source_lines(catalog):
     if not SOURCES.is_dir():
-        pytest.skip(f"source library not found at {SOURCES}; citation ranges and the own-words check need the texts")
+        pytest.skip(
+            f"source library not found at {SOURCES}; citation ranges and the own-words check need the texts"
+        )
     return {s.id: (SOURCES / s.file).read_text(encoding="utf-8").splitlines() for s in catalog.sources}
 
 
@@ -72,7 +81,9 @@ def _parts_sum_problems(children: dict, values: dict, units: dict) -> list[str]:
     """``values[key][(period, country, source)] = value``; children grouped under their parent's key."""
     problems = []
     for parent, kids in children.items():
-        assert units[parent] in SUM_TOLERANCE, f"no summing tolerance chosen for unit {units[parent]!r} ({parent})"
+        assert units[parent] in SUM_TOLERANCE, (
+            f"no summing tolerance chosen for unit {units[parent]!r} ({parent})"
+        )
         tol = SUM_TOLERANCE[units[parent]] + 1e-9
         checked = 0
         for ident, total in values[parent].items():
@@ -102,14 +113,19 @@ def test_a_citation_past_the_end_of_a_text_is_reported(catalog):
     broken = copy.deepcopy(catalog)
     rec = broken.recommendations["deare09-bwg-revival"]
     bad = Citation(source=DEARE, section="Nowhere", lines="99998-99999")
-    broken.recommendations["deare09-bwg-revival"] = rec.model_copy(update={"citations": [*rec.citations, bad]})
+    broken.recommendations["deare09-bwg-revival"] = rec.model_copy(
+        update={"citations": [*rec.citations, bad]}
+    )
     problems = check_against_sources(broken, SOURCES)
     assert any("deare09-bwg-revival" in p and "past the end" in p for p in problems)
 
 
 def test_no_citation_points_at_blank_lines(catalog, source_lines):
-    empty = [f"{kind} {key}: {c.source} lines {c.lines}" for kind, key, c in catalog.all_citations()
-             if not any(line.strip() for line in source_lines[c.source][c.line_start - 1:c.line_end])]
+    empty = [
+        f"{kind} {key}: {c.source} lines {c.lines}"
+        for kind, key, c in catalog.all_citations()
+        if not any(line.strip() for line in source_lines[c.source][c.line_start - 1 : c.line_end])
+    ]
     assert empty == []
 
 
@@ -141,12 +157,20 @@ def test_the_2020_paper_says_it_makes_almost_no_recommendations(catalog):
 def test_the_2014_thesis_three_formal_recommendations_and_their_sub_items_are_present(catalog):
     formal = {
         "martinez14-strategic-guidance-partnership-trust": {
-            "martinez14-imet-funds-to-pme", "martinez14-cocom-trust-directive", "martinez14-advanced-bpc-activities"},
+            "martinez14-imet-funds-to-pme",
+            "martinez14-cocom-trust-directive",
+            "martinez14-advanced-bpc-activities",
+        },
         "martinez14-enhance-pme-bpc-platforms": {
-            "martinez14-support-iadc", "martinez14-support-whinsec", "martinez14-support-iaafa"},
+            "martinez14-support-iadc",
+            "martinez14-support-whinsec",
+            "martinez14-support-iaafa",
+        },
         "martinez14-indirect-institution-building": {
-            "martinez14-expand-officer-exchanges", "martinez14-mexican-cadets-us-academies",
-            "martinez14-mexico-expert-cadre"},
+            "martinez14-expand-officer-exchanges",
+            "martinez14-mexican-cadets-us-academies",
+            "martinez14-mexico-expert-cadre",
+        },
     }
     for parent, subs in formal.items():
         assert catalog.recommendations[parent].kind == "explicit"
@@ -154,8 +178,11 @@ def test_the_2014_thesis_three_formal_recommendations_and_their_sub_items_are_pr
 
 
 def test_the_2017_thesis_mexico_colombia_and_research_recommendations_are_present(catalog):
-    for parent, at_least in (("curry17-sustain-colombia-cooperation", 4), ("curry17-adjust-mexico-cooperation", 4),
-                             ("curry17-research-agenda", 6)):
+    for parent, at_least in (
+        ("curry17-sustain-colombia-cooperation", 4),
+        ("curry17-adjust-mexico-cooperation", 4),
+        ("curry17-research-agenda", 6),
+    ):
         subs = [k for k, r in catalog.recommendations.items() if r.parent == parent]
         assert len(subs) >= at_least, (parent, subs)
     assert catalog.recommendations["curry17-research-agenda"].kind == "research_agenda"
@@ -174,7 +201,9 @@ def test_no_key_is_defined_twice(files):
     for path, cf in files.items():
         for kind in ("recommendations", "evidence", "events"):
             for item in getattr(cf, kind):
-                assert (kind, item.key) not in seen, f"{kind} {item.key} in {path} and {seen[(kind, item.key)]}"
+                assert (kind, item.key) not in seen, (
+                    f"{kind} {item.key} in {path} and {seen[(kind, item.key)]}"
+                )
                 seen[(kind, item.key)] = path
         for kind in ("obstacles", "institutions", "indicators"):  # shared kinds: once per file
             keys = [item.key for item in getattr(cf, kind)]
@@ -203,12 +232,16 @@ def test_a_prefixed_key_lives_in_its_own_sources_file_and_shared_keys_are_unpref
 
 def test_every_shared_obstacle_and_institution_is_in_the_readme_table(catalog):
     readme = (SEEDS / "README.md").read_text(encoding="utf-8")
-    rows = {m.group(1): m.group(2).strip() for m in re.finditer(r"^\| ([a-z0-9-]+) \| ([^|]+)\|", readme, re.M)}
+    rows = {
+        m.group(1): m.group(2).strip() for m in re.finditer(r"^\| ([a-z0-9-]+) \| ([^|]+)\|", readme, re.M)
+    }
     prefixes = tuple(PREFIX.values())
     for kind, label in (("obstacles", "title"), ("institutions", "name")):
         for key, item in getattr(catalog, kind).items():
             if not key.startswith(prefixes):
-                assert rows.get(key) == getattr(item, label), f"README row for {key} should read {getattr(item, label)!r}"
+                assert rows.get(key) == getattr(item, label), (
+                    f"README row for {key} should read {getattr(item, label)!r}"
+                )
 
 
 # ---------------------------------------------------------------------------------------- figures
@@ -222,7 +255,9 @@ def test_conflicting_values_carry_a_conflict_note_on_each_side(catalog):
     for ident, vals in groups.items():
         if len({v.value for v in vals}) > 1:
             missing = [f"{v.citation.source} {v.citation.lines}" for v in vals if not v.conflict_note]
-            assert not missing, f"{ident}: values {[v.value for v in vals]} disagree; no conflict_note on {missing}"
+            assert not missing, (
+                f"{ident}: values {[v.value for v in vals]} disagree; no conflict_note on {missing}"
+            )
 
 
 def test_a_conflict_note_names_what_it_disagrees_with(catalog):
@@ -265,17 +300,22 @@ def test_parts_still_add_up_after_loading_into_a_store(catalog, tmp_path):
         values[key_of[row.indicator_id]][(row.period, row.country, row.source_id)] = row.value
     assert sum(len(i.values) for i in catalog.indicators.values()) == len(rows), "a value was lost in loading"
     assert {k: sorted(v) for k, v in children.items()} == {
-        k: sorted(x for x, ind in catalog.indicators.items() if ind.parent == k) for k in children}
+        k: sorted(x for x, ind in catalog.indicators.items() if ind.parent == k) for k in children
+    }
     assert _parts_sum_problems(children, values, units) == []
     engine.dispose()
 
 
 def test_a_value_without_a_printed_year_stores_none_rather_than_a_guess(catalog):
-    guessed = re.compile(r"\b(anchor|stand[- ]in|stands for|placed at|set to the thesis|year is the paper)", re.I)
+    guessed = re.compile(
+        r"\b(anchor|stand[- ]in|stands for|placed at|set to the thesis|year is the paper)", re.I
+    )
     for key, ind in catalog.indicators.items():
         for v in ind.values:
             if v.year is not None and v.note:
-                assert not guessed.search(v.note), f"{key} {v.period}: the note says the year {v.year} was chosen"
+                assert not guessed.search(v.note), (
+                    f"{key} {v.period}: the note says the year {v.year} was chosen"
+                )
 
 
 # ---------------------------------------------------------------------------------------- statuses
@@ -301,8 +341,11 @@ def test_a_status_is_never_dated_before_the_source_that_made_the_recommendation(
 def test_the_unified_ministry_is_not_closed_on_an_inference(catalog):
     rec = catalog.recommendations["deare09-unified-defense-ministry"]
     assert rec.seeded_status is None
-    assert not [e.key for e in catalog.evidence.values()
-                if "deare09-unified-defense-ministry" in e.recommendations and e.status_claim]
+    assert not [
+        e.key
+        for e in catalog.evidence.values()
+        if "deare09-unified-defense-ministry" in e.recommendations and e.status_claim
+    ]
 
 
 # ---------------------------------------------------------------------------------------- the 2020 paper
@@ -310,15 +353,35 @@ def test_the_unified_ministry_is_not_closed_on_an_inference(catalog):
 
 def _plain(token: str) -> bool:
     """An ordinary lower-case word: not a name, a figure or a short function word."""
-    return token.isalpha() and token[0].islower() and token not in {
-        "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"}
+    return (
+        token.isalpha()
+        and token[0].islower()
+        and token
+        not in {
+            "a",
+            "an",
+            "and",
+            "as",
+            "at",
+            "by",
+            "for",
+            "from",
+            "in",
+            "of",
+            "on",
+            "or",
+            "the",
+            "to",
+            "with",
+        }
+    )
 
 
 def _quoted_runs(text: str, shingles: set, window: int) -> list[str]:
     tokens = re.findall(r"[A-Za-z0-9]+", text.replace("-\n", ""))
     found = []
     for i in range(len(tokens) - window + 1):
-        run = tokens[i:i + window]
+        run = tokens[i : i + window]
         if tuple(t.lower() for t in run) in shingles and sum(_plain(t) for t in run) >= 2:
             found.append(" ".join(run))
     return found
@@ -327,14 +390,19 @@ def _quoted_runs(text: str, shingles: set, window: int) -> list[str]:
 def test_the_samanez_file_quotes_nothing_even_at_a_six_word_window(files, source_lines):
     window = 6
     words = _words("\n".join(source_lines[SAMANEZ]))
-    shingles = {tuple(words[i:i + window]) for i in range(len(words) - window + 1)}
+    shingles = {tuple(words[i : i + window]) for i in range(len(words) - window + 1)}
     # calibration: ten consecutive words of the paper's own prose, built here at run time and never
     # stored, must be caught, while the names and figures an honest paraphrase keeps must not be
     prose = [w for line in source_lines[SAMANEZ] for w in re.findall(r"[A-Za-z0-9]+", line)]
-    probe = next(" ".join(prose[i:i + 10]) for i in range(len(prose) - 10)
-                 if sum(_plain(t) for t in prose[i:i + 10]) >= 6)
+    probe = next(
+        " ".join(prose[i : i + 10])
+        for i in range(len(prose) - 10)
+        if sum(_plain(t) for t in prose[i : i + 10]) >= 6
+    )
     assert _quoted_runs(f"In short, {probe} as argued.", shingles, window), "a copied clause went unnoticed"
-    assert not _quoted_runs("Inter-American Treaty of Reciprocal Assistance (Rio Treaty) of 1947", shingles, window)
+    assert not _quoted_runs(
+        "Inter-American Treaty of Reciprocal Assistance (Rio Treaty) of 1947", shingles, window
+    )
 
     cf = next(cf for cf in files.values() if cf.source == SAMANEZ)
     texts = [("coverage_note", cf.coverage_note or "")]

@@ -1,7 +1,7 @@
 """What changed: computed from the trail for any two dates, the same in the read, the CLI and JSON."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from helpers import change, cli, close, make_rec
 
@@ -9,7 +9,7 @@ from models.reads.changes import changes_between, end_of_day, quarter_start, sta
 from models.reads.headline import headline
 from models.store.db import read_session
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 
 
 def window(engine, since: date, until: date | None = None):
@@ -24,7 +24,8 @@ def test_a_status_change_appears_in_what_changed_and_in_the_tile_delta(engine, u
     assert got.counts["status_move"] == 1
     moved = [c for c in got.items if c.kind == "status_move"]
     assert [(c.key, c.status_before, c.status_after, c.actor, c.reason) for c in moved] == [
-        ("rec-a", "proposed", "accepted", "ed", "the board agreed")]
+        ("rec-a", "proposed", "accepted", "ed", "the board agreed")
+    ]
     assert got.delta("accepted") == 1 and got.delta("open") == 1  # created in the window, too
     assert got.counts["created"] == 1
 
@@ -58,7 +59,11 @@ def test_an_open_item_whose_target_date_passed_in_the_window_became_overdue(engi
 
 def test_the_quarter_starts_on_the_first_of_january_april_july_or_october():
     assert [quarter_start(date(2026, m, 15)) for m in (1, 5, 9, 12)] == [
-        date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)]
+        date(2026, 1, 1),
+        date(2026, 4, 1),
+        date(2026, 7, 1),
+        date(2026, 10, 1),
+    ]
 
 
 def test_rectrack_changes_prints_the_moves_and_the_same_as_json(engine, users, monkeypatch):
@@ -79,8 +84,13 @@ def test_rectrack_changes_prints_the_moves_and_the_same_as_json(engine, users, m
     data = json.loads(as_json.output)
     assert data["counts"]["status_move"] == 1 and data["status_delta"]["accepted"] == 1
     assert data["items"][0]["key"] == "rec-a"
-    later = cli("changes", "--since", (TODAY + timedelta(days=1)).isoformat(), "--until",
-                (TODAY + timedelta(days=1)).isoformat())
+    later = cli(
+        "changes",
+        "--since",
+        (TODAY + timedelta(days=1)).isoformat(),
+        "--until",
+        (TODAY + timedelta(days=1)).isoformat(),
+    )
     assert "nothing moved" in later.output
 
 
@@ -103,5 +113,5 @@ def test_the_headline_panel_gives_status_owner_age_last_change_obstacles_and_clo
     assert item["close_plan"] == "A signed charter" and item["flagged_by"] == "ed"
     assert item["target_date"] == TODAY + timedelta(days=40) and not item["long_open"]
     with read_session(engine) as s:
-        earlier = headline(s, as_of=datetime.now(timezone.utc) - timedelta(days=1))
+        earlier = headline(s, as_of=datetime.now(UTC) - timedelta(days=1))
     assert earlier["items"] == []  # it did not exist yesterday

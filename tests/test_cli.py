@@ -17,6 +17,7 @@ def cli_store(tmp_path, monkeypatch, request):
     url = request.getfixturevalue("pg_database")() if kind == "pg" else f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     from models.store.settings import get_settings
+
     get_settings.cache_clear()
     assert run("db", "upgrade").exit_code == 0
     assert run("user", "add", "ed", "--role", "editor").exit_code == 0
@@ -34,7 +35,9 @@ def _commands(group, prefix=()):
         yield from _commands(sub.typer_instance, prefix + (sub.name,))
 
 
-@pytest.mark.parametrize("path,cmd", list(_commands(app)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    "path,cmd", list(_commands(app)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help_text(path, cmd):
     assert (cmd.help or (cmd.callback.__doc__ or "")).strip(), f"rectrack {' '.join(path)} has no help"
     result = run(*path, "--help")
@@ -54,26 +57,53 @@ def test_seed_list_show_and_set_status_work_end_to_end(cli_store, tmp_path):
     shown = json.loads(run("show", "deare09-bwg-revival", "--json").stdout)
     assert shown["citations"] and shown["history"][0]["action"] == "create"
     status = shown["status"]
-    target = {"proposed": "under_review", "under_review": "accepted", "accepted": "in_progress",
-              "in_progress": "on_hold", "on_hold": "in_progress"}.get(status, "in_progress")
+    target = {
+        "proposed": "under_review",
+        "under_review": "accepted",
+        "accepted": "in_progress",
+        "in_progress": "on_hold",
+        "on_hold": "in_progress",
+    }.get(status, "in_progress")
     moved = run("set-status", "deare09-bwg-revival", target, "--reason", "met in 2026", "--as", "ed")
     assert moved.exit_code == 0, moved.output
     assert moved.stdout == f"deare09-bwg-revival: now {target} (version {shown['version'] + 1})\n"
     verified = run("verify")
-    assert verified.exit_code == 0 and verified.stdout.startswith("trail verified: ") and "unbroken chain" in verified.stdout
+    assert (
+        verified.exit_code == 0
+        and verified.stdout.startswith("trail verified: ")
+        and "unbroken chain" in verified.stdout
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (("set-status", "deare09-bwg-revival", "finished", "--reason", "x", "--as", "ed"), "unknown status 'finished'"),
-    (("set-status", "no-such-key", "accepted", "--reason", "x", "--as", "ed"), "no recommendation with key 'no-such-key'"),
-    (("set-status", "deare09-bwg-revival", "implemented", "--reason", "x", "--as", "ed"), "cannot move from"),
-    (("set-status", "deare09-bwg-revival", "accepted", "--reason", " ", "--as", "ed"), "a reason is required"),
-    (("set-status", "deare09-bwg-revival", "accepted", "--reason", "x", "--as", "nobody"), "no user 'nobody'"),
-    (("list", "--status", "done"), "unknown status 'done'"),
-    (("import", "missing.csv", "--as", "ed"), "does not exist"),
-    (("user", "add", "xy", "--role", "god"), "role: Value error, unknown role 'god'"),
-    (("user", "add", "x y", "--role", "viewer"), "username: Value error, must be 2-80 characters"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ("set-status", "deare09-bwg-revival", "finished", "--reason", "x", "--as", "ed"),
+            "unknown status 'finished'",
+        ),
+        (
+            ("set-status", "no-such-key", "accepted", "--reason", "x", "--as", "ed"),
+            "no recommendation with key 'no-such-key'",
+        ),
+        (
+            ("set-status", "deare09-bwg-revival", "implemented", "--reason", "x", "--as", "ed"),
+            "cannot move from",
+        ),
+        (
+            ("set-status", "deare09-bwg-revival", "accepted", "--reason", " ", "--as", "ed"),
+            "a reason is required",
+        ),
+        (
+            ("set-status", "deare09-bwg-revival", "accepted", "--reason", "x", "--as", "nobody"),
+            "no user 'nobody'",
+        ),
+        (("list", "--status", "done"), "unknown status 'done'"),
+        (("import", "missing.csv", "--as", "ed"), "does not exist"),
+        (("user", "add", "xy", "--role", "god"), "role: Value error, unknown role 'god'"),
+        (("user", "add", "x y", "--role", "viewer"), "username: Value error, must be 2-80 characters"),
+    ],
+)
 def test_user_errors_are_one_line_on_stderr_with_exit_1(cli_store, args, message):
     run("seed")
     result = run(*args)
@@ -96,6 +126,7 @@ def test_import_reports_every_bad_row(cli_store, tmp_path):
 def test_a_command_on_a_store_without_schema_says_how_to_create_it(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     from models.store.settings import get_settings
+
     get_settings.cache_clear()
     result = run("list")
     assert result.exit_code == 1 and "rectrack db upgrade" in result.stderr

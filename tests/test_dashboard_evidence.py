@@ -19,11 +19,19 @@ def _items(key: str):
     engine = make_engine(get_settings().url)
     with read_session(engine) as s:
         rec = get_recommendation(s, key)
-        items = s.exec(select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-                       .where(EvidenceLink.recommendation_id == rec.id).order_by(EvidenceItem.id)).all()
+        items = s.exec(
+            select(EvidenceItem)
+            .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+            .where(EvidenceLink.recommendation_id == rec.id)
+            .order_by(EvidenceItem.id)
+        ).all()
         count = evidence_count(s, rec.id)
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.record_type == "evidence")
-                                            .order_by(AuditEvent.seq)).all()]
+        actions = [
+            e.action
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.record_type == "evidence").order_by(AuditEvent.seq)
+            ).all()
+        ]
     engine.dispose()
     return items, count, actions
 

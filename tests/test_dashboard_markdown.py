@@ -19,11 +19,33 @@ from tests.hostile_store import KEY, LEAK, build_hostile_store, payload
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 ORIGIN = "http://127.0.0.1:9"
-PAGES = {"overview": "adm", "my_items": "hoffice", "recommendations": "adm", "update": "adm", "verify": "aud",
-         "bulk": "hoffice", "obstacles": "adm", "indicators": "adm", "timeline": "adm", "trail": "aud", "users": "adm",
-         "account": "hoffice"}
-PLAIN = {"html", "code", "text", "dataframe", "arrow_data_frame", "json", "exception", "selectbox", "multiselect",
-         "text_input", "text_area"}  # elements that show text as text (html is checked by test_dashboard_hostile)
+PAGES = {
+    "overview": "adm",
+    "my_items": "hoffice",
+    "recommendations": "adm",
+    "update": "adm",
+    "verify": "aud",
+    "bulk": "hoffice",
+    "obstacles": "adm",
+    "indicators": "adm",
+    "timeline": "adm",
+    "trail": "aud",
+    "users": "adm",
+    "account": "hoffice",
+}
+PLAIN = {
+    "html",
+    "code",
+    "text",
+    "dataframe",
+    "arrow_data_frame",
+    "json",
+    "exception",
+    "selectbox",
+    "multiselect",
+    "text_input",
+    "text_area",
+}  # elements that show text as text (html is checked by test_dashboard_hostile)
 
 
 def clear_caches() -> None:
@@ -72,7 +94,11 @@ def markdown_strings(at: AppTest) -> list[tuple[str, str]]:
             if isinstance(value, str) and value:
                 out.append((kind, value))
         for sub in ("expandable", "tab"):  # expanders and tabs are blocks with a label
-            if hasattr(proto, "HasField") and proto.DESCRIPTOR.fields_by_name.get(sub) and proto.HasField(sub):
+            if (
+                hasattr(proto, "HasField")
+                and proto.DESCRIPTOR.fields_by_name.get(sub)
+                and proto.HasField(sub)
+            ):
                 out.append((sub, getattr(proto, sub).label))
         if kind == "radio":
             out += [(kind, o) for o in proto.options]
@@ -105,7 +131,16 @@ def test_the_record_shows_the_hostile_text_as_text(store):
     at = open_page("recommendations", "adm", detail_request=KEY)
     seen = "\n".join(shown(v) for _, v in markdown_strings(at))
     # the owner is now the office it moved to; the history's reasons are html-escaped inside st.html
-    for what in ("title", "summary", "summary2", "office", "evidence-title", "evidence-summary", "section", "proposal2"):
+    for what in (
+        "title",
+        "summary",
+        "summary2",
+        "office",
+        "evidence-title",
+        "evidence-summary",
+        "section",
+        "proposal2",
+    ):
         assert payload(ORIGIN, what) in seen, what
 
 
@@ -122,10 +157,20 @@ def test_a_rec_link_parameter_is_shown_as_text_in_the_error(store):
 
 @pytest.mark.parametrize("ok", [True, False])
 def test_a_bundles_name_manifest_and_problems_are_shown_as_text(store, ok):
-    verdict = {"name": payload(ORIGIN, "bundle-name"), "ok": ok, "included": 3, "chain": 3, "files": 1,
-               "problems": [] if ok else [payload(ORIGIN, "problem")],
-               "manifest": {"exporter": payload(ORIGIN, "exporter"), "exported_at": payload(ORIGIN, "at"),
-                            "scope": {"owner": payload(ORIGIN, "scope")}, "chain_head": {"seq": payload(ORIGIN, "seq")}}}
+    verdict = {
+        "name": payload(ORIGIN, "bundle-name"),
+        "ok": ok,
+        "included": 3,
+        "chain": 3,
+        "files": 1,
+        "problems": [] if ok else [payload(ORIGIN, "problem")],
+        "manifest": {
+            "exporter": payload(ORIGIN, "exporter"),
+            "exported_at": payload(ORIGIN, "at"),
+            "scope": {"owner": payload(ORIGIN, "scope")},
+            "chain_head": {"seq": payload(ORIGIN, "seq")},
+        },
+    }
     at = open_page("trail", "aud", exp_verdict=verdict)
     assert leaks(at) == []
     seen = "\n".join(shown(v) for _, v in markdown_strings(at))

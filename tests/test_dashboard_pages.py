@@ -16,12 +16,34 @@ from models.store.settings import get_settings
 from tests.e2e.seeded_store import build_store
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-PAGES = ["overview", "my_items", "recommendations", "update", "verify", "bulk", "obstacles", "indicators", "timeline",
-         "trail", "users", "account"]
-TITLES = {"overview": "Overview", "recommendations": "Recommendations", "update": "Update a recommendation",
-          "obstacles": "Obstacles", "indicators": "Indicators", "timeline": "Timeline", "trail": "Evidence trail",
-          "my_items": "My items", "verify": "Verify closures", "bulk": "Bulk edits", "users": "Users",
-          "account": "My account"}
+PAGES = [
+    "overview",
+    "my_items",
+    "recommendations",
+    "update",
+    "verify",
+    "bulk",
+    "obstacles",
+    "indicators",
+    "timeline",
+    "trail",
+    "users",
+    "account",
+]
+TITLES = {
+    "overview": "Overview",
+    "recommendations": "Recommendations",
+    "update": "Update a recommendation",
+    "obstacles": "Obstacles",
+    "indicators": "Indicators",
+    "timeline": "Timeline",
+    "trail": "Evidence trail",
+    "my_items": "My items",
+    "verify": "Verify closures",
+    "bulk": "Bulk edits",
+    "users": "Users",
+    "account": "My account",
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +91,11 @@ def open_page(page: str, user: str | None = "adm") -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("error", "info", "warning", "success", "caption", "markdown") for e in at.get(kind)]
+    parts = [
+        e.value
+        for kind in ("error", "info", "warning", "success", "caption", "markdown")
+        for e in at.get(kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -118,6 +144,7 @@ def test_a_store_without_schema_shows_a_message(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ identity and roles
 
+
 def test_without_sign_in_only_the_sign_in_form_is_shown(use_store):
     use_store("seeded")
     at = app(user=None).run()
@@ -155,16 +182,63 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
         os.environ.pop("DATABASE_URL", None)
 
 
-@pytest.mark.parametrize("role,verifier,expected", [
-    ("viewer", False, ["overview", "my_items", "recommendations", "obstacles", "indicators", "timeline", "account"]),
-    ("editor", False, ["overview", "my_items", "recommendations", "update", "bulk", "obstacles", "indicators",
-                       "timeline", "account"]),
-    ("editor", True, ["overview", "my_items", "recommendations", "update", "verify", "bulk", "obstacles",
-                      "indicators", "timeline", "account"]),
-    ("auditor", False, ["overview", "my_items", "recommendations", "verify", "obstacles", "indicators", "timeline",
-                        "trail", "account"]),
-    ("admin", False, PAGES),
-])
+@pytest.mark.parametrize(
+    "role,verifier,expected",
+    [
+        (
+            "viewer",
+            False,
+            ["overview", "my_items", "recommendations", "obstacles", "indicators", "timeline", "account"],
+        ),
+        (
+            "editor",
+            False,
+            [
+                "overview",
+                "my_items",
+                "recommendations",
+                "update",
+                "bulk",
+                "obstacles",
+                "indicators",
+                "timeline",
+                "account",
+            ],
+        ),
+        (
+            "editor",
+            True,
+            [
+                "overview",
+                "my_items",
+                "recommendations",
+                "update",
+                "verify",
+                "bulk",
+                "obstacles",
+                "indicators",
+                "timeline",
+                "account",
+            ],
+        ),
+        (
+            "auditor",
+            False,
+            [
+                "overview",
+                "my_items",
+                "recommendations",
+                "verify",
+                "obstacles",
+                "indicators",
+                "timeline",
+                "trail",
+                "account",
+            ],
+        ),
+        ("admin", False, PAGES),
+    ],
+)
 def test_navigation_shows_only_the_pages_a_role_may_use(role, verifier, expected):
     from dashboard.navigation import page_names_for
     from models.store.tables import User
@@ -172,9 +246,21 @@ def test_navigation_shows_only_the_pages_a_role_may_use(role, verifier, expected
     assert page_names_for(User(username="x", role=role, can_verify=verifier)) == expected
 
 
-@pytest.mark.parametrize("user,page", [("vic", "update"), ("vic", "trail"), ("ed", "trail"), ("aud", "update"),
-                                       ("vic", "verify"), ("ed", "verify"), ("vic", "bulk"), ("aud", "bulk"),
-                                       ("ed", "users"), ("aud", "users")])
+@pytest.mark.parametrize(
+    "user,page",
+    [
+        ("vic", "update"),
+        ("vic", "trail"),
+        ("ed", "trail"),
+        ("aud", "update"),
+        ("vic", "verify"),
+        ("ed", "verify"),
+        ("vic", "bulk"),
+        ("aud", "bulk"),
+        ("ed", "users"),
+        ("aud", "users"),
+    ],
+)
 def test_a_page_the_role_may_not_use_is_hidden_and_refuses_when_reached(use_store, user, page):
     """The page is not listed (page_names_for, above); reached by its URL it refuses and stops."""
     use_store("seeded")
@@ -185,8 +271,19 @@ def test_a_page_the_role_may_not_use_is_hidden_and_refuses_when_reached(use_stor
     assert not at.title
 
 
-@pytest.mark.parametrize("user,page", [("vic", "update"), ("vic", "trail"), ("ed", "trail"), (None, "overview"),
-                                       ("ed", "verify"), ("vic", "bulk"), ("aud", "users"), (None, "account")])
+@pytest.mark.parametrize(
+    "user,page",
+    [
+        ("vic", "update"),
+        ("vic", "trail"),
+        ("ed", "trail"),
+        (None, "overview"),
+        ("ed", "verify"),
+        ("vic", "bulk"),
+        ("aud", "users"),
+        (None, "account"),
+    ],
+)
 def test_a_page_reached_without_the_right_role_refuses_and_stops(use_store, user, page):
     use_store("seeded")
     at = AppTest.from_file(str(APP.parent / "app_pages" / f"{page}.py"), default_timeout=60)
@@ -225,6 +322,7 @@ def test_an_idle_session_is_signed_out(use_store):
 
 # ------------------------------------------------------------------ overview and drill-down
 
+
 def metric(at: AppTest, label: str):
     return next(m.value for m in at.get("metric") if m.label == label)
 
@@ -260,6 +358,7 @@ def test_every_overview_figure_drills_down_to_records(use_store):
 
 # ------------------------------------------------------------------ recommendations
 
+
 def test_filters_narrow_the_table_and_an_impossible_filter_says_so(use_store):
     use_store("seeded")
     at = open_page("recommendations", "vic")
@@ -293,7 +392,9 @@ def test_a_parent_rolls_up_its_sub_recommendations(use_store):
 
     engine = make_engine(get_settings().url)
     with read_session(engine) as s:
-        parent = next(c["key"] for c in recommendation_choices(s) if recommendation_view(s, c["key"])["children"])
+        parent = next(
+            c["key"] for c in recommendation_choices(s) if recommendation_view(s, c["key"])["children"]
+        )
     at = app("vic")
     at.session_state["detail_key"] = parent
     at.run().switch_page("app_pages/recommendations.py").run()
@@ -302,6 +403,7 @@ def test_a_parent_rolls_up_its_sub_recommendations(use_store):
 
 
 # ------------------------------------------------------------------ other pages
+
 
 def test_the_trail_page_verifies_the_chain_and_pages_in_the_store(use_store):
     use_store("seeded")

@@ -40,7 +40,9 @@ def test_wrong_locked_and_disabled_show_the_same_words_on_the_sign_in_page(pw_st
     engine = make_engine(pw_store)
     with write_session(engine) as s:
         set_disabled(s, username="vic", disabled=True, actor=get_user(s, "adm"))
-    for _ in range(get_settings().lockout_threshold):  # lock "ed" for this client ("local": a browser on this machine)
+    for _ in range(
+        get_settings().lockout_threshold
+    ):  # lock "ed" for this client ("local": a browser on this machine)
         try:
             with write_session(engine) as s:
                 authenticate(s, username="ed", password="a wrong guess", client="local")
@@ -48,7 +50,12 @@ def test_wrong_locked_and_disabled_show_the_same_words_on_the_sign_in_page(pw_st
             pass
     engine.dispose()
     messages = {}
-    for who, password in (("aud", "not the password"), ("ed", PASSWORD), ("vic", PASSWORD), ("nobody", PASSWORD)):
+    for who, password in (
+        ("aud", "not the password"),
+        ("ed", PASSWORD),
+        ("vic", PASSWORD),
+        ("nobody", PASSWORD),
+    ):
         at = sign_in(AppTest.from_file(str(APP), default_timeout=60).run(), who, password)
         assert "username" not in at.session_state
         messages[who] = [shown(e.value) for e in at.error]

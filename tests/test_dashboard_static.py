@@ -11,8 +11,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD_FILES = sorted((REPO / "dashboard").rglob("*.py"))
-SQL = re.compile(r"\b(SELECT\s+[\w*,.\s]+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE|"
-                 r"DROP\s+TABLE|ALTER\s+TABLE|JOIN\s+\w+\s+ON)\b", re.IGNORECASE)
+SQL = re.compile(
+    r"\b(SELECT\s+[\w*,.\s]+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE|"
+    r"DROP\s+TABLE|ALTER\s+TABLE|JOIN\s+\w+\s+ON)\b",
+    re.IGNORECASE,
+)
 
 
 def test_there_are_dashboard_files_to_check():
@@ -30,8 +33,9 @@ def test_dashboard_files_import_no_sqlalchemy_or_sqlmodel(path):
         else:
             continue
         for name in names:
-            assert not name.split(".")[0] in ("sqlalchemy", "sqlmodel", "sqlite3", "psycopg"), \
+            assert name.split(".")[0] not in ("sqlalchemy", "sqlmodel", "sqlite3", "psycopg"), (
                 f"{path.name} imports {name}: put the query in models/reads/"
+            )
 
 
 @pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: str(p.relative_to(REPO)))

@@ -32,6 +32,7 @@ def test_the_section_shows_median_age_and_the_longest_stuck_with_obstacles(use_s
 
 def test_the_section_says_it_covers_today_when_an_as_of_date_is_set(use_store):
     import datetime as dt
+
     use_store("seeded")
     at = open_page("overview")
     at.date_input(key="as_of").set_value(dt.date(2015, 1, 1)).run()

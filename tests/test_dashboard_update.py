@@ -41,8 +41,12 @@ def colleague_changes(key: str = KEY, **fields):
     engine = make_engine(get_settings().url)
     with write_session(engine) as s:
         r = get_recommendation(s, key)
-        update_recommendation(s, key=key, actor=get_user(s, "adm"),
-                              change=RecommendationUpdate(expected_version=r.version, reason="colleague", **fields))
+        update_recommendation(
+            s,
+            key=key,
+            actor=get_user(s, "adm"),
+            change=RecommendationUpdate(expected_version=r.version, reason="colleague", **fields),
+        )
     engine.dispose()
 
 
@@ -75,8 +79,11 @@ def test_closing_as_implemented_needs_evidence_and_says_so(use_store):
 
     engine = make_engine(get_settings().url)
     with read_session(engine) as s:
-        key = next(c["key"] for c in recommendation_choices(s)
-                   if c["status"] == "proposed" and recommendation_state(s, c["key"])["evidence_count"] == 0)
+        key = next(
+            c["key"]
+            for c in recommendation_choices(s)
+            if c["status"] == "proposed" and recommendation_state(s, c["key"])["evidence_count"] == 0
+        )
     engine.dispose()
     colleague_changes(key, status="accepted")
     colleague_changes(key, status="in_progress")

@@ -38,8 +38,14 @@ def page(name: str, user: str | None = "adm", **state) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([shown(e.value) for kind in ("error", "info", "warning", "success", "caption", "markdown")
-                      for e in at.get(kind)] + [str(h.proto.body) for h in at.get("html")])
+    return "\n".join(
+        [
+            shown(e.value)
+            for kind in ("error", "info", "warning", "success", "caption", "markdown")
+            for e in at.get(kind)
+        ]
+        + [str(h.proto.body) for h in at.get("html")]
+    )
 
 
 def engine():
@@ -68,8 +74,12 @@ def change(key: str, actor: str = "adm", **fields):
     e = engine()
     with write_session(e) as s:
         r = get_recommendation(s, key)
-        update_recommendation(s, key=key, actor=get_user(s, actor),
-                              change=RecommendationUpdate(expected_version=r.version, reason="test setup", **fields))
+        update_recommendation(
+            s,
+            key=key,
+            actor=get_user(s, actor),
+            change=RecommendationUpdate(expected_version=r.version, reason="test setup", **fields),
+        )
     e.dispose()
 
 
@@ -98,6 +108,7 @@ def propose_with_citation(at: AppTest, reason: str = "Exchanges now run every ye
 
 # ------------------------------------------------------------------ verified closure
 
+
 def test_an_editor_proposes_a_closure_with_evidence_and_the_record_shows_it_waiting(use_store):
     use_store("seeded")
     before = rec()
@@ -105,7 +116,10 @@ def test_an_editor_proposes_a_closure_with_evidence_and_the_record_shows_it_wait
     propose_with_citation(at)
     assert not at.error, [e.value for e in at.error]
     assert any("proposed: waiting for verification" in shown(s.value) for s in at.success)
-    assert any("Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value) for w in at.warning)
+    assert any(
+        "Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value)
+        for w in at.warning
+    )
     after = rec()
     assert after.status == before.status == "in_progress" and after.version == before.version + 1
     assert events()[-1] == "closure_proposed"
@@ -114,7 +128,10 @@ def test_an_editor_proposes_a_closure_with_evidence_and_the_record_shows_it_wait
     assert not [b for b in at.button if b.key == "clo_propose"]
     # the detail view says the same
     det = page("recommendations", "vic", detail_key=KEY)
-    assert any("Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value) for w in det.warning)
+    assert any(
+        "Waiting for verification" in shown(w.value) and "proposed by ed" in shown(w.value)
+        for w in det.warning
+    )
 
 
 def test_proposing_needs_a_reason(use_store):
@@ -133,8 +150,11 @@ def test_a_domain_refusal_is_shown_as_an_error(use_store):
 
     e = engine()
     with read_session(e) as s:
-        key = next(c["key"] for c in recommendation_choices(s)
-                   if c["status"] == "proposed" and recommendation_state(s, c["key"])["evidence_count"] == 0)
+        key = next(
+            c["key"]
+            for c in recommendation_choices(s)
+            if c["status"] == "proposed" and recommendation_state(s, c["key"])["evidence_count"] == 0
+        )
     e.dispose()
     change(key, status="accepted")
     change(key, status="in_progress")
@@ -170,7 +190,9 @@ def test_a_verifier_returns_then_accepts_and_never_sees_their_own_proposal(use_s
     propose_with_citation(adm_update, "Plan Colombia support continued")
     assert set(queue_ids("adm")) == {KEY} and set(queue_ids("aud")) == {KEY, "ssi02-colombia-reinforce"}
     mine = page("verify", "adm")
-    assert [b.key for b in mine.button if b.key and b.key.startswith("ver_accept_")] == [f"ver_accept_{queue_ids('adm')[KEY]}"]
+    assert [b.key for b in mine.button if b.key and b.key.startswith("ver_accept_")] == [
+        f"ver_accept_{queue_ids('adm')[KEY]}"
+    ]
 
     at = page("verify", "aud")
     body = texts(at)
@@ -187,7 +209,9 @@ def test_a_verifier_returns_then_accepts_and_never_sees_their_own_proposal(use_s
     assert rec().status == "in_progress" and events()[-1] == "closure_returned"
 
     upd = page("update", "ed", detail_key=KEY)
-    assert any("Closure returned" in shown(i.value) and "does not cover FY24" in shown(i.value) for i in upd.info)
+    assert any(
+        "Closure returned" in shown(i.value) and "does not cover FY24" in shown(i.value) for i in upd.info
+    )
     propose_with_citation(upd, "FY24 report attached")
     at = page("verify", "aud")
     pid = queue_ids("aud")[KEY]
@@ -222,6 +246,7 @@ def test_a_flagged_editor_may_verify(use_store):
 
 # ------------------------------------------------------------------ my items
 
+
 def test_my_items_lists_an_offices_overdue_and_stale_items_and_opens_the_detail(use_store):
     use_store("seeded")
     change("martinez14-support-iaafa", target_date=date.today() - timedelta(days=3))
@@ -243,9 +268,14 @@ def test_my_items_shows_closures_waiting_for_a_verifier(use_store):
     assert at.selectbox(key="my_awaiting_verification_pick").value == KEY
 
 
-@pytest.mark.parametrize("user,expected", [("vic", "your account has no office"),
-                                          ("aud", "Nothing waits for your verification"),
-                                          ("scoped", "Nothing needs you today")])
+@pytest.mark.parametrize(
+    "user,expected",
+    [
+        ("vic", "your account has no office"),
+        ("aud", "Nothing waits for your verification"),
+        ("scoped", "Nothing needs you today"),
+    ],
+)
 def test_my_items_has_a_designed_empty_state(use_store, user, expected):
     use_store("seeded")
     at = page("my_items", user)
@@ -253,6 +283,7 @@ def test_my_items_has_a_designed_empty_state(use_store, user, expected):
 
 
 # ------------------------------------------------------------------ bulk edits
+
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_bulk_edits_offers_the_recommendations_for_download(use_store, fmt):
@@ -274,6 +305,7 @@ def test_bulk_edits_offers_the_recommendations_for_download(use_store, fmt):
 
 
 # ------------------------------------------------------------------ exports
+
 
 @pytest.mark.parametrize("fmt", ["bundle", "csv", "jsonl", "html"])
 def test_an_auditor_exports_the_trail_and_a_bundle_verifies(use_store, fmt):
@@ -326,6 +358,7 @@ def test_the_trail_verdict_covers_evidence_files_and_versions(use_store):
 
 
 # ------------------------------------------------------------------ accounts
+
 
 def test_an_admin_adds_a_person_and_the_password_is_shown_once(use_store):
     use_store("seeded")
@@ -450,6 +483,7 @@ def test_a_single_sign_on_user_has_no_password_to_change(use_store):
 
 # ------------------------------------------------------------------ single sign-on
 
+
 def add_sso_user(name: str, email: str, role: str = "editor") -> None:
     from models.rules.auth import create_user
     from models.rules.users import system_user
@@ -482,8 +516,16 @@ def test_a_known_sso_identity_maps_to_its_local_account(use_store, monkeypatch):
     import dashboard.sso as sso
 
     monkeypatch.setattr(sso, "logged_in", lambda: True)
-    monkeypatch.setattr(sso, "claims", lambda: {"sub": "rosa", "email": "rosa@example.mil", "email_verified": True,
-                                                "email_source": "ID token"})
+    monkeypatch.setattr(
+        sso,
+        "claims",
+        lambda: {
+            "sub": "rosa",
+            "email": "rosa@example.mil",
+            "email_verified": True,
+            "email_source": "ID token",
+        },
+    )
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert at.session_state["username"] == "rosa"
@@ -501,11 +543,15 @@ def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkey
     import dashboard.sso as sso
 
     monkeypatch.setattr(sso, "logged_in", lambda: True)
-    monkeypatch.setattr(sso, "claims", lambda: {"sub": "x1", "email": "stranger@example.mil", "email_verified": True})
+    monkeypatch.setattr(
+        sso, "claims", lambda: {"sub": "x1", "email": "stranger@example.mil", "email_verified": True}
+    )
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "username" not in at.session_state
-    assert any("has no access yet" in shown(e.value) and "stranger@example.mil" in shown(e.value) for e in at.error)
+    assert any(
+        "has no access yet" in shown(e.value) and "stranger@example.mil" in shown(e.value) for e in at.error
+    )
     assert at.button(key="sso_logout")
     at.run()  # refused once per session: no second refusal event
     from models.reads.trail_page import trail_page
@@ -517,6 +563,7 @@ def test_an_unknown_sso_identity_gets_no_access_and_a_sign_out(use_store, monkey
 
 
 # ------------------------------------------------------------------ synthetic data
+
 
 @pytest.mark.parametrize("name", ["overview", "my_items", "verify", "users"])
 def test_a_synthetic_store_is_marked_on_every_page(use_store, monkeypatch, name):

@@ -60,18 +60,34 @@ def test_the_demo_writes_the_sizes_asked_for(store):
         assert s.exec(select(func.count()).select_from(EvidenceItem)).one()[0] == SIZE["evidence"]
         assert s.exec(select(func.count()).select_from(EvidenceFile)).one()[0] == SIZE["evidence"]
         assert s.exec(select(func.count()).select_from(AuditEvent)).one()[0] == SIZE["events"]
-    assert report.recommendations == SIZE["recommendations"] and sum(report.by_status.values()) == SIZE["recommendations"]
+    assert (
+        report.recommendations == SIZE["recommendations"]
+        and sum(report.by_status.values()) == SIZE["recommendations"]
+    )
 
 
 def test_every_demo_status_move_is_one_the_lifecycle_allows(store):
     engine, _ = store
     with read_session(engine) as s:
         rows = s.exec(select(Recommendation.key, Recommendation.status, Recommendation.version)).all()
-        linked = {k for (k,) in s.exec(
-            select(Recommendation.key).join(EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id)).all()}
-        events = s.exec(select(AuditEvent.record_type, AuditEvent.record_key, AuditEvent.action,
-                               AuditEvent.status_before, AuditEvent.status_after, AuditEvent.after)
-                        .order_by(AuditEvent.seq)).all()
+        linked = {
+            k
+            for (k,) in s.exec(
+                select(Recommendation.key).join(
+                    EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id
+                )
+            ).all()
+        }
+        events = s.exec(
+            select(
+                AuditEvent.record_type,
+                AuditEvent.record_key,
+                AuditEvent.action,
+                AuditEvent.status_before,
+                AuditEvent.status_after,
+                AuditEvent.after,
+            ).order_by(AuditEvent.seq)
+        ).all()
     state: dict[str, str] = {}
     versions: dict[str, int] = {}
     proposed: dict[str, str] = {}
@@ -152,7 +168,9 @@ def test_a_demo_into_a_store_with_recommendations_is_refused_and_changes_nothing
     with write_session(engine) as s:
         s.add(User(username="ed", role="editor"))
     make_rec(engine, key="real-one")
-    with pytest.raises(DemoRefused, match=r"already holds 1 recommendation\(s\).*only fills a new, empty store"):
+    with pytest.raises(
+        DemoRefused, match=r"already holds 1 recommendation\(s\).*only fills a new, empty store"
+    ):
         generate(fresh_url, **SIZE)
     with read_session(engine) as s:
         assert s.exec(select(func.count()).select_from(AuditEvent)).one()[0] == 1
@@ -162,7 +180,9 @@ def test_a_demo_into_a_store_with_recommendations_is_refused_and_changes_nothing
 
 def test_the_demo_command_refuses_a_filled_store_with_one_clear_line(demo_store):
     url = demo_store[0]
-    result = CliRunner().invoke(app, ["demo", "--database-url", url, "--recommendations", "10", "--events", "1000"])
+    result = CliRunner().invoke(
+        app, ["demo", "--database-url", url, "--recommendations", "10", "--events", "1000"]
+    )
     assert result.exit_code == 1
     assert "error: refusing to write synthetic data into" in result.output
     assert "already holds 200 recommendation(s)" in result.output
@@ -171,8 +191,22 @@ def test_the_demo_command_refuses_a_filled_store_with_one_clear_line(demo_store)
 
 def test_the_demo_command_fills_a_new_store_and_reports_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = CliRunner().invoke(app, ["demo", "--database-url", url, "--recommendations", "30", "--events", "400",
-                                      "--evidence", "3", "--data-dir", str(tmp_path / "data")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--database-url",
+            url,
+            "--recommendations",
+            "30",
+            "--events",
+            "400",
+            "--evidence",
+            "3",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "30 recommendations, 400 audit events, 3 evidence files" in result.output
     assert "SYNTHETIC" in result.output

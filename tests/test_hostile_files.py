@@ -51,7 +51,11 @@ def rewrite_sheet(xlsx: bytes, edit) -> bytes:
 
 def declare_everything(xml: str) -> str:
     xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', xml)
-    return xml if "<dimension" in xml else xml.replace("<sheetViews>", '<dimension ref="A1:XFD1048576"/><sheetViews>', 1)
+    return (
+        xml
+        if "<dimension" in xml
+        else xml.replace("<sheetViews>", '<dimension ref="A1:XFD1048576"/><sheetViews>', 1)
+    )
 
 
 @pytest.fixture
@@ -81,14 +85,18 @@ def test_a_small_workbook_declaring_the_whole_sheet_is_read_only_to_the_headers_
 
 def test_a_workbook_with_a_cell_at_the_last_row_is_refused_not_walked(two_recs):
     far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
-    data = rewrite_sheet(exported_xlsx(two_recs), lambda x: declare_everything(x).replace("</sheetData>", far, 1))
+    data = rewrite_sheet(
+        exported_xlsx(two_recs), lambda x: declare_everything(x).replace("</sheetData>", far, 1)
+    )
     with pytest.raises(InvalidInput, match="goes on past row 200,001"):
         parse_xlsx(data)
 
 
 def test_a_workbook_that_unpacks_to_far_more_than_its_size_is_refused(two_recs):
     padding = " " * (30 * 1024 * 1024)  # compresses to some 30 KB
-    data = rewrite_sheet(exported_xlsx(two_recs), lambda x: x.replace("</sheetData>", f"</sheetData>{padding}", 1))
+    data = rewrite_sheet(
+        exported_xlsx(two_recs), lambda x: x.replace("</sheetData>", f"</sheetData>{padding}", 1)
+    )
     assert len(data) < 200_000
     with pytest.raises(InvalidInput, match="too large to read: it unpacks to"):
         parse_xlsx(data, Settings(upload_limit_mb=1))
@@ -105,15 +113,17 @@ def test_reading_a_workbook_stops_at_the_time_budget(engine, users, monkeypatch)
 
 
 def _csv(n: int) -> bytes:
-    lines = ["key,title,summary,theme,who_must_act,owner"] + \
-            [f"imp-{i:05d},Imported {i},A summary,counter_drug,us,OSD Policy" for i in range(n)]
+    lines = ["key,title,summary,theme,who_must_act,owner"] + [
+        f"imp-{i:05d},Imported {i},A summary,counter_drug,us,OSD Policy" for i in range(n)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 def test_a_long_import_commits_in_batches_and_sign_ins_and_edits_go_on_meanwhile(engine, users):
     with write_session(engine) as s:
-        create_user(s, username="alice", role="viewer", password="correct horse battery staple",
-                    actor=system_user(s))
+        create_user(
+            s, username="alice", role="viewer", password="correct horse battery staple", actor=system_user(s)
+        )
     make_rec(engine, "rec-live")
     rows = parse_recommendations_csv(_csv(1200))
     first_batch, during = threading.Event(), {}
@@ -132,7 +142,9 @@ def test_a_long_import_commits_in_batches_and_sign_ins_and_edits_go_on_meanwhile
 
     t = threading.Thread(target=others)
     t.start()
-    n = import_in_batches(engine, rows=rows, actor_name="ed", filename="big.csv", batch_rows=100, progress=progress)
+    n = import_in_batches(
+        engine, rows=rows, actor_name="ed", filename="big.csv", batch_rows=100, progress=progress
+    )
     t.join(60)
     assert n == 1200
     assert 0 < during["imported when they were done"] < 1200, during  # they did not wait for the end
@@ -143,10 +155,17 @@ def test_a_long_import_commits_in_batches_and_sign_ins_and_edits_go_on_meanwhile
 def test_a_file_with_one_bad_row_imports_nothing_even_when_long(engine, users):
     make_rec(engine, "imp-00999")  # already in the store
     with pytest.raises(InvalidInput, match="line 1001, key: key 'imp-00999' already exists"):
-        import_in_batches(engine, rows=parse_recommendations_csv(_csv(1200)), actor_name="ed", filename="big.csv",
-                          batch_rows=100)
+        import_in_batches(
+            engine,
+            rows=parse_recommendations_csv(_csv(1200)),
+            actor_name="ed",
+            filename="big.csv",
+            batch_rows=100,
+        )
     with read_session(engine) as s:
-        assert s.exec(select(Recommendation.key).where(Recommendation.key.like("imp-%"))).all() == ["imp-00999"]
+        assert s.exec(select(Recommendation.key).where(Recommendation.key.like("imp-%"))).all() == [
+            "imp-00999"
+        ]
 
 
 def test_one_upload_limit_in_settings_the_server_config_the_pages_and_the_messages(monkeypatch):

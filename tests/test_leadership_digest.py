@@ -45,7 +45,9 @@ def store(engine, users):
         s.add(vic)
         s.add(User(username="vic-gone", role="viewer", disabled=True, email="gone@example.mil"))
     make_rec(engine, "rec-head", title="Revive the working group")
-    change(engine, "rec-head", priority=True, close_plan="The group meets twice a year", reason="leadership list")
+    change(
+        engine, "rec-head", priority=True, close_plan="The group meets twice a year", reason="leadership list"
+    )
     make_rec(engine, "rec-late", target_date=TODAY - timedelta(days=2))
     change(engine, "rec-head", status="accepted", reason="the Secretary agreed")
     return engine
@@ -58,8 +60,13 @@ def test_the_digest_mails_leadership_once_a_week_with_the_briefing_attached(stor
     assert first.result == "emailed" and first.destination == "general@example.mil"
     assert len(received) == 1 and received[0].rcpt_tos == ["general@example.mil"]
     msg = email.message_from_bytes(received[0].content)
-    body = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
-    assert "Revive the working group (rec-head): Accepted" in body and "to close: The group meets twice a year" in body
+    body = (
+        next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    )
+    assert (
+        "Revive the working group (rec-head): Accepted" in body
+        and "to close: The group meets twice a year" in body
+    )
     assert "status: rec-head Proposed → Accepted by ed (the Secretary agreed)" in body
     assert "rec-late:" in body.split("Became overdue since")[1]
     (pdf,) = [p for p in msg.walk() if p.get_content_type() == "application/pdf"]
@@ -84,7 +91,9 @@ def test_next_week_it_goes_again_with_changes_since_the_last_one(store, tmp_path
     assert nxt.result == "written"
     text = (tmp_path / "digests" / f"{week_start(TODAY + timedelta(days=7))}_leadership.txt").read_text()
     assert f"What changed since {TODAY}" in text
-    assert (tmp_path / "digests" / f"{week_start(TODAY + timedelta(days=7))}_leadership.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (tmp_path / "digests" / f"{week_start(TODAY + timedelta(days=7))}_leadership.pdf").read_bytes()[
+        :5
+    ] == b"%PDF-"
 
 
 def test_without_smtp_it_is_written_to_files_and_a_dry_run_sends_nothing(store, tmp_path):
@@ -121,6 +130,8 @@ def test_rectrack_leadership_digest_sends_once_and_says_so(store, tmp_path, monk
     day = TODAY.isoformat()
     first = cli("leadership-digest", "--today", day)
     assert first.exit_code == 0, first.output
-    assert f"leadership digest for the week of {week_start(TODAY)}: written to {tmp_path / 'dg'}" in first.output
+    assert (
+        f"leadership digest for the week of {week_start(TODAY)}: written to {tmp_path / 'dg'}" in first.output
+    )
     second = cli("leadership-digest", "--today", day)
     assert "already sent" in second.output and "not sent again" in second.output

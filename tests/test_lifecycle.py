@@ -11,7 +11,9 @@ def test_every_listed_move_is_allowed_with_reason_and_evidence(old, new):
     check_transition(old, new, reason="why", evidence_count=1)
 
 
-@pytest.mark.parametrize("old,new", [(o, n) for o in STATUSES for n in STATUSES if n not in TRANSITIONS[o] and n != o])
+@pytest.mark.parametrize(
+    "old,new", [(o, n) for o in STATUSES for n in STATUSES if n not in TRANSITIONS[o] and n != o]
+)
 def test_every_unlisted_move_is_refused_naming_the_allowed_ones(old, new):
     with pytest.raises(RuleViolation, match="allowed moves are"):
         check_transition(old, new, reason="why", evidence_count=1)

@@ -24,17 +24,25 @@ ROLE_USER = {"viewer": "vic", "editor": "ed", "auditor": "aud", "admin": "adm"}
 
 def _update(s, user):
     rec = get_recommendation(s, "rec-a")
-    update_recommendation(s, key="rec-a", actor=user,
-                          change=RecommendationUpdate(expected_version=rec.version, status="accepted", reason="r"))
+    update_recommendation(
+        s,
+        key="rec-a",
+        actor=user,
+        change=RecommendationUpdate(expected_version=rec.version, status="accepted", reason="r"),
+    )
 
 
 def _attach(s, user):
     stored = store_file(io.BytesIO(b"x"), "note.txt")
-    attach_evidence(s, keys=["rec-a"], actor=user, reason="r", files=[stored], evidence=EvidenceCreate(title="t"))
+    attach_evidence(
+        s, keys=["rec-a"], actor=user, reason="r", files=[stored], evidence=EvidenceCreate(title="t")
+    )
 
 
 def _import(s, user):
-    rows = parse_recommendations_csv(b"key,title,summary,theme,who_must_act,owner\nnew-1,T,S,research,us,OSD\n")
+    rows = parse_recommendations_csv(
+        b"key,title,summary,theme,who_must_act,owner\nnew-1,T,S,research,us,OSD\n"
+    )
     import_recommendations(s, rows=rows, actor=user, filename="f.csv")
 
 

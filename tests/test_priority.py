@@ -18,7 +18,12 @@ from models.store.tables import AuditEvent, Recommendation
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = REPO.parent / "shared" / "sources"
-HEADLINE = ["deare09-unified-defense-ministry", "deare09-bwg-revival", "deare09-pme-expansion", "deare09-dto-issue-team"]
+HEADLINE = [
+    "deare09-unified-defense-ministry",
+    "deare09-bwg-revival",
+    "deare09-pme-expansion",
+    "deare09-dto-issue-team",
+]
 
 
 def seed(engine, seeds_dir=REPO / "seeds"):
@@ -29,7 +34,9 @@ def seed(engine, seeds_dir=REPO / "seeds"):
 
 def last_event(engine, key):
     with read_session(engine) as s:
-        return s.exec(select(AuditEvent).where(AuditEvent.record_key == key).order_by(AuditEvent.seq.desc())).first()
+        return s.exec(
+            select(AuditEvent).where(AuditEvent.record_key == key).order_by(AuditEvent.seq.desc())
+        ).first()
 
 
 def test_an_editor_marks_a_recommendation_priority_and_the_trail_says_who_when_and_why(engine, users):
@@ -77,7 +84,9 @@ def test_seeding_marks_the_four_headline_items_priority_with_a_cited_reason(engi
     assert sorted(marked) == sorted(HEADLINE)
     for key in HEADLINE:
         with read_session(engine) as s:
-            e = s.exec(select(AuditEvent).where(AuditEvent.record_key == key, AuditEvent.action == "priority_change")).one()
+            e = s.exec(
+                select(AuditEvent).where(AuditEvent.record_key == key, AuditEvent.action == "priority_change")
+            ).one()
         assert "2009-deare-ndu-strategic-forum-243" in e.reason and e.actor == "catalog"
         assert read_rec(engine, key).close_plan
 
@@ -100,17 +109,29 @@ def test_the_priority_file_passes_the_catalog_checks_and_copies_nothing():
 def test_a_priority_entry_naming_no_recommendation_is_refused_with_its_file_and_key(tmp_path):
     seeds = tmp_path / "seeds"
     shutil.copytree(REPO / "seeds", seeds)
-    text = (seeds / "priority.yaml").read_text().replace("key: deare09-bwg-revival", "key: deare09-no-such-thing")
+    text = (
+        (seeds / "priority.yaml")
+        .read_text()
+        .replace("key: deare09-bwg-revival", "key: deare09-no-such-thing")
+    )
     (seeds / "priority.yaml").write_text(text)
-    with pytest.raises(CatalogError, match=r"priority.yaml: priority \(key 'deare09-no-such-thing'\) field 'key'"):
+    with pytest.raises(
+        CatalogError, match=r"priority.yaml: priority \(key 'deare09-no-such-thing'\) field 'key'"
+    ):
         load_catalog(seeds)
 
 
 def test_a_copied_sentence_in_the_priority_file_is_reported(tmp_path):
     seeds = tmp_path / "seeds"
     shutil.copytree(REPO / "seeds", seeds)
-    text = (seeds / "priority.yaml").read_text().replace(
-        "Mexico enacts a law", "An innovative solution would be to create a pilot DTO Issue Team. Mexico enacts a law")
+    text = (
+        (seeds / "priority.yaml")
+        .read_text()
+        .replace(
+            "Mexico enacts a law",
+            "An innovative solution would be to create a pilot DTO Issue Team. Mexico enacts a law",
+        )
+    )
     (seeds / "priority.yaml").write_text(text)
     if not SOURCES.exists():
         pytest.fail("the source library is needed for this check")
@@ -124,9 +145,11 @@ def test_marking_priority_leaves_every_past_status_as_it_was(engine):
     seed(engine)
     with read_session(engine) as s:
         for key in HEADLINE:
-            events = s.exec(select(AuditEvent).where(AuditEvent.record_key == key,
-                                                     AuditEvent.record_type == "recommendation")
-                            .order_by(AuditEvent.seq)).all()
+            events = s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.record_key == key, AuditEvent.record_type == "recommendation")
+                .order_by(AuditEvent.seq)
+            ).all()
             moves = [e for e in events if e.action != "priority_change"]
             for e in events:
                 expected = [m.status_after for m in moves if m.effective_at <= e.effective_at][-1]

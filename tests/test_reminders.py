@@ -7,7 +7,7 @@ import email.policy
 import email.utils
 import re
 import socket
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -30,7 +30,7 @@ OSD, J5 = "OSD Policy", "Joint Staff J5"
 
 
 def at(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def days_ago(n: int) -> date:
@@ -43,25 +43,46 @@ def user(s, name: str) -> User:
 
 def rec(engine, key, owner=OSD, *, created=None, target=None, title=None):
     with write_session(engine) as s:
-        data = RecommendationCreate(key=key, title=title or f"Title of {key}", summary="s", theme="counter_drug",
-                                    who_must_act="us", owner=owner, target_date=target)
-        create_recommendation(s, data=data, actor=user(s, "ed"), reason="setup",
-                              effective_at=at(created or days_ago(10)))
+        data = RecommendationCreate(
+            key=key,
+            title=title or f"Title of {key}",
+            summary="s",
+            theme="counter_drug",
+            who_must_act="us",
+            owner=owner,
+            target_date=target,
+        )
+        create_recommendation(
+            s, data=data, actor=user(s, "ed"), reason="setup", effective_at=at(created or days_ago(10))
+        )
 
 
 def touch(engine, key, on: date, **fields):
     with write_session(engine) as s:
         r = get_recommendation(s, key)
-        update_recommendation(s, key=key, actor=user(s, "ed"), effective_at=at(on),
-                              change=RecommendationUpdate(expected_version=r.version, reason="moved", **fields))
+        update_recommendation(
+            s,
+            key=key,
+            actor=user(s, "ed"),
+            effective_at=at(on),
+            change=RecommendationUpdate(expected_version=r.version, reason="moved", **fields),
+        )
 
 
 def propose(engine, key, by="ed", on: date = days_ago(3)):
     with write_session(engine) as s:
         r = get_recommendation(s, key)
-        p = propose_closure(s, key=key, target="not_implemented", reason="dropped", expected_version=r.version,
-                            actor=user(s, by))
-        p.proposed_at = at(on)  # the proposal row is not part of the hash chain; backdate it for the fixed clock
+        p = propose_closure(
+            s,
+            key=key,
+            target="not_implemented",
+            reason="dropped",
+            expected_version=r.version,
+            actor=user(s, by),
+        )
+        p.proposed_at = at(
+            on
+        )  # the proposal row is not part of the hash chain; backdate it for the fixed clock
         s.add(p)
 
 
@@ -103,23 +124,33 @@ def store(engine, people):
 
 
 def item(key, status="proposed", target=None, days=0, note=""):
-    return DigestItem(key=key, title=f"Title of {key}", status=status, target_date=target, days=days, note=note)
+    return DigestItem(
+        key=key, title=f"Title of {key}", status=status, target_date=target, days=days, note=note
+    )
 
 
 J5_PENDING = item("j5-pending", days=3, note=f"closure as not_implemented proposed by ed on {days_ago(3)}")
-OWN_PENDING = item("osd-own-proposal", days=1, note=f"closure as not_implemented proposed by osdver on {days_ago(1)}")
+OWN_PENDING = item(
+    "osd-own-proposal", days=1, note=f"closure as not_implemented proposed by osdver on {days_ago(1)}"
+)
 
 
 def test_an_office_digest_for_a_fixed_day_is_exact(store):
     with read_session(store) as s:
         d = digest_for(s, OSD, TODAY)
-    assert d.overdue == [item("osd-overdue-more", target=days_ago(40), days=40),
-                         item("osd-overdue", target=days_ago(5), days=5),
-                         item("osd-idle-90", target=days_ago(1), days=1)]
-    assert d.due_soon == [item("osd-due-today", target=TODAY, days=0),
-                          item("osd-due-30", target=TODAY + timedelta(days=30), days=30)]
-    assert d.stale == [item("osd-idle-152", days=152, note="last updated 2020-01-01"),
-                       item("osd-idle-90", target=days_ago(1), days=90, note=f"last updated {days_ago(90)}")]
+    assert d.overdue == [
+        item("osd-overdue-more", target=days_ago(40), days=40),
+        item("osd-overdue", target=days_ago(5), days=5),
+        item("osd-idle-90", target=days_ago(1), days=1),
+    ]
+    assert d.due_soon == [
+        item("osd-due-today", target=TODAY, days=0),
+        item("osd-due-30", target=TODAY + timedelta(days=30), days=30),
+    ]
+    assert d.stale == [
+        item("osd-idle-152", days=152, note="last updated 2020-01-01"),
+        item("osd-idle-90", target=days_ago(1), days=90, note=f"last updated {days_ago(90)}"),
+    ]
     # osdver may verify closures, but never their own proposal; nobody else in the office verifies
     assert d.awaiting_verification == [J5_PENDING]
 
@@ -130,8 +161,12 @@ def test_other_owners_and_verifiers_without_an_office_get_their_own_digests(stor
         scoped = digest_for_user(s, user(s, "scoped"), TODAY)
         viewer = digest_for_user(s, user(s, "vic"), TODAY)
         auditor = digest_for_user(s, user(s, "aud"), TODAY)
-    assert [(d.kind, d.owner) for d in every] == [("office", J5), ("office", OSD), ("verifier", "adm"),
-                                                  ("verifier", "aud")]
+    assert [(d.kind, d.owner) for d in every] == [
+        ("office", J5),
+        ("office", OSD),
+        ("verifier", "adm"),
+        ("verifier", "aud"),
+    ]
     j5, osd, adm, aud = every
     assert j5.overdue == [item("j5-overdue", target=days_ago(1), days=1)]
     assert (j5.due_soon, j5.stale, j5.awaiting_verification) == ([], [], [])
@@ -166,11 +201,17 @@ def smtp_server():
 
 
 def cfg(tmp_path, port=None) -> ReminderSettings:
-    return ReminderSettings(smtp_host="127.0.0.1" if port else None, smtp_port=port or 25,
-                            smtp_from="tracker@example.mil", digest_dir=tmp_path / "digests")
+    return ReminderSettings(
+        smtp_host="127.0.0.1" if port else None,
+        smtp_port=port or 25,
+        smtp_from="tracker@example.mil",
+        digest_dir=tmp_path / "digests",
+    )
 
 
-def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_known(store, smtp_server, tmp_path):
+def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_known(
+    store, smtp_server, tmp_path
+):
     port, received = smtp_server
     outcomes = send_reminders(store, TODAY, config=cfg(tmp_path, port))
     assert [(o.digest.label, o.result, o.destination) for o in outcomes] == [
@@ -179,8 +220,10 @@ def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_know
         ("adm (verifier)", "written", str(tmp_path / "digests" / digest_filename(outcomes[2].digest))),
         ("aud (verifier)", "emailed", "aud@example.mil"),
     ]
-    assert sorted(tuple(e.rcpt_tos) for e in received) == [("aud@example.mil",),
-                                                           ("osdver@example.mil", "scoped@example.mil")]
+    assert sorted(tuple(e.rcpt_tos) for e in received) == [
+        ("aud@example.mil",),
+        ("osdver@example.mil", "scoped@example.mil"),
+    ]
     osd_mail = next(e for e in received if "scoped@example.mil" in e.rcpt_tos)
     assert osd_mail.mail_from == "tracker@example.mil"
     msg = email.message_from_bytes(osd_mail.content, policy=email.policy.default)
@@ -222,12 +265,21 @@ def test_digests_go_by_email_to_the_office_and_to_files_where_no_address_is_know
     assert msg["Date"] and msg["Message-ID"], "mail filters score a message without Date/Message-ID as spam"
     with read_session(store) as s:
         logs = s.exec(select(ReminderLog).order_by(ReminderLog.owner)).all()
-        events = s.exec(select(AuditEvent).where(AuditEvent.action == "reminder_sent").order_by(AuditEvent.seq)).all()
+        events = s.exec(
+            select(AuditEvent).where(AuditEvent.action == "reminder_sent").order_by(AuditEvent.seq)
+        ).all()
     assert [(r.owner, r.digest_date, r.channel, r.items) for r in logs] == [
-        (J5, TODAY, "file", 1), (OSD, TODAY, "email", 8), ("user:adm", TODAY, "file", 2), ("user:aud", TODAY, "email", 2)]
+        (J5, TODAY, "file", 1),
+        (OSD, TODAY, "email", 8),
+        ("user:adm", TODAY, "file", 2),
+        ("user:aud", TODAY, "email", 2),
+    ]
     assert [(e.record_type, e.record_key, e.actor) for e in events] == [
-        ("reminder", J5, "reminders"), ("reminder", OSD, "reminders"), ("reminder", "user:adm", "reminders"),
-        ("reminder", "user:aud", "reminders")]
+        ("reminder", J5, "reminders"),
+        ("reminder", OSD, "reminders"),
+        ("reminder", "user:adm", "reminders"),
+        ("reminder", "user:aud", "reminders"),
+    ]
 
 
 def test_without_smtp_each_owner_gets_one_file_per_day_with_a_safe_name(store, tmp_path):
@@ -238,9 +290,12 @@ def test_without_smtp_each_owner_gets_one_file_per_day_with_a_safe_name(store, t
     assert all(f.name.startswith("2020-06-01_") and f.suffix == ".txt" and " " not in f.name for f in files)
     assert digest_filename(outcomes[1].digest).startswith("2020-06-01_osd-policy-")
     j5 = (tmp_path / "digests" / digest_filename(outcomes[0].digest)).read_text()
-    assert j5.splitlines()[:4] == ["Recommendation Tracker reminders for Joint Staff J5, 2020-06-01", "",
-                                   "Overdue (1)",
-                                   "  - j5-overdue [proposed] Title of j5-overdue (target 2020-05-31, 1 day overdue)"]
+    assert j5.splitlines()[:4] == [
+        "Recommendation Tracker reminders for Joint Staff J5, 2020-06-01",
+        "",
+        "Overdue (1)",
+        "  - j5-overdue [proposed] Title of j5-overdue (target 2020-05-31, 1 day overdue)",
+    ]
 
 
 def test_owner_strings_that_slug_alike_still_get_separate_files(engine, people, tmp_path):
@@ -259,10 +314,13 @@ def test_a_second_run_the_same_day_sends_nothing(store, smtp_server, tmp_path):
     assert {o.result for o in first} == {"emailed", "written"}
     assert [o.result for o in second] == ["already_sent"] * 4
     assert len(received) == sent == 2 and event_count(store) == events
-    assert second[1].line() == "OSD Policy: already sent for 2020-06-01 (email to osdver@example.mil, " \
-                               "scoped@example.mil); not sent again"
-    assert [o.result for o in send_reminders(store, TODAY + timedelta(days=1), config=cfg(tmp_path, port))] \
-        == ["written", "emailed", "written", "emailed"]
+    assert (
+        second[1].line() == "OSD Policy: already sent for 2020-06-01 (email to osdver@example.mil, "
+        "scoped@example.mil); not sent again"
+    )
+    assert [
+        o.result for o in send_reminders(store, TODAY + timedelta(days=1), config=cfg(tmp_path, port))
+    ] == ["written", "emailed", "written", "emailed"]
 
 
 def test_a_failed_delivery_is_not_recorded_and_is_retried_next_run(store, tmp_path):
@@ -301,8 +359,10 @@ def test_rectrack_remind_writes_files_then_says_nothing_is_sent_again(cli_env, t
     first = runner.invoke(app, ["remind", "--today", "2020-06-01"])
     assert first.exit_code == 0, first.output
     lines = first.stdout.splitlines()
-    assert lines[0] == f"Joint Staff J5: wrote 1 item to {tmp_path / 'out'}/2020-06-01_joint-staff-j5-" \
-                       f"{lines[0].split('joint-staff-j5-')[1]}"
+    assert (
+        lines[0] == f"Joint Staff J5: wrote 1 item to {tmp_path / 'out'}/2020-06-01_joint-staff-j5-"
+        f"{lines[0].split('joint-staff-j5-')[1]}"
+    )
     assert lines[1].startswith(f"OSD Policy: wrote 8 items to {tmp_path / 'out'}/2020-06-01_osd-policy-")
     assert lines[-1] == "0 e-mailed, 4 written to files, 0 already sent earlier for 2020-06-01"
     assert len(list((tmp_path / "out").iterdir())) == 4
@@ -319,7 +379,10 @@ def test_rectrack_remind_sends_through_smtp_from_the_environment(cli_env, smtp_s
     result = runner.invoke(app, ["remind", "--today", "2020-06-01"])
     assert result.exit_code == 0, result.output
     assert "OSD Policy: e-mailed 8 items to osdver@example.mil, scoped@example.mil" in result.stdout
-    assert result.stdout.splitlines()[-1] == "2 e-mailed, 2 written to files, 0 already sent earlier for 2020-06-01"
+    assert (
+        result.stdout.splitlines()[-1]
+        == "2 e-mailed, 2 written to files, 0 already sent earlier for 2020-06-01"
+    )
     assert len(received) == 2
 
 
@@ -329,8 +392,9 @@ def test_rectrack_remind_refuses_a_bad_date_in_one_line(cli_env):
     assert result.stderr == "error: --today '1 June' is not a date; use YYYY-MM-DD\n"
 
 
-def test_a_reminder_mail_has_date_message_id_plain_and_html_parts_and_working_links(store, smtp_server, tmp_path,
-                                                                                     monkeypatch):
+def test_a_reminder_mail_has_date_message_id_plain_and_html_parts_and_working_links(
+    store, smtp_server, tmp_path, monkeypatch
+):
     """Parsed from what a local SMTP server received, as a mail client would."""
     from html.parser import HTMLParser
     from urllib.parse import parse_qs, urlparse
@@ -372,7 +436,10 @@ def test_a_reminder_mail_has_date_message_id_plain_and_html_parts_and_working_li
 def test_titles_in_the_html_part_are_escaped(tmp_path):
     from models.workflow.reminders import render_html
 
-    digest = Digest(owner="<b>X</b>", today=TODAY,
-                    overdue=[DigestItem("k", "<img src=x onerror=alert(1)>", "proposed", TODAY, 3)])
+    digest = Digest(
+        owner="<b>X</b>",
+        today=TODAY,
+        overdue=[DigestItem("k", "<img src=x onerror=alert(1)>", "proposed", TODAY, 3)],
+    )
     body = render_html(cfg(tmp_path), digest)
     assert "<img" not in body and "&lt;img src=x" in body and "&lt;b&gt;X&lt;/b&gt;" in body

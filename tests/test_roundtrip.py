@@ -28,7 +28,7 @@ def store(engine, users):
     make_rec(engine, "rec-a", title="Revive the bilateral working group")
     make_rec(engine, "rec-b", owner="Joint Staff J5")
     make_rec(engine, "rec-c", parent_key="rec-a", target_date=date(2027, 3, 1), progress=10)
-    make_rec(engine, "rec-d", title="=HYPERLINK(\"x\") is text, not a formula", owner="-Office")
+    make_rec(engine, "rec-d", title='=HYPERLINK("x") is text, not a formula', owner="-Office")
     change(engine, "rec-d", status="accepted")
     change(engine, "rec-d", status="in_progress")
     return engine
@@ -41,7 +41,10 @@ def versions(engine) -> dict:
 
 def values(engine) -> dict:
     with read_session(engine) as s:
-        return {r.key: (r.status, r.owner, r.target_date, r.progress) for r in s.exec(select(Recommendation)).all()}
+        return {
+            r.key: (r.status, r.owner, r.target_date, r.progress)
+            for r in s.exec(select(Recommendation)).all()
+        }
 
 
 def export(engine, fmt, **kw) -> bytes:
@@ -95,27 +98,67 @@ def test_exporting_then_importing_an_unchanged_file_changes_nothing(store, fmt):
 
 def test_the_export_has_the_editable_context_and_reason_columns(store):
     rows = list(csv.reader(io.StringIO(export(store, "csv").decode("utf-8-sig"))))
-    assert tuple(rows[0]) == COLUMNS == ("key", "title", "status", "owner", "target_date", "progress", "version",
-                                         "theme", "kind", "who_must_act", "parent", "reason")
-    assert rows[3] == ["rec-c", "A title", "proposed", "OSD Policy", "2027-03-01", "10", "1", "counter_drug",
-                       "explicit", "us", "rec-a", ""]
+    assert (
+        tuple(rows[0])
+        == COLUMNS
+        == (
+            "key",
+            "title",
+            "status",
+            "owner",
+            "target_date",
+            "progress",
+            "version",
+            "theme",
+            "kind",
+            "who_must_act",
+            "parent",
+            "reason",
+        )
+    )
+    assert rows[3] == [
+        "rec-c",
+        "A title",
+        "proposed",
+        "OSD Policy",
+        "2027-03-01",
+        "10",
+        "1",
+        "counter_drug",
+        "explicit",
+        "us",
+        "rec-a",
+        "",
+    ]
     # cells a spreadsheet would run as formulas are escaped in CSV and stored as text in xlsx
     assert rows[4][1].startswith("'=HYPERLINK") and rows[4][3] == "'-Office"
     ws = load_workbook(io.BytesIO(export(store, "xlsx")))["recommendations"]
     assert ws["B5"].data_type == "s" and ws["B5"].value.startswith("=HYPERLINK")
-    assert [r[0] for r in csv.reader(io.StringIO(export(store, "csv", owner="Joint Staff J5").decode("utf-8-sig")))] \
-        == ["key", "rec-b"]
-    assert len(list(csv.reader(io.StringIO(export(store, "csv", status="in_progress").decode("utf-8-sig"))))) == 2
+    assert [
+        r[0]
+        for r in csv.reader(io.StringIO(export(store, "csv", owner="Joint Staff J5").decode("utf-8-sig")))
+    ] == ["key", "rec-b"]
+    assert (
+        len(list(csv.reader(io.StringIO(export(store, "csv", status="in_progress").decode("utf-8-sig")))))
+        == 2
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_edited_file_applies_exactly_the_edits_each_audited_with_its_reason(store, fmt):
     before_events, before_versions = event_count(store), versions(store)
-    data = edit(export(store, fmt), fmt, {
-        "rec-a": {"status": "under_review", "progress": 5, "reason": "BWG met in March"},
-        "rec-b": {"owner": "OSD Policy", "reason": "moved to OSD"},
-        "rec-c": {"target_date": "2028-01-31" if fmt == "csv" else date(2028, 1, 31), "reason": "slipped a year"},
-    })
+    data = edit(
+        export(store, fmt),
+        fmt,
+        {
+            "rec-a": {"status": "under_review", "progress": 5, "reason": "BWG met in March"},
+            "rec-b": {"owner": "OSD Policy", "reason": "moved to OSD"},
+            "rec-c": {
+                "target_date": "2028-01-31" if fmt == "csv" else date(2028, 1, 31),
+                "reason": "slipped a year",
+            },
+        },
+    )
     report = apply(store, data, fmt)
     assert [(a.number, a.key, a.changes) for a in report.applied] == [
         (2, "rec-a", {"status": ("proposed", "under_review"), "progress": (0, 5)}),
@@ -141,18 +184,43 @@ def test_an_edited_file_applies_exactly_the_edits_each_audited_with_its_reason(s
 BAD_ROWS = [
     ({"rec-c": {"progress": 150}}, "rec-c", "progress", "'150' is not a whole number from 0 to 100"),
     ({"rec-c": {"progress": "half"}}, "rec-c", "progress", "'half' is not a whole number from 0 to 100"),
-    ({"rec-c": {"target_date": "31/01/2028", "reason": "x"}}, "rec-c", "target_date", "'31/01/2028' is not a date"),
+    (
+        {"rec-c": {"target_date": "31/01/2028", "reason": "x"}},
+        "rec-c",
+        "target_date",
+        "'31/01/2028' is not a date",
+    ),
     ({"rec-c": {"status": "done"}}, "rec-c", "status", "unknown status 'done'"),
     ({"rec-c": {"key": "rec-zz"}}, "rec-c", "key", "unknown key 'rec-zz': no recommendation has it"),
-    ({"rec-c": {"title": "A better title", "reason": "x"}}, "rec-c", "title", "is read-only here and was changed"),
+    (
+        {"rec-c": {"title": "A better title", "reason": "x"}},
+        "rec-c",
+        "title",
+        "is read-only here and was changed",
+    ),
     ({"rec-c": {"parent": "", "reason": "x"}}, "rec-c", "parent", "is read-only here and was changed"),
     ({"rec-c": {"progress": 50}}, "rec-c", "reason", "is empty but the row changes progress; say why"),
     ({"rec-c": {"owner": ""}}, "rec-c", "owner", "is empty"),
     ({"rec-c": {"version": "x"}}, "rec-c", "version", "is not the version the file was exported with"),
     ({"rec-c": {"key": "rec-b"}}, "rec-c", "key", "'rec-b' appears twice (also on"),
-    ({"rec-d": {"status": "not_implemented", "reason": "dropped"}}, "rec-d", "status", "closing needs verification"),
-    ({"rec-d": {"status": "implemented", "reason": "done"}}, "rec-d", "status", "closing as implemented needs at least one evidence item"),
-    ({"rec-a": {"status": "in_progress", "reason": "x"}}, "rec-a", "status", "cannot move from 'proposed' to 'in_progress'"),
+    (
+        {"rec-d": {"status": "not_implemented", "reason": "dropped"}},
+        "rec-d",
+        "status",
+        "closing needs verification",
+    ),
+    (
+        {"rec-d": {"status": "implemented", "reason": "done"}},
+        "rec-d",
+        "status",
+        "closing as implemented needs at least one evidence item",
+    ),
+    (
+        {"rec-a": {"status": "in_progress", "reason": "x"}},
+        "rec-a",
+        "status",
+        "cannot move from 'proposed' to 'in_progress'",
+    ),
 ]
 
 
@@ -168,7 +236,9 @@ def test_a_file_with_one_bad_row_applies_nothing_and_names_it(store, fmt, bad, k
     unit = "line" if fmt == "csv" else "row"
     assert (problem.unit, problem.number, problem.field) == (unit, row_of(fmt, key), field)
     assert message in problem.message
-    assert str(refused.value).startswith(f"nothing applied: 1 problem(s): {unit} {row_of(fmt, key)}, {field}: ")
+    assert str(refused.value).startswith(
+        f"nothing applied: 1 problem(s): {unit} {row_of(fmt, key)}, {field}: "
+    )
     assert event_count(store) == before_events and values(store) == before_values
 
 
@@ -191,25 +261,38 @@ def test_a_stale_version_in_the_file_is_refused_naming_who_changed_the_record(st
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_partial_applies_the_good_rows_and_reports_the_bad(store, fmt):
-    data = edit(export(store, fmt), fmt, {
-        "rec-a": {"status": "accepted", "reason": "agreed"},
-        "rec-b": {"progress": 101, "reason": "x"},
-        "rec-c": {"progress": 25, "reason": "drafting"},
-        "rec-d": {"status": "not_implemented", "reason": "dropped"},
-    })
+    data = edit(
+        export(store, fmt),
+        fmt,
+        {
+            "rec-a": {"status": "accepted", "reason": "agreed"},
+            "rec-b": {"progress": 101, "reason": "x"},
+            "rec-c": {"progress": 25, "reason": "drafting"},
+            "rec-d": {"status": "not_implemented", "reason": "dropped"},
+        },
+    )
     report = apply(store, data, fmt, partial=True)
     assert [a.key for a in report.applied] == ["rec-a", "rec-c"]
     unit = "line" if fmt == "csv" else "row"
-    assert [(p.unit, p.number, p.field) for p in report.problems] == [(unit, 3, "progress"), (unit, 5, "status")]
+    assert [(p.unit, p.number, p.field) for p in report.problems] == [
+        (unit, 3, "progress"),
+        (unit, 5, "status"),
+    ]
     assert values(store)["rec-a"][0] == "accepted" and values(store)["rec-c"][3] == 25
     assert values(store)["rec-b"][3] == 0 and values(store)["rec-d"][0] == "in_progress"
 
 
 def test_a_refused_row_in_partial_mode_leaves_no_trace_of_itself(store):
     """The refused row runs in a savepoint: a later good row still chains on the last good event."""
-    data = edit(export(store, "csv"), "csv", {"rec-a": {"status": "under_review", "reason": "a"},
-                                              "rec-b": {"status": "implemented", "reason": "b"},
-                                              "rec-c": {"progress": 11, "reason": "c"}})
+    data = edit(
+        export(store, "csv"),
+        "csv",
+        {
+            "rec-a": {"status": "under_review", "reason": "a"},
+            "rec-b": {"status": "implemented", "reason": "b"},
+            "rec-c": {"progress": 11, "reason": "c"},
+        },
+    )
     before = event_count(store)
     report = apply(store, data, "csv", partial=True)
     assert [a.key for a in report.applied] == ["rec-a", "rec-c"] and event_count(store) == before + 2
@@ -223,19 +306,39 @@ def test_a_viewer_importing_an_edited_file_is_refused_per_row(store):
     data = edit(export(store, "csv"), "csv", {"rec-a": {"progress": 5, "reason": "x"}})
     with pytest.raises(EditsRefused) as refused:
         apply(store, data, "csv", actor="vic")
-    assert str(refused.value.problems[0]) == "line 2, (row): 'vic' (role viewer) may not recommendation update"
+    assert (
+        str(refused.value.problems[0]) == "line 2, (row): 'vic' (role viewer) may not recommendation update"
+    )
 
 
-@pytest.mark.parametrize("data,name,message", [
-    (b"key,status\xff\n", "e.csv", "the file is not UTF-8 text: byte 0xFF at byte offset 10 (line 1, column 11)"),
-    (b"", "e.csv", "the file is empty"),
-    (b"key,title,status,owner\nrec-a,t,proposed,O\n", "e.csv",
-     "header (line 1): missing column(s): target_date, progress, version, reason"),
-    ("key,status,owner,target_date,progress,version,reason,colour\n".encode(), "e.csv", "unknown column(s): 'colour'"),
-    (b"key,status,owner,target_date,progress,version,reason\n", "e.csv", "the file has a header but no rows"),
-    (b"not a zip", "e.xlsx", "the file is not an Excel .xlsx workbook"),
-    (b"x", "e.txt", "'e.txt': use a .csv or .xlsx file name"),
-])
+@pytest.mark.parametrize(
+    "data,name,message",
+    [
+        (
+            b"key,status\xff\n",
+            "e.csv",
+            "the file is not UTF-8 text: byte 0xFF at byte offset 10 (line 1, column 11)",
+        ),
+        (b"", "e.csv", "the file is empty"),
+        (
+            b"key,title,status,owner\nrec-a,t,proposed,O\n",
+            "e.csv",
+            "header (line 1): missing column(s): target_date, progress, version, reason",
+        ),
+        (
+            b"key,status,owner,target_date,progress,version,reason,colour\n",
+            "e.csv",
+            "unknown column(s): 'colour'",
+        ),
+        (
+            b"key,status,owner,target_date,progress,version,reason\n",
+            "e.csv",
+            "the file has a header but no rows",
+        ),
+        (b"not a zip", "e.xlsx", "the file is not an Excel .xlsx workbook"),
+        (b"x", "e.txt", "'e.txt': use a .csv or .xlsx file name"),
+    ],
+)
 def test_unreadable_files_are_refused_with_one_clear_message(data, name, message):
     with pytest.raises(InvalidInput) as refused:
         parse_edit_file(data, name)
@@ -248,14 +351,19 @@ def test_a_workbook_without_the_recommendations_sheet_or_its_headers_is_refused(
     wb["recommendations"].title = "Sheet1"
     out = io.BytesIO()
     wb.save(out)
-    with pytest.raises(InvalidInput, match=r"the workbook has no sheet 'recommendations' \(it has: 'Sheet1', "):
+    with pytest.raises(
+        InvalidInput, match=r"the workbook has no sheet 'recommendations' \(it has: 'Sheet1', "
+    ):
         parse_edit_file(out.getvalue(), "e.xlsx")
     wb = load_workbook(io.BytesIO(data))
     wb["recommendations"]["G1"].value = "rev"
     out = io.BytesIO()
     wb.save(out)
-    with pytest.raises(InvalidInput, match=r"header \(sheet 'recommendations', row 1\): missing column\(s\): version; "
-                                           r"unknown column\(s\): 'rev'"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"header \(sheet 'recommendations', row 1\): missing column\(s\): version; "
+        r"unknown column\(s\): 'rev'",
+    ):
         parse_edit_file(out.getvalue(), "e.xlsx")
 
 
@@ -284,8 +392,16 @@ def test_rectrack_export_recs_and_apply_edits_round_trip(cli_store, tmp_path, fm
     assert exported.exit_code == 0 and exported.stdout == f"wrote 4 recommendation(s) to {out}\n"
     same = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
     assert same.exit_code == 0 and same.stdout == f"applied 0 change(s) from recs.{fmt}; 4 row(s) unchanged\n"
-    out.write_bytes(edit(out.read_bytes(), fmt, {"rec-a": {"progress": 15, "reason": "kick-off"},
-                                                 "rec-b": {"status": "implemented", "reason": "done"}}))
+    out.write_bytes(
+        edit(
+            out.read_bytes(),
+            fmt,
+            {
+                "rec-a": {"progress": 15, "reason": "kick-off"},
+                "rec-b": {"status": "implemented", "reason": "done"},
+            },
+        )
+    )
     refused = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
     unit = "line" if fmt == "csv" else "row"
     assert refused.exit_code == 1 and refused.stdout == ""
@@ -293,9 +409,13 @@ def test_rectrack_export_recs_and_apply_edits_round_trip(cli_store, tmp_path, fm
     assert len(refused.stderr.splitlines()) == 1
     partial = runner.invoke(app, ["apply-edits", str(out), "--as", "ed", "--partial"])
     assert partial.exit_code == 1
-    assert partial.stdout == (f"applied 1 change(s) from recs.{fmt}; 2 row(s) unchanged; 1 row(s) refused\n"
-                              f"  {unit} 2: rec-a: progress 0 -> 15 (version 2)\n")
-    assert partial.stderr.startswith(f"error: 1 row(s) refused and not applied (the others were): {unit} 3, status: ")
+    assert partial.stdout == (
+        f"applied 1 change(s) from recs.{fmt}; 2 row(s) unchanged; 1 row(s) refused\n"
+        f"  {unit} 2: rec-a: progress 0 -> 15 (version 2)\n"
+    )
+    assert partial.stderr.startswith(
+        f"error: 1 row(s) refused and not applied (the others were): {unit} 3, status: "
+    )
 
 
 def test_rectrack_apply_edits_shows_progress_for_large_files(cli_store, tmp_path, monkeypatch):
@@ -306,8 +426,12 @@ def test_rectrack_apply_edits_shows_progress_for_large_files(cli_store, tmp_path
     runner.invoke(app, ["export-recs", "--out", str(out)])
     result = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
     assert result.exit_code == 0
-    assert result.stderr.splitlines() == ["  1/4 rows checked", "  2/4 rows checked", "  3/4 rows checked",
-                                          "  4/4 rows checked"]
+    assert result.stderr.splitlines() == [
+        "  1/4 rows checked",
+        "  2/4 rows checked",
+        "  3/4 rows checked",
+        "  4/4 rows checked",
+    ]
 
 
 def test_rectrack_export_recs_refuses_an_unknown_format_or_status(cli_store, tmp_path):

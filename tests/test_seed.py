@@ -14,7 +14,12 @@ from models.store.db import read_session, write_session
 from models.store.tables import Citation, Recommendation
 
 REPO = Path(__file__).resolve().parents[1]
-HEADLINE = ["deare09-unified-defense-ministry", "deare09-bwg-revival", "deare09-pme-expansion", "deare09-dto-issue-team"]
+HEADLINE = [
+    "deare09-unified-defense-ministry",
+    "deare09-bwg-revival",
+    "deare09-pme-expansion",
+    "deare09-dto-issue-team",
+]
 
 
 def seed(engine, seeds_dir=REPO / "seeds"):
@@ -28,8 +33,9 @@ def test_seeding_loads_the_four_headline_recommendations_with_citations(engine):
     with read_session(engine) as s:
         for key in HEADLINE:
             rec = s.exec(select(Recommendation).where(Recommendation.key == key)).one()
-            cites = s.exec(select(Citation).where(Citation.record_type == "recommendation",
-                                                  Citation.record_id == rec.id)).all()
+            cites = s.exec(
+                select(Citation).where(Citation.record_type == "recommendation", Citation.record_id == rec.id)
+            ).all()
             assert cites and all(c.source_id == "2009-deare-ndu-strategic-forum-243" for c in cites[:1])
 
 
@@ -52,11 +58,20 @@ def test_seeding_never_overwrites_a_users_edit(engine, users):
     assert after.owner == "J5 Western Hemisphere" and after.version == before.version + 1
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda t: t.replace("theme: defense_institutions", "theme: defence_institutions", 1), "field 'theme'"),
-    (lambda t: t.replace("    summary:", "    sumary:", 1), "field 'sumary': Extra inputs are not permitted"),
-    (lambda t: t.replace("kind: explicit", "kind: explict", 1), "field 'kind'"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (
+            lambda t: t.replace("theme: defense_institutions", "theme: defence_institutions", 1),
+            "field 'theme'",
+        ),
+        (
+            lambda t: t.replace("    summary:", "    sumary:", 1),
+            "field 'sumary': Extra inputs are not permitted",
+        ),
+        (lambda t: t.replace("kind: explicit", "kind: explict", 1), "field 'kind'"),
+    ],
+)
 def test_a_seed_file_with_a_typo_fails_naming_file_record_and_field(tmp_path, mutate, expected):
     seeds = tmp_path / "seeds"
     shutil.copytree(REPO / "seeds", seeds)
@@ -78,11 +93,18 @@ def test_a_seed_file_that_is_not_yaml_fails_with_the_line(tmp_path):
 
 def test_no_seeded_status_move_is_dated_before_its_recommendation_was_created(engine):
     from models.store.tables import AuditEvent
+
     seed(engine)
     with read_session(engine) as s:
-        created = dict(s.exec(select(AuditEvent.record_key, AuditEvent.effective_at)
-                              .where(AuditEvent.action == "create")).all())
-        moves = s.exec(select(AuditEvent.record_key, AuditEvent.effective_at)
-                       .where(AuditEvent.action != "create", AuditEvent.record_type == "recommendation")).all()
+        created = dict(
+            s.exec(
+                select(AuditEvent.record_key, AuditEvent.effective_at).where(AuditEvent.action == "create")
+            ).all()
+        )
+        moves = s.exec(
+            select(AuditEvent.record_key, AuditEvent.effective_at).where(
+                AuditEvent.action != "create", AuditEvent.record_type == "recommendation"
+            )
+        ).all()
     early = [(k, at) for k, at in moves if at < created[k]]
     assert moves and early == []

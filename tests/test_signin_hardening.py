@@ -44,8 +44,12 @@ def refused(engine, **kw) -> str:
 
 def trail(engine, username):
     with read_session(engine) as s:
-        return [(e.action, e.reason) for e in s.exec(select(AuditEvent).where(AuditEvent.record_key == username)
-                                                     .order_by(AuditEvent.seq)).all()]
+        return [
+            (e.action, e.reason)
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.record_key == username).order_by(AuditEvent.seq)
+            ).all()
+        ]
 
 
 @pytest.fixture
@@ -69,7 +73,7 @@ def verify_calls(monkeypatch):
 def test_wrong_unknown_locked_and_disabled_get_one_message_and_the_same_work(accounts, verify_calls):
     t0 = utcnow()
     for i in range(5):  # lock alice for the attacker's client
-        refused(accounts, password="guess number %d" % i, client=ATTACKER, now=t0)
+        refused(accounts, password=f"guess number {i}", client=ATTACKER, now=t0)
     verify_calls.clear()
     messages = {
         "wrong password": refused(accounts, password="not the password", now=t0),
@@ -82,8 +86,10 @@ def test_wrong_unknown_locked_and_disabled_get_one_message_and_the_same_work(acc
     signin(accounts, now=t0)
     assert len(verify_calls) == 5
     # the trail says what really happened, for an administrator
-    assert ("signin_refused", f"this account is locked for this client ({ATTACKER}) after 5 failed sign-ins") \
-        in trail(accounts, "alice")
+    assert (
+        "signin_refused",
+        f"this account is locked for this client ({ATTACKER}) after 5 failed sign-ins",
+    ) in trail(accounts, "alice")
     assert trail(accounts, "gone")[-1] == ("signin_failed", "this account is disabled")
 
 
@@ -111,9 +117,15 @@ def test_a_client_guessing_many_accounts_is_paused_for_all_of_them(accounts):
     names = [f"user{i}" for i in range(20)]
     for name in names:  # one guess each at twenty usernames
         refused(accounts, username=name, password="Winter2026!", client=ATTACKER, now=t0)
-    refused(accounts, username="bob", client=ATTACKER, now=t0 + timedelta(minutes=1))  # the right password: paused
-    assert trail(accounts, "bob")[-1][1].startswith(f"this client ({ATTACKER}) is paused after 20 failed sign-ins")
-    assert signin(accounts, username="bob", now=t0 + timedelta(minutes=1)).username == "bob"  # elsewhere: fine
+    refused(
+        accounts, username="bob", client=ATTACKER, now=t0 + timedelta(minutes=1)
+    )  # the right password: paused
+    assert trail(accounts, "bob")[-1][1].startswith(
+        f"this client ({ATTACKER}) is paused after 20 failed sign-ins"
+    )
+    assert (
+        signin(accounts, username="bob", now=t0 + timedelta(minutes=1)).username == "bob"
+    )  # elsewhere: fine
     assert signin(accounts, username="bob", client=ATTACKER, now=t0 + timedelta(minutes=16)).username == "bob"
 
 
@@ -123,8 +135,10 @@ def test_many_clients_together_lock_the_account_for_everyone_for_one_window(acco
         for i in range(5):
             refused(accounts, password=f"guess {i}", client=f"192.0.2.{c}", now=t0 + timedelta(seconds=c))
     refused(accounts, now=t0 + timedelta(minutes=1))  # the owner too: 50 failures from several clients
-    assert trail(accounts, "alice")[-1] == ("signin_refused",
-                                            "this account is locked after 50 failed sign-ins from several clients")
+    assert trail(accounts, "alice")[-1] == (
+        "signin_refused",
+        "this account is locked after 50 failed sign-ins from several clients",
+    )
     assert signin(accounts, now=t0 + timedelta(minutes=16)).username == "alice"
 
 
@@ -133,8 +147,14 @@ def test_wrong_current_passwords_on_my_account_count_and_are_refused_while_locke
 
     def change(old, now, new="a brand new passphrase"):
         with write_session(accounts) as s:
-            change_password(s, user=s.exec(select(User).where(User.username == "alice")).one(), old_password=old,
-                            new_password=new, client=ATTACKER, now=now)
+            change_password(
+                s,
+                user=s.exec(select(User).where(User.username == "alice")).one(),
+                old_password=old,
+                new_password=new,
+                client=ATTACKER,
+                now=now,
+            )
 
     for i in range(5):
         with pytest.raises(AuthError, match="the current password is not right"):
@@ -142,10 +162,17 @@ def test_wrong_current_passwords_on_my_account_count_and_are_refused_while_locke
     assert [a for a, _ in trail(accounts, "alice")].count("password_change_failed") == 5
     with pytest.raises(AuthError, match="paused after repeated failures"):
         change(PASSWORD, t0 + timedelta(minutes=1))  # the right one, while locked: refused, nothing changed
-    refused(accounts, client=ATTACKER, now=t0 + timedelta(minutes=2))  # and signing in from there is locked too
-    assert signin(accounts, now=t0 + timedelta(minutes=2)).username == "alice"  # same password still works elsewhere
+    refused(
+        accounts, client=ATTACKER, now=t0 + timedelta(minutes=2)
+    )  # and signing in from there is locked too
+    assert (
+        signin(accounts, now=t0 + timedelta(minutes=2)).username == "alice"
+    )  # same password still works elsewhere
     change(PASSWORD, t0 + timedelta(minutes=16))
-    assert signin(accounts, password="a brand new passphrase", now=t0 + timedelta(minutes=17)).username == "alice"
+    assert (
+        signin(accounts, password="a brand new passphrase", now=t0 + timedelta(minutes=17)).username
+        == "alice"
+    )
 
 
 @pytest.mark.parametrize("password", [" " * 12, "\t" * 20, " " * 30, "   short   ", "\u3000" * 12])
@@ -157,8 +184,12 @@ def test_a_password_of_only_spaces_or_padded_to_length_is_refused(engine, accoun
             create_user(s, username="carol", role="viewer", password=password, actor=system_user(s))
     with pytest.raises(InvalidInput):
         with write_session(accounts) as s:
-            change_password(s, user=s.exec(select(User).where(User.username == "bob")).one(), old_password=PASSWORD,
-                            new_password=password)
+            change_password(
+                s,
+                user=s.exec(select(User).where(User.username == "bob")).one(),
+                old_password=PASSWORD,
+                new_password=password,
+            )
     assert signin(accounts, username="bob").username == "bob"  # nothing changed
 
 

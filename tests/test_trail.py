@@ -37,7 +37,14 @@ def trail(engine, users):
     stored = store_file(io.BytesIO(b"signed minutes"), "minutes.txt")
     with write_session(engine) as s:
         ed = s.exec(select(User).where(User.username == "ed")).one()
-        attach_evidence(s, keys=["rec-a"], actor=ed, reason="proof", files=[stored], evidence=EvidenceCreate(title="Minutes"))
+        attach_evidence(
+            s,
+            keys=["rec-a"],
+            actor=ed,
+            reason="proof",
+            files=[stored],
+            evidence=EvidenceCreate(title="Minutes"),
+        )
     close(engine, "rec-a", "implemented", reason="done")
     change(engine, "rec-b", owner="J5", reason="moved")
     return engine
@@ -76,18 +83,34 @@ def test_deleting_the_newest_event_is_caught_by_the_version_check(trail):
     sql(trail, "DELETE FROM auditevent WHERE seq = 9")
     report = verdict(trail)
     assert report.chain_problem is None
-    assert any("'rec-b' is at version 3 but its latest event records version 2" in p for p in report.store_problems)
+    assert any(
+        "'rec-b' is at version 3 but its latest event records version 2" in p for p in report.store_problems
+    )
 
 
 def test_a_forged_event_inserted_in_the_middle_is_detected_as_inserted(trail):
     with read_session(trail) as s:
         prev = s.exec(select(AuditEvent).where(AuditEvent.seq == 2)).one()
-    sql(trail, "UPDATE auditevent SET seq = seq + 1000 WHERE seq >= 3",
-        "UPDATE auditevent SET seq = seq - 999 WHERE seq >= 1003")
-    forged = AuditEvent(seq=3, recorded_at=prev.recorded_at, effective_at=prev.effective_at, actor="mallory",
-                        action="status_change", record_type="recommendation", record_key="rec-b", status_after="implemented",
-                        reason="forged", prev_hash=prev.hash, hash="")
+    sql(
+        trail,
+        "UPDATE auditevent SET seq = seq + 1000 WHERE seq >= 3",
+        "UPDATE auditevent SET seq = seq - 999 WHERE seq >= 1003",
+    )
+    forged = AuditEvent(
+        seq=3,
+        recorded_at=prev.recorded_at,
+        effective_at=prev.effective_at,
+        actor="mallory",
+        action="status_change",
+        record_type="recommendation",
+        record_key="rec-b",
+        status_after="implemented",
+        reason="forged",
+        prev_hash=prev.hash,
+        hash="",
+    )
     from models.trail.chain import HASHED_FIELDS
+
     forged.hash = hashlib.sha256(content_bytes(getattr(forged, f) for f in HASHED_FIELDS)).hexdigest()
     with write_session(trail) as s:  # a forger who knows the hash recipe
         s.add(forged)
@@ -96,8 +119,12 @@ def test_a_forged_event_inserted_in_the_middle_is_detected_as_inserted(trail):
 
 
 def test_swapping_two_events_is_detected_as_reordered(trail):
-    sql(trail, "UPDATE auditevent SET seq = -5 WHERE seq = 5", "UPDATE auditevent SET seq = 5 WHERE seq = 6",
-        "UPDATE auditevent SET seq = 6 WHERE seq = -5")
+    sql(
+        trail,
+        "UPDATE auditevent SET seq = -5 WHERE seq = 5",
+        "UPDATE auditevent SET seq = 5 WHERE seq = 6",
+        "UPDATE auditevent SET seq = 6 WHERE seq = -5",
+    )
     p = verdict(trail).chain_problem
     assert (p.seq, p.kind) == (5, "reordered")
 
@@ -107,7 +134,9 @@ def test_an_altered_or_missing_evidence_file_is_named(trail):
         f = s.exec(select(EvidenceFile)).one()
     path = get_settings().data_dir / f.stored_path
     path.write_bytes(b"signed minutes, amended")
-    assert verdict(trail).file_problems == ["evidence file 'minutes.txt' was altered: its SHA-256 no longer matches"]
+    assert verdict(trail).file_problems == [
+        "evidence file 'minutes.txt' was altered: its SHA-256 no longer matches"
+    ]
     path.unlink()
     assert "is missing" in verdict(trail).file_problems[0]
 
@@ -116,6 +145,7 @@ def test_the_cli_names_the_first_bad_event_and_exits_1(trail, monkeypatch):
     from typer.testing import CliRunner
 
     from cli.main import app
+
     monkeypatch.setenv("DATABASE_URL", trail.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     assert CliRunner().invoke(app, ["verify"]).exit_code == 0
@@ -159,7 +189,9 @@ def test_one_changed_byte_in_any_file_of_a_bundle_fails_verification(trail, tmp_
 
 
 def test_a_scoped_bundle_carries_only_its_records_and_still_proves_their_place(trail, tmp_path):
-    export(trail, fmt="bundle", scope=Scope(keys=("rec-b",)), actor=_auditor(trail), out_path=tmp_path / "b.zip")
+    export(
+        trail, fmt="bundle", scope=Scope(keys=("rec-b",)), actor=_auditor(trail), out_path=tmp_path / "b.zip"
+    )
     report = verify_bundle(tmp_path / "b.zip")
     assert report.ok, report.problems
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
@@ -171,16 +203,25 @@ def test_a_scoped_bundle_carries_only_its_records_and_still_proves_their_place(t
 
 def test_a_period_scope_uses_effective_dates(trail, tmp_path):
     today = date.today()
-    export(trail, fmt="jsonl", scope=Scope(since=today.replace(year=today.year + 1)), actor=_auditor(trail),
-           out_path=tmp_path / "future.jsonl")
+    export(
+        trail,
+        fmt="jsonl",
+        scope=Scope(since=today.replace(year=today.year + 1)),
+        actor=_auditor(trail),
+        out_path=tmp_path / "future.jsonl",
+    )
     assert (tmp_path / "future.jsonl").read_text() == ""
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "html"])
 def test_flat_exports_are_written_and_audited(trail, tmp_path, fmt):
-    result = export(trail, fmt=fmt, scope=Scope(owner="J5"), actor=_auditor(trail), out_path=tmp_path / f"x.{fmt}")  # current owner
+    result = export(
+        trail, fmt=fmt, scope=Scope(owner="J5"), actor=_auditor(trail), out_path=tmp_path / f"x.{fmt}"
+    )  # current owner
     body = result.path.read_text(encoding="utf-8")
-    assert "rec-b" in body and ("rec-a" not in body or fmt == "html" and "rec-a" not in body.split("<h2>Events")[1])
+    assert "rec-b" in body and (
+        "rec-a" not in body or fmt == "html" and "rec-a" not in body.split("<h2>Events")[1]
+    )
     with read_session(trail) as s:
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert (last.action, last.record_key, last.actor) == ("export", fmt, "aud")

@@ -2,7 +2,7 @@
 
 import io
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers import change, make_rec, read_rec
@@ -27,7 +27,9 @@ def user(s, name):
 def propose(engine, key, target="implemented", actor="ed", reason="all done"):
     with write_session(engine) as s:
         rec = get_recommendation(s, key)
-        return propose_closure(s, key=key, target=target, reason=reason, expected_version=rec.version, actor=user(s, actor))
+        return propose_closure(
+            s, key=key, target=target, reason=reason, expected_version=rec.version, actor=user(s, actor)
+        )
 
 
 def decide(engine, key, accept, actor="aud", reason="checked the minutes"):
@@ -38,8 +40,14 @@ def decide(engine, key, accept, actor="aud", reason="checked the minutes"):
 def add_evidence(engine, keys=("rec-a",), title="Minutes", data=b"minutes", observed=None, actor="ed"):
     stored = store_file(io.BytesIO(data), f"{title.lower()}.txt")
     with write_session(engine) as s:
-        return attach_evidence(s, keys=list(keys), actor=user(s, actor), reason="proof", files=[stored],
-                               evidence=EvidenceCreate(title=title, observed_on=observed))
+        return attach_evidence(
+            s,
+            keys=list(keys),
+            actor=user(s, actor),
+            reason="proof",
+            files=[stored],
+            evidence=EvidenceCreate(title=title, observed_on=observed),
+        )
 
 
 @pytest.fixture
@@ -83,6 +91,7 @@ def test_accepting_records_the_evidence_hashes_in_the_closing_event(in_progress)
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
         proposal = s.exec(select(ClosureProposal)).one()
     import hashlib
+
     after = json.loads(last.after)
     assert last.action == "closure_accepted" and last.actor == "aud"
     assert after["evidence"][0]["key"] == ev.key
@@ -114,6 +123,7 @@ def test_a_pending_closure_blocks_other_status_moves_and_shows_to_verifiers_only
 
 def test_proposing_bumps_the_version_so_a_stale_form_conflicts(in_progress):
     from models.store.errors import StaleVersion
+
     seen = read_rec(in_progress, "rec-a").version
     add_evidence(in_progress)
     propose(in_progress, "rec-a")
@@ -124,17 +134,29 @@ def test_proposing_bumps_the_version_so_a_stale_form_conflicts(in_progress):
 def test_one_evidence_item_supports_several_recommendations_and_holds_several_files(engine, users):
     make_rec(engine, key="rec-a")
     make_rec(engine, key="rec-b")
-    files = [store_file(io.BytesIO(b"%PDF-1.4 page one"), "p1.pdf"), store_file(io.BytesIO(b"%PDF-1.4 page two"), "p2.pdf")]
+    files = [
+        store_file(io.BytesIO(b"%PDF-1.4 page one"), "p1.pdf"),
+        store_file(io.BytesIO(b"%PDF-1.4 page two"), "p2.pdf"),
+    ]
     with write_session(engine) as s:
-        item = attach_evidence(s, keys=["rec-a", "rec-b"], actor=user(s, "ed"), reason="joint minutes",
-                               files=files, evidence=EvidenceCreate(title="Joint minutes"))
+        item = attach_evidence(
+            s,
+            keys=["rec-a", "rec-b"],
+            actor=user(s, "ed"),
+            reason="joint minutes",
+            files=files,
+            evidence=EvidenceCreate(title="Joint minutes"),
+        )
     with read_session(engine) as s:
         for key in ("rec-a", "rec-b"):
             assert evidence_count(s, get_recommendation(s, key).id) == 1
     from models.reads.records import recommendation_detail
+
     with read_session(engine) as s:
         detail = recommendation_detail(s, "rec-b")
-    assert [f.filename for f in detail.evidence[0]["files"]] == ["p1.pdf", "p2.pdf"] and detail.evidence[0]["item"].key == item.key
+    assert [f.filename for f in detail.evidence[0]["files"]] == ["p1.pdf", "p2.pdf"] and detail.evidence[0][
+        "item"
+    ].key == item.key
 
 
 def test_a_correction_supersedes_evidence_and_both_stay_in_the_trail(engine, users):
@@ -142,43 +164,71 @@ def test_a_correction_supersedes_evidence_and_both_stay_in_the_trail(engine, use
     old = add_evidence(engine, title="Minutes", data=b"first draft")
     fixed = store_file(io.BytesIO(b"corrected"), "minutes-v2.txt")
     with write_session(engine) as s:
-        new = supersede_evidence(s, old_key=old.key, actor=user(s, "ed"), reason="typo in the date", files=[fixed],
-                                 evidence=EvidenceCreate(title="Minutes (corrected)"))
+        new = supersede_evidence(
+            s,
+            old_key=old.key,
+            actor=user(s, "ed"),
+            reason="typo in the date",
+            files=[fixed],
+            evidence=EvidenceCreate(title="Minutes (corrected)"),
+        )
     with read_session(engine) as s:
         assert evidence_count(s, get_recommendation(s, "rec-a").id) == 1  # only the correction counts
         items = s.exec(select(EvidenceItem).order_by(EvidenceItem.id)).all()
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.record_type == "evidence")).all()]
+        actions = [
+            e.action for e in s.exec(select(AuditEvent).where(AuditEvent.record_type == "evidence")).all()
+        ]
     assert [i.key for i in items] == [old.key, new.key] and items[1].supersedes_id == items[0].id
     assert actions == ["evidence_add", "evidence_supersede"]
     with pytest.raises(InvalidInput, match="already been superseded"):
         with write_session(engine) as s:
-            supersede_evidence(s, old_key=old.key, actor=user(s, "ed"), reason="again", files=[fixed],
-                               evidence=EvidenceCreate(title="x"))
+            supersede_evidence(
+                s,
+                old_key=old.key,
+                actor=user(s, "ed"),
+                reason="again",
+                files=[fixed],
+                evidence=EvidenceCreate(title="x"),
+            )
 
 
 def test_evidence_observed_dates_drive_the_as_of_views(engine, users):
     make_rec(engine)
     item = add_evidence(engine, observed=date(2025, 3, 10))
     from models.reads.records import evidence_as_of
+
     with read_session(engine) as s:
-        assert evidence_as_of(s, "rec-a", datetime(2025, 3, 9, tzinfo=timezone.utc)) == []
-        assert [e.key for e in evidence_as_of(s, "rec-a", datetime(2025, 3, 11, tzinfo=timezone.utc))] == [item.key]
+        assert evidence_as_of(s, "rec-a", datetime(2025, 3, 9, tzinfo=UTC)) == []
+        assert [e.key for e in evidence_as_of(s, "rec-a", datetime(2025, 3, 11, tzinfo=UTC))] == [item.key]
         event = s.exec(select(AuditEvent).where(AuditEvent.record_key == item.key)).one()
-    assert event.effective_at == datetime(2025, 3, 10, tzinfo=timezone.utc)
+    assert event.effective_at == datetime(2025, 3, 10, tzinfo=UTC)
 
 
 def test_time_in_status_matches_a_hand_computed_case(engine, users):
-    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
     from models.rules.recommendations import create_recommendation, update_recommendation
     from models.store.schemas import RecommendationCreate, RecommendationUpdate
+
     with write_session(engine) as s:
         ed = user(s, "ed")
-        create_recommendation(s, data=RecommendationCreate(key="rec-t", title="t", summary="s", theme="research",
-                                                           who_must_act="us", owner="J5"), actor=ed, reason="r", effective_at=t0)
+        create_recommendation(
+            s,
+            data=RecommendationCreate(
+                key="rec-t", title="t", summary="s", theme="research", who_must_act="us", owner="J5"
+            ),
+            actor=ed,
+            reason="r",
+            effective_at=t0,
+        )
         for days, status in ((10, "accepted"), (40, "in_progress"), (100, "on_hold"), (130, "in_progress")):
             rec = get_recommendation(s, "rec-t")
-            update_recommendation(s, key="rec-t", actor=ed, effective_at=t0 + timedelta(days=days),
-                                  change=RecommendationUpdate(expected_version=rec.version, status=status, reason="r"))
+            update_recommendation(
+                s,
+                key="rec-t",
+                actor=ed,
+                effective_at=t0 + timedelta(days=days),
+                change=RecommendationUpdate(expected_version=rec.version, status=status, reason="r"),
+            )
     now = t0 + timedelta(days=200)
     with read_session(engine) as s:
         spent = time_in_status(s, "rec-t", now=now)
@@ -186,7 +236,12 @@ def test_time_in_status_matches_a_hand_computed_case(engine, users):
         stuck = longest_stuck(s, now=now)
         median = median_open_age_days(s, now=now)
     # proposed 0-10, accepted 10-40, in_progress 40-100 and 130-200, on_hold 100-130
-    assert {k: v.days for k, v in spent.items()} == {"proposed": 10, "accepted": 30, "in_progress": 130, "on_hold": 30}
+    assert {k: v.days for k, v in spent.items()} == {
+        "proposed": 10,
+        "accepted": 30,
+        "in_progress": 130,
+        "on_hold": 30,
+    }
     assert by_owner["J5"] == {"proposed": 10.0, "accepted": 30.0, "in_progress": 130.0, "on_hold": 30.0}
     assert stuck[0].key == "rec-t" and stuck[0].days == 70 and stuck[0].status == "in_progress"
     assert median == 200.0

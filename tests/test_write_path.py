@@ -31,7 +31,12 @@ def test_a_status_change_bumps_the_version_and_appends_one_event(engine, users):
     assert event_count(engine) == before + 1
     with read_session(engine) as s:
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
-        assert (last.actor, last.action, last.status_after, last.reason) == ("ed", "status_change", "accepted", "agreed at the BWG")
+        assert (last.actor, last.action, last.status_after, last.reason) == (
+            "ed",
+            "status_change",
+            "accepted",
+            "agreed at the BWG",
+        )
         assert verify_chain(s) is None
 
 
@@ -68,7 +73,9 @@ def test_an_empty_reason_is_refused(engine, users):
 def test_a_stale_version_is_refused_naming_who_changed_it_and_nothing_is_overwritten(engine, users):
     make_rec(engine)
     seen_by_both = read_rec(engine, "rec-a").version
-    change(engine, "rec-a", actor="ed", version=seen_by_both, owner="J5 Western Hemisphere", reason="reassigned")
+    change(
+        engine, "rec-a", actor="ed", version=seen_by_both, owner="J5 Western Hemisphere", reason="reassigned"
+    )
     before = event_count(engine)
     with pytest.raises(StaleVersion) as err:
         change(engine, "rec-a", actor="ed2", version=seen_by_both, owner="SOUTHCOM J7", reason="mine")
@@ -105,8 +112,14 @@ def test_an_office_editor_cannot_change_another_offices_recommendation(engine, u
 def _attach(engine, stored, actor="ed", keys=("rec-a",)):
     with write_session(engine) as s:
         user = s.exec(select(User).where(User.username == actor)).one()
-        return attach_evidence(s, keys=list(keys), actor=user, reason="proof", files=[stored],
-                               evidence=EvidenceCreate(title="Signed minutes"))
+        return attach_evidence(
+            s,
+            keys=list(keys),
+            actor=user,
+            reason="proof",
+            files=[stored],
+            evidence=EvidenceCreate(title="Signed minutes"),
+        )
 
 
 def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engine, users):
@@ -118,14 +131,17 @@ def test_evidence_then_closing_as_implemented_works_and_the_file_is_hashed(engin
     rec = close(engine, "rec-a", "implemented", reason="minutes show it done")
     assert rec.status == "implemented"
     import hashlib
+
     assert stored["sha256"] == hashlib.sha256(b"minutes of the 2013 meeting").hexdigest()
     from models.store.settings import get_settings
+
     assert (get_settings().data_dir / stored["stored_path"]).read_bytes() == b"minutes of the 2013 meeting"
 
 
 def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(engine, users, monkeypatch):
     monkeypatch.setenv("RECTRACK_UPLOAD_LIMIT_MB", "1")
     from models.store.settings import get_settings
+
     get_settings.cache_clear()
     with pytest.raises(InvalidInput, match="larger than the 1 MB limit"):
         store_file(io.BytesIO(b"%PDF-" + b"x" * (1024 * 1024)), "big.pdf")
@@ -135,10 +151,13 @@ def test_an_evidence_file_over_the_size_limit_is_refused_and_nothing_is_stored(e
         assert s.exec(select(EvidenceFile)).all() == []
 
 
-@pytest.mark.parametrize("hostile", ["../../etc/passwd.txt", "..\\..\\windows\\system.ini.txt", "/etc/passwd.txt"])
+@pytest.mark.parametrize(
+    "hostile", ["../../etc/passwd.txt", "..\\..\\windows\\system.ini.txt", "/etc/passwd.txt"]
+)
 def test_a_path_in_a_filename_cannot_escape_the_evidence_store(engine, users, hostile):
     stored = store_file(io.BytesIO(b"data"), hostile)
     from models.store.settings import get_settings
+
     root = get_settings().data_dir.resolve()
     assert "/" not in stored["filename"] and "\\" not in stored["filename"] and ".." not in stored["filename"]
     assert (root / stored["stored_path"]).resolve().is_relative_to(root / "evidence")
@@ -157,21 +176,36 @@ def test_hostile_strings_are_stored_exactly(engine, users):
     assert rec.title == nasty.strip() and rec.summary == summary
 
 
-@pytest.mark.parametrize("reason", ["", "  ", "bad\x00byte", "\x1c", "\u200b", "\u2800\u2800", "\u3164", "\ufeff \u200d"])
+@pytest.mark.parametrize(
+    "reason", ["", "  ", "bad\x00byte", "\x1c", "\u200b", "\u2800\u2800", "\u3164", "\ufeff \u200d"]
+)
 def test_a_blank_or_nul_reason_is_refused_on_create_and_evidence(engine, users, reason):
     from models.rules.recommendations import create_recommendation
     from models.store.schemas import RecommendationCreate
+
     with pytest.raises(InvalidInput, match="reason"):
         with write_session(engine) as s:
             ed = s.exec(select(User).where(User.username == "ed")).one()
-            create_recommendation(s, data=RecommendationCreate(key="rec-z", title="t", summary="s", theme="research",
-                                                               who_must_act="us", owner="O"), actor=ed, reason=reason)
+            create_recommendation(
+                s,
+                data=RecommendationCreate(
+                    key="rec-z", title="t", summary="s", theme="research", who_must_act="us", owner="O"
+                ),
+                actor=ed,
+                reason=reason,
+            )
     make_rec(engine)
     with pytest.raises(InvalidInput, match="reason"):
         with write_session(engine) as s:
             ed = s.exec(select(User).where(User.username == "ed")).one()
-            attach_evidence(s, keys=["rec-a"], actor=ed, reason=reason, citations=[{"source_id": "x", "section": "s",
-                            "line_start": 1, "line_end": 2}], evidence=EvidenceCreate(title="t", kind="citation"))
+            attach_evidence(
+                s,
+                keys=["rec-a"],
+                actor=ed,
+                reason=reason,
+                citations=[{"source_id": "x", "section": "s", "line_start": 1, "line_end": 2}],
+                evidence=EvidenceCreate(title="t", kind="citation"),
+            )
 
 
 def test_an_unknown_primary_source_is_refused_with_a_clear_message(engine, users):

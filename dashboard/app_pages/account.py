@@ -19,26 +19,36 @@ c[0].metric("Username", ui.md_escape(user.username))
 c[1].metric("Role", user.role)
 c[2].metric("Office", ui.md_escape(user.office or "none"))
 c[3].metric("Verifies closures", "yes" if can(user, "closure.verify") else "no")
-st.caption(ui.say("{name} · e-mail {email} · last sign-in ", name=user.display_name or user.username,
-                  email=user.email or "none")
-           + (f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "not recorded")
-           + ". An administrator changes the role, office and e-mail.")
+st.caption(
+    ui.say(
+        "{name} · e-mail {email} · last sign-in ",
+        name=user.display_name or user.username,
+        email=user.email or "none",
+    )
+    + (f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "not recorded")
+    + ". An administrator changes the role, office and e-mail."
+)
 
 if msg := st.session_state.pop("acct_flash", None):
     st.success(msg, icon=":material/task_alt:")
 
 st.subheader("Change password")
 if not user.password_hash:
-    st.info("You sign in through single sign-on, so there is no password to change here.", icon=":material/key:")
+    st.info(
+        "You sign in through single sign-on, so there is no password to change here.", icon=":material/key:"
+    )
     st.stop()
 
 min_len = get_settings().min_password_length
 with st.form("acct_pw_form", clear_on_submit=True, border=True):
     current = st.text_input("Current password", type="password", key="acct_current")
-    new = st.text_input(f"New password (at least {min_len} characters; a passphrase is best)", type="password",
-                        key="acct_new")
+    new = st.text_input(
+        f"New password (at least {min_len} characters; a passphrase is best)", type="password", key="acct_new"
+    )
     again = st.text_input("New password again", type="password", key="acct_again")
-    submitted = st.form_submit_button("Change password", type="primary", key="acct_change", icon=":material/lock:")
+    submitted = st.form_submit_button(
+        "Change password", type="primary", key="acct_change", icon=":material/lock:"
+    )
 
 if submitted:
     if not current or not new:
@@ -50,8 +60,13 @@ if submitted:
     else:
         try:
             with write_session(data.engine()) as session:
-                change_password(session, user=get_user(session, user.username), old_password=current, new_password=new,
-                                client=client_address())
+                change_password(
+                    session,
+                    user=get_user(session, user.username),
+                    old_password=current,
+                    new_password=new,
+                    client=client_address(),
+                )
         except DomainError as e:
             st.error(ui.refusal(e, "Not changed: "))
         else:

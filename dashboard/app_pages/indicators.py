@@ -19,9 +19,14 @@ default_cat = "security_assistance" if "security_assistance" in categories else 
 c1, c2 = st.columns([1, 2])
 category = c1.selectbox("Category", categories, index=categories.index(default_cat), key="ind_category")
 in_cat = [c for c in catalog if c["category"] == category]
-names = {c["key"]: f"{c['name']} ({c['country']}, {c['values']} value{'s' if c['values'] != 1 else ''})" for c in in_cat}
+names = {
+    c["key"]: f"{c['name']} ({c['country']}, {c['values']} value{'s' if c['values'] != 1 else ''})"
+    for c in in_cat
+}
 default = [c["key"] for c in sorted(in_cat, key=lambda c: -c["values"])][:4]
-picked = c2.multiselect("Series", list(names), default=default, key="ind_series", format_func=lambda k: names[k])
+picked = c2.multiselect(
+    "Series", list(names), default=default, key="ind_series", format_func=lambda k: names[k]
+)
 
 if not picked:
     ui.no_results("series")
@@ -37,8 +42,10 @@ else:
             st.altair_chart(charts.indicator_chart(series, meta[k]["name"], meta[k]["unit"]), width="stretch")
             n_conf = int(series["conflict"].sum())
             if n_conf:
-                st.warning(f"{n_conf} value(s) conflict: the sources disagree for the same period. Both are kept.",
-                           icon=":material/warning:")
+                st.warning(
+                    f"{n_conf} value(s) conflict: the sources disagree for the same period. Both are kept.",
+                    icon=":material/warning:",
+                )
 
 st.subheader("Values in this category")
 all_values = pd.DataFrame(data.read("indicator_values", tuple(c["key"] for c in in_cat)))
@@ -47,5 +54,23 @@ if all_values.empty:
 else:
     only_conf = st.toggle("Only conflicting values", key="ind_only_conflicts")
     shown = all_values[all_values["conflict"]] if only_conf else all_values
-    st.dataframe(shown[["name", "period", "value", "unit", "country", "source", "section", "lines", "conflict",
-                        "conflict_note", "note"]], hide_index=True, width="stretch", height=320)
+    st.dataframe(
+        shown[
+            [
+                "name",
+                "period",
+                "value",
+                "unit",
+                "country",
+                "source",
+                "section",
+                "lines",
+                "conflict",
+                "conflict_note",
+                "note",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        height=320,
+    )

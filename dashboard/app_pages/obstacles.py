@@ -17,11 +17,19 @@ if not register:
 
 categories = sorted({r["category"] for r in register})
 c1, c2 = st.columns(2)
-category = c1.selectbox("Category", [ALL, *categories], key="obs_category",
-                        format_func=lambda v: v if v == ALL else human("category", v))
+category = c1.selectbox(
+    "Category",
+    [ALL, *categories],
+    key="obs_category",
+    format_func=lambda v: v if v == ALL else human("category", v),
+)
 themes = data.read("filter_options")["theme"]
-theme = c2.selectbox("Theme of the recommendation (matrix)", [ALL, *themes], key="obs_theme",
-                     format_func=lambda v: v if v == ALL else human("theme", v))
+theme = c2.selectbox(
+    "Theme of the recommendation (matrix)",
+    [ALL, *themes],
+    key="obs_theme",
+    format_func=lambda v: v if v == ALL else human("theme", v),
+)
 cat = None if category == ALL else category
 
 rows = [r for r in register if cat is None or r["category"] == cat]
@@ -29,9 +37,13 @@ st.subheader(f"Register ({len(rows)})")
 table = pd.DataFrame(rows)[["title", "category", "side", "open", "recommendations", "summary", "key"]]
 table["category"] = table["category"].map(lambda v: human("category", v))
 table["side"] = table["side"].map(lambda v: human("side", v))
-st.dataframe(ui.no_blanks(table.rename(columns={"open": "open recs blocked", "recommendations": "recs linked"})),
-             hide_index=True, width="stretch", height=300,
-             column_config={"summary": st.column_config.TextColumn("Summary", width="large")})
+st.dataframe(
+    ui.no_blanks(table.rename(columns={"open": "open recs blocked", "recommendations": "recs linked"})),
+    hide_index=True,
+    width="stretch",
+    height=300,
+    column_config={"summary": st.column_config.TextColumn("Summary", width="large")},
+)
 
 # what blocks most, legible at 145 recommendations × 44 obstacles: a ranked list, then obstacle × theme;
 # the record-level matrix only once a theme or category narrows it to what fits a screen
@@ -47,15 +59,22 @@ if not matrix:
 elif theme == ALL and cat is None:
     st.caption("Pick a theme or a category above for the obstacle × recommendation matrix of those records.")
 elif n_recs > MATRIX_MAX:
-    st.caption(f"{n_recs} recommendations match: narrow by theme and category to at most {MATRIX_MAX} for the matrix.")
+    st.caption(
+        f"{n_recs} recommendations match: narrow by theme and category to at most {MATRIX_MAX} for the matrix."
+    )
 else:
-    st.altair_chart(charts.obstacle_matrix(pd.DataFrame(matrix), "Obstacle × recommendation (colour: status now)"),
-                    width="stretch")
+    st.altair_chart(
+        charts.obstacle_matrix(pd.DataFrame(matrix), "Obstacle × recommendation (colour: status now)"),
+        width="stretch",
+    )
 
 obstacle_titles = {r["key"]: r["title"] for r in rows}
 with st.expander("Recommendations blocked by one obstacle", expanded=False):
-    pick = st.selectbox("Obstacle", list(obstacle_titles), key="obs_pick",
-                        format_func=lambda k: obstacle_titles[k])
+    pick = st.selectbox(
+        "Obstacle", list(obstacle_titles), key="obs_pick", format_func=lambda k: obstacle_titles[k]
+    )
     only_open = st.toggle("Only open recommendations", key="obs_open")
     if pick:
-        ui.records_table(data.read("segment_records", None, obstacle=pick, open_only=only_open), key="obs_recs")
+        ui.records_table(
+            data.read("segment_records", None, obstacle=pick, open_only=only_open), key="obs_recs"
+        )

@@ -24,35 +24,75 @@ opts = data.read("filter_options")
 source_short = {s["id"]: s["short"] for s in opts["source"]}
 
 with st.container(border=True):
-    search = st.text_input("Search key, title or summary", key="rec_search", placeholder="e.g. PME, ministry, Mérida")
+    search = st.text_input(
+        "Search key, title or summary", key="rec_search", placeholder="e.g. PME, ministry, Mérida"
+    )
     f = st.columns(6)
-    status = f[0].selectbox("Status", [ALL, *opts["status"]], key="rec_status",
-                            format_func=lambda v: v if v == ALL else ui.status_label(v))
-    theme = f[1].selectbox("Theme", [ALL, *opts["theme"]], key="rec_theme",
-                           format_func=lambda v: v if v == ALL else human("theme", v))
+    status = f[0].selectbox(
+        "Status",
+        [ALL, *opts["status"]],
+        key="rec_status",
+        format_func=lambda v: v if v == ALL else ui.status_label(v),
+    )
+    theme = f[1].selectbox(
+        "Theme",
+        [ALL, *opts["theme"]],
+        key="rec_theme",
+        format_func=lambda v: v if v == ALL else human("theme", v),
+    )
     owner = f[2].selectbox("Owner", [ALL, *opts["owner"]], key="rec_owner")
-    source = f[3].selectbox("Source", [ALL, *source_short], key="rec_source",
-                            format_func=lambda v: source_short.get(v, v))
-    who = f[4].selectbox("Who must act", [ALL, *opts["who_must_act"]], key="rec_who",
-                         format_func=lambda v: v if v == ALL else human("who_must_act", v))
-    kind = f[5].selectbox("Kind", [ALL, *opts["kind"]], key="rec_kind",
-                          format_func=lambda v: v if v == ALL else human("kind", v))
+    source = f[3].selectbox(
+        "Source", [ALL, *source_short], key="rec_source", format_func=lambda v: source_short.get(v, v)
+    )
+    who = f[4].selectbox(
+        "Who must act",
+        [ALL, *opts["who_must_act"]],
+        key="rec_who",
+        format_func=lambda v: v if v == ALL else human("who_must_act", v),
+    )
+    kind = f[5].selectbox(
+        "Kind",
+        [ALL, *opts["kind"]],
+        key="rec_kind",
+        format_func=lambda v: v if v == ALL else human("kind", v),
+    )
 
 
 def _v(x):
     return None if x == ALL else x
 
 
-recs = data.read("list_recommendations", status=_v(status), theme=_v(theme), owner=_v(owner), source=_v(source),
-                 who_must_act=_v(who), kind=_v(kind), search=search.strip() or None)
+recs = data.read(
+    "list_recommendations",
+    status=_v(status),
+    theme=_v(theme),
+    owner=_v(owner),
+    source=_v(source),
+    who_must_act=_v(who),
+    kind=_v(kind),
+    search=search.strip() or None,
+)
 if not recs and not any(map(_v, (status, theme, owner, source, who, kind))) and not search.strip():
     ui.empty_store()
     st.stop()
 
 st.caption(f"{len(recs)} recommendation(s)")
-rows = [{"key": r.key, "title": r.title, "status": r.status, "theme": r.theme, "owner": r.owner,
-         "who_must_act": r.who_must_act, "kind": r.kind, "source": source_short.get(r.primary_source_id, ""),
-         "parent": r.parent_key or "", "target_date": r.target_date, "progress": r.progress} for r in recs]
+rows = [
+    {
+        "key": r.key,
+        "title": r.title,
+        "status": r.status,
+        "theme": r.theme,
+        "owner": r.owner,
+        "who_must_act": r.who_must_act,
+        "kind": r.kind,
+        "source": source_short.get(r.primary_source_id, ""),
+        "parent": r.parent_key or "",
+        "target_date": r.target_date,
+        "progress": r.progress,
+    }
+    for r in recs
+]
 if not rows:
     ui.no_results("recommendations")
 else:
@@ -60,10 +100,18 @@ else:
     df["status"] = df["status"].map(ui.status_label)
     for col in ("theme", "who_must_act", "kind"):
         df[col] = df[col].map(lambda v, c=col: human(c, v))
-    st.dataframe(ui.no_blanks(df), hide_index=True, width="stretch", height=320,
-                 column_config={"title": st.column_config.TextColumn("Title", width="large"),
-                                "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
-                                                                            format="%d%%")})
+    st.dataframe(
+        ui.no_blanks(df),
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config={
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "progress": st.column_config.ProgressColumn(
+                "Progress", min_value=0, max_value=100, format="%d%%"
+            ),
+        },
+    )
 
 # ------------------------------------------------------------------ detail view
 st.divider()
@@ -81,8 +129,12 @@ if current and current not in keys:
 if not keys:
     st.stop()
 st.session_state["rec_detail"] = current or keys[0]
-key = st.selectbox("Detail of", keys, key="rec_detail",
-                   format_func=lambda k: f"{k} — {next((r['title'] for r in rows if r['key'] == k), '')[:90]}")
+key = st.selectbox(
+    "Detail of",
+    keys,
+    key="rec_detail",
+    format_func=lambda k: f"{k} — {next((r['title'] for r in rows if r['key'] == k), '')[:90]}",
+)
 st.session_state["detail_key"] = key
 st.query_params["rec"] = key
 st.session_state["_rec_link_seen"] = key
@@ -95,24 +147,49 @@ except NotFound as e:  # the key may come from the URL (?rec=...): shown as text
 
 rec = v["rec"]
 st.subheader(ui.md_escape(rec["title"]))
-st.html(f"{ui.status_chip(rec['status'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
-        + (f" &nbsp; sub-item of <code>{html.escape(rec['parent_key'])}</code>" if rec["parent_key"] else ""))
+st.html(
+    f"{ui.status_chip(rec['status'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
+    + (f" &nbsp; sub-item of <code>{html.escape(rec['parent_key'])}</code>" if rec["parent_key"] else "")
+)
 closure = data.read("closure_state", key)
 if closure["pending"]:
     c = closure["pending"]
-    st.warning(ui.say("**Waiting for verification:** closure as *{target}* proposed by {who} at {at:%Y-%m-%d %H:%M} "
-                      "UTC — “{reason}”.", target=ui.status_label(c["target"]), who=c["proposed_by"],
-                      at=c["proposed_at"], reason=c["reason"]), icon=":material/hourglass_top:")
+    st.warning(
+        ui.say(
+            "**Waiting for verification:** closure as *{target}* proposed by {who} at {at:%Y-%m-%d %H:%M} "
+            "UTC — “{reason}”.",
+            target=ui.status_label(c["target"]),
+            who=c["proposed_by"],
+            at=c["proposed_at"],
+            reason=c["reason"],
+        ),
+        icon=":material/hourglass_top:",
+    )
 elif closure["last_decided"]:
     c = closure["last_decided"]
     if c["state"] == "accepted" and rec["status"] == c["target"]:
-        st.caption(ui.say("Closed as {target}: proposed by {who}, verified by {by} on {at:%Y-%m-%d %H:%M} UTC — "
-                          "“{reason}”.", target=ui.status_label(c["target"]), who=c["proposed_by"],
-                          by=c["decided_by"], at=c["decided_at"], reason=c["decision_reason"]))
+        st.caption(
+            ui.say(
+                "Closed as {target}: proposed by {who}, verified by {by} on {at:%Y-%m-%d %H:%M} UTC — "
+                "“{reason}”.",
+                target=ui.status_label(c["target"]),
+                who=c["proposed_by"],
+                by=c["decided_by"],
+                at=c["decided_at"],
+                reason=c["decision_reason"],
+            )
+        )
     elif c["state"] == "returned" and rec["status"] not in ("implemented", "not_implemented"):
-        st.info(ui.say("**Closure returned** by {by} on {at:%Y-%m-%d %H:%M} UTC: “{reason}” (proposed by {who}).",
-                       by=c["decided_by"], at=c["decided_at"], reason=c["decision_reason"], who=c["proposed_by"]),
-                icon=":material/undo:")
+        st.info(
+            ui.say(
+                "**Closure returned** by {by} on {at:%Y-%m-%d %H:%M} UTC: “{reason}” (proposed by {who}).",
+                by=c["decided_by"],
+                at=c["decided_at"],
+                reason=c["decision_reason"],
+                who=c["proposed_by"],
+            ),
+            icon=":material/undo:",
+        )
 m = st.columns(5)
 m[0].metric("Owner", ui.md_escape(rec["owner"] + (" (inferred)" if rec["owner_inferred"] else "")))
 m[1].metric("Who must act", ui.md_escape(human("who_must_act", rec["who_must_act"])))
@@ -120,9 +197,15 @@ m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"
 m[3].metric("Progress", f"{rec['progress']}%")
 m[4].metric("Theme", ui.md_escape(human("theme", rec["theme"])))
 st.markdown(ui.md_block(rec["summary"]))
-st.caption(ui.say("Kind: {kind} · confidence: {confidence} · last changed by {by} on {at:%d %b %Y %H:%M} UTC",
-                  kind=human("kind", rec["kind"]), confidence=rec["confidence"], by=rec["updated_by"] or "n/a",
-                  at=rec["updated_at"]))
+st.caption(
+    ui.say(
+        "Kind: {kind} · confidence: {confidence} · last changed by {by} on {at:%d %b %Y %H:%M} UTC",
+        kind=human("kind", rec["kind"]),
+        confidence=rec["confidence"],
+        by=rec["updated_by"] or "n/a",
+        at=rec["updated_at"],
+    )
+)
 if rec["parent_key"] and st.button(ui.say("Open parent {key}", key=rec["parent_key"]), key="open_parent"):
     ui.open_detail(rec["parent_key"])
 
@@ -130,7 +213,7 @@ sources = {s["id"]: s for s in data.read("source_choices")}
 
 
 def show_citations(cites: list[dict], key: str) -> None:
-    for i, c in enumerate(cites):
+    for _i, c in enumerate(cites):
         src = sources.get(c["source_id"], {})
         with st.expander(ui.md_escape(c["label"])):
             if src.get("reproduction", "").startswith("cite_only"):
@@ -144,13 +227,22 @@ def show_citations(cites: list[dict], key: str) -> None:
                 st.caption(ui.say("{path} is not available here.", path=str(path)))
                 continue
             lines = cited_lines(settings.sources_dir, c["source_file"], SimpleNamespace(**c))
-            st.code("\n".join(f"{n:>5}  {t}" for n, t in zip(range(c["line_start"], c["line_end"] + 1), lines)),
-                    language=None)
+            st.code(
+                "\n".join(f"{n:>5}  {t}" for n, t in zip(range(c["line_start"], c["line_end"] + 1), lines)),
+                language=None,
+            )
 
 
-tabs = st.tabs([f"Citations ({len(v['citations'])})", f"Sub-recommendations ({len(v['children'])})",
-                f"Obstacles ({len(v['obstacles'])})", f"Institutions ({len(v['institutions'])})",
-                f"Evidence ({len(v['evidence'])})", f"History ({len(v['history'])})"])
+tabs = st.tabs(
+    [
+        f"Citations ({len(v['citations'])})",
+        f"Sub-recommendations ({len(v['children'])})",
+        f"Obstacles ({len(v['obstacles'])})",
+        f"Institutions ({len(v['institutions'])})",
+        f"Evidence ({len(v['evidence'])})",
+        f"History ({len(v['history'])})",
+    ]
+)
 with tabs[0]:
     show_citations(v["citations"], "rec")
     if not v["citations"]:
@@ -158,24 +250,41 @@ with tabs[0]:
 with tabs[1]:
     if v["children"]:
         done = v["children_by_status"].get("implemented", 0)
-        st.markdown(f"**Roll-up:** {done} of {len(v['children'])} sub-recommendations implemented. "
-                    + " ".join(f"{ui.status_chip(s)} {n}" for s, n in v["children_by_status"].items()),
-                    unsafe_allow_html=True)
-        ui.records_table([{k: c[k] for k in ("key", "title", "status", "owner", "target_date", "progress")}
-                          for c in v["children"]], key="children")
+        st.markdown(
+            f"**Roll-up:** {done} of {len(v['children'])} sub-recommendations implemented. "
+            + " ".join(f"{ui.status_chip(s)} {n}" for s, n in v["children_by_status"].items()),
+            unsafe_allow_html=True,
+        )
+        ui.records_table(
+            [
+                {k: c[k] for k in ("key", "title", "status", "owner", "target_date", "progress")}
+                for c in v["children"]
+            ],
+            key="children",
+        )
     else:
         st.caption("No sub-recommendations.")
 with tabs[2]:
     for o in v["obstacles"]:
-        st.markdown(ui.say("- **{title}** — {category}, {side} ({key})", title=o["title"], category=o["category"],
-                           side=o["side"], key=o["key"]))
+        st.markdown(
+            ui.say(
+                "- **{title}** — {category}, {side} ({key})",
+                title=o["title"],
+                category=o["category"],
+                side=o["side"],
+                key=o["key"],
+            )
+        )
     if not v["obstacles"]:
         st.caption("No obstacle linked.")
 with tabs[3]:
     for inst in v["institutions"]:
         acronym = ui.say(" ({a})", a=inst["acronym"]) if inst["acronym"] else ""
-        st.markdown(ui.say("- **{name}**", name=inst["name"]) + acronym
-                    + ui.say(" — {kind}, {country}", kind=inst["kind"], country=inst["country"]))
+        st.markdown(
+            ui.say("- **{name}**", name=inst["name"])
+            + acronym
+            + ui.say(" — {kind}, {country}", kind=inst["kind"], country=inst["country"])
+        )
     if not v["institutions"]:
         st.caption("No institution linked.")
 with tabs[4]:
@@ -183,21 +292,36 @@ with tabs[4]:
         st.caption("No evidence yet.")
     for n, e in enumerate(v["evidence"]):
         with st.container(border=True):
-            st.markdown(ui.say("**{title}** · {kind}", title=e["title"], kind=e["kind"])
-                        + (f" · observed {e['observed_on']:%Y-%m-%d}" if e["observed_on"] else "")
-                        + (f" · supports status *{ui.status_label(e['status_claim'])}*" if e["status_claim"] else ""))
+            st.markdown(
+                ui.say("**{title}** · {kind}", title=e["title"], kind=e["kind"])
+                + (f" · observed {e['observed_on']:%Y-%m-%d}" if e["observed_on"] else "")
+                + (f" · supports status *{ui.status_label(e['status_claim'])}*" if e["status_claim"] else "")
+            )
             if e["summary"]:
                 st.caption(ui.md_block(e["summary"]))
             show_citations(e["citations"], f"ev{n}")
             for j, fl in enumerate(e["files"]):
                 path = settings.data_dir / fl["stored_path"]
-                label = ui.say("{name} ({size:,} bytes, SHA-256 {sha}…)", name=fl["filename"], size=fl["size_bytes"],
-                               sha=fl["sha256"][:12])
+                label = ui.say(
+                    "{name} ({size:,} bytes, SHA-256 {sha}…)",
+                    name=fl["filename"],
+                    size=fl["size_bytes"],
+                    sha=fl["sha256"][:12],
+                )
                 if path.is_file():
-                    st.download_button(f"Download {label}", data=path.read_bytes(), file_name=fl["filename"],
-                                       mime=fl["media_type"], key=f"dl_{n}_{j}", icon=":material/download:")
+                    st.download_button(
+                        f"Download {label}",
+                        data=path.read_bytes(),
+                        file_name=fl["filename"],
+                        mime=fl["media_type"],
+                        key=f"dl_{n}_{j}",
+                        icon=":material/download:",
+                    )
                 else:
-                    st.warning(label + ui.say(": the stored file is missing from {folder}.", folder=str(settings.data_dir)))
+                    st.warning(
+                        label
+                        + ui.say(": the stored file is missing from {folder}.", folder=str(settings.data_dir))
+                    )
             st.caption(ui.say("Added by {who} on {at:%d %b %Y}", who=e["created_by"], at=e["created_at"]))
 with tabs[5]:
     hist = pd.DataFrame(v["history"])
@@ -207,9 +331,15 @@ with tabs[5]:
         st.altair_chart(charts.history_chart(hist, f"History of {rec['key']}"), width="stretch")
         spent = data.fresh(time_in_status, key)
         if spent:
-            st.altair_chart(charts.time_in_status_bar(
-                pd.DataFrame([{"status": s, "days": d.total_seconds() / 86400} for s, d in spent.items()]),
-                f"Time in each status (days, from the trail's effective dates; {rec['key']})"), width="stretch")
+            st.altair_chart(
+                charts.time_in_status_bar(
+                    pd.DataFrame(
+                        [{"status": s, "days": d.total_seconds() / 86400} for s, d in spent.items()]
+                    ),
+                    f"Time in each status (days, from the trail's effective dates; {rec['key']})",
+                ),
+                width="stretch",
+            )
 
         def changes(h):
             after = h["after"] or {}
@@ -220,7 +350,9 @@ with tabs[5]:
                     continue
                 if k == "evidence" and isinstance(val, list):  # a closure records the evidence in force
                     files = sum(len(e.get("files", [])) for e in val)
-                    out.append(f"evidence in force: {len(val)} item(s), {files} file(s) with SHA-256 recorded")
+                    out.append(
+                        f"evidence in force: {len(val)} item(s), {files} file(s) with SHA-256 recorded"
+                    )
                 elif k == "proposed_by":
                     out.append(f"proposed by {val}")
                 elif before.get(k) != val:
@@ -229,10 +361,16 @@ with tabs[5]:
 
         st.markdown("**Timeline of events** (newest first)")
         for h in reversed(v["history"]):
-            moved = (f" → {ui.status_chip(h['status_after'])}" if h["status_after"] and h["action"] != "evidence_add" else "")
+            moved = (
+                f" → {ui.status_chip(h['status_after'])}"
+                if h["status_after"] and h["action"] != "evidence_add"
+                else ""
+            )
             detail = changes(h)
-            st.html(f"<div style='border-left:3px solid #ccc;padding:2px 10px;margin:4px 0'>"
-                    f"<b>{h['effective_at']:%Y-%m-%d}</b> · {html.escape(h['action'])} by {html.escape(h['actor'])}{moved}"
-                    f"<br><span style='color:#444'>{html.escape(detail)}</span>"
-                    f"{'<br>' if detail else ''}<i>{html.escape(h['reason'] or '')}</i>"
-                    f"<br><span style='color:#888;font-size:.8em'>recorded {h['recorded_at']:%Y-%m-%d %H:%M} UTC · event {h['seq']}</span></div>")
+            st.html(
+                f"<div style='border-left:3px solid #ccc;padding:2px 10px;margin:4px 0'>"
+                f"<b>{h['effective_at']:%Y-%m-%d}</b> · {html.escape(h['action'])} by {html.escape(h['actor'])}{moved}"
+                f"<br><span style='color:#444'>{html.escape(detail)}</span>"
+                f"{'<br>' if detail else ''}<i>{html.escape(h['reason'] or '')}</i>"
+                f"<br><span style='color:#888;font-size:.8em'>recorded {h['recorded_at']:%Y-%m-%d %H:%M} UTC · event {h['seq']}</span></div>"
+            )

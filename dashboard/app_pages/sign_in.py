@@ -10,7 +10,9 @@ from models.store.db import write_session
 from models.store.errors import DomainError
 
 st.title("Recommendation Tracker")
-st.caption("Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America.")
+st.caption(
+    "Track the recommendations of five studies of U.S. defense cooperation with Mexico and Latin America."
+)
 if msg := st.session_state.pop("signed_out_message", None):
     st.info(ui.md_escape(msg))
 
@@ -19,9 +21,15 @@ refused = st.session_state.get("sso_refused")
 if refused:
     # why, in words (unknown identity, unverified or missing e-mail, disabled, or the provider's own refusal);
     # models.rules.auth has recorded it in the trail
-    st.error(ui.say("**Not signed in.** {why}.", why=(st.session_state.get("sso_refused_message")
-                                                       or "single sign-on did not sign you in").rstrip(".")),
-             icon=":material/no_accounts:")
+    st.error(
+        ui.say(
+            "**Not signed in.** {why}.",
+            why=(st.session_state.get("sso_refused_message") or "single sign-on did not sign you in").rstrip(
+                "."
+            ),
+        ),
+        icon=":material/no_accounts:",
+    )
 if refused and sso.logged_in():  # signed in at the provider as someone this app refuses
     if st.button("Sign out of single sign-on", key="sso_logout", icon=":material/logout:"):
         for k in ("sso_refused", "sso_refused_message", "sso_suppressed", "_sso_claims"):
@@ -41,8 +49,9 @@ elif sso_configured():
 with st.form("sign_in_form"):
     username = st.text_input("Username", key="sign_in_username")
     password = st.text_input("Password", type="password", key="sign_in_password")
-    submitted = st.form_submit_button("Sign in", type="primary" if not sso_configured() else "secondary",
-                                      key="sign_in_submit")
+    submitted = st.form_submit_button(
+        "Sign in", type="primary" if not sso_configured() else "secondary", key="sign_in_submit"
+    )
 
 if submitted:
     if not username.strip() or not password:
@@ -52,7 +61,9 @@ if submitted:
 
         try:
             with write_session(data.engine()) as session:
-                user = authenticate(session, username=username.strip(), password=password, client=client_address())
+                user = authenticate(
+                    session, username=username.strip(), password=password, client=client_address()
+                )
                 name = user.username
         except DomainError as e:
             st.error(ui.refusal(e))

@@ -13,17 +13,28 @@ st.title("Timeline")
 
 bounds = data.read("timeline_bounds")
 if bounds is None:
-    st.info("Nothing to place on the timeline yet. Events and recommendations arrive with the catalog (`rectrack seed`).")
+    st.info(
+        "Nothing to place on the timeline yet. Events and recommendations arrive with the catalog (`rectrack seed`)."
+    )
     st.stop()
 
 lo, hi = bounds
 c1, c2 = st.columns([1, 2])
-countries = c1.multiselect("Country (events) / who must act (recommendations)", data.read("timeline_countries"),
-                           key="tl_countries", placeholder="All")
-period = c2.slider("Period", min_value=lo, max_value=max(hi, lo + 1), value=(max(lo, 1900), max(hi, lo + 1)),
-                   key="tl_period")
-items = data.read("timeline_items", start=date(period[0], 1, 1), end=date(period[1], 12, 31),
-                  countries=tuple(sorted(countries)))
+countries = c1.multiselect(
+    "Country (events) / who must act (recommendations)",
+    data.read("timeline_countries"),
+    key="tl_countries",
+    placeholder="All",
+)
+period = c2.slider(
+    "Period", min_value=lo, max_value=max(hi, lo + 1), value=(max(lo, 1900), max(hi, lo + 1)), key="tl_period"
+)
+items = data.read(
+    "timeline_items",
+    start=date(period[0], 1, 1),
+    end=date(period[1], 12, 31),
+    countries=tuple(sorted(countries)),
+)
 if not items:
     ui.no_results("events or dates")
     st.stop()
@@ -31,13 +42,21 @@ if not items:
 df = pd.DataFrame(items)
 counts = df["lane"].value_counts().to_dict()
 st.caption(" · ".join(f"{k}: {v}" for k, v in counts.items()) + ". Drag to pan, scroll to zoom.")
-st.altair_chart(charts.timeline_chart(df, f"Events and recommendation dates, {period[0]}–{period[1]}"), width="stretch")
+st.altair_chart(
+    charts.timeline_chart(df, f"Events and recommendation dates, {period[0]}–{period[1]}"), width="stretch"
+)
 
 lanes = st.multiselect("List", sorted(counts), default=sorted(counts), key="tl_lanes")
-st.dataframe(df[df["lane"].isin(lanes)].sort_values("date")[["date", "lane", "title", "country", "category", "key"]],
-             hide_index=True, width="stretch", height=320)
+st.dataframe(
+    df[df["lane"].isin(lanes)].sort_values("date")[["date", "lane", "title", "country", "category", "key"]],
+    hide_index=True,
+    width="stretch",
+    height=320,
+)
 recs = [r for r in items if r["lane"] != "Historical event"]
 if recs:
     with st.expander("Open a recommendation from the timeline"):
-        ui.records_table([{"key": r["key"], "title": r["title"], "date": r["date"], "what": r["lane"]}
-                          for r in recs], key="tl_recs")
+        ui.records_table(
+            [{"key": r["key"], "title": r["title"], "date": r["date"], "what": r["lane"]} for r in recs],
+            key="tl_recs",
+        )

@@ -17,12 +17,18 @@ verdict = data.store_verdict()
 if verdict["events"] == 0 and verdict["ok"]:
     st.info("The trail is empty: nothing has been recorded yet.")
 elif verdict["ok"]:
-    st.success(f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
-               f"{verdict['files']:,} evidence file(s) match their SHA-256; every record's version agrees "
-               "with its latest event.", icon=":material/verified:")
+    st.success(
+        f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
+        f"{verdict['files']:,} evidence file(s) match their SHA-256; every record's version agrees "
+        "with its latest event.",
+        icon=":material/verified:",
+    )
 else:
-    st.error("The store does not verify. Records and events from the first problem on cannot be trusted; "
-             "compare with an exported bundle.", icon=":material/gpp_bad:")
+    st.error(
+        "The store does not verify. Records and events from the first problem on cannot be trusted; "
+        "compare with an exported bundle.",
+        icon=":material/gpp_bad:",
+    )
     for line in verdict["problems"][:20]:
         st.markdown("- " + ui.md_escape(line))
 
@@ -35,15 +41,26 @@ with st.container(border=True):
     action = f[3].selectbox("Action", [ALL, *facets["actions"]], key="tr_action")
     g = st.columns([1, 2, 1])
     use_period = g[0].toggle("Limit to a period", key="tr_use_period")
-    span = g[1].date_input("Effective between", value=(date(2000, 1, 1), date.today()), key="tr_period",
-                           disabled=not use_period, format="YYYY-MM-DD")
+    span = g[1].date_input(
+        "Effective between",
+        value=(date(2000, 1, 1), date.today()),
+        key="tr_period",
+        disabled=not use_period,
+        format="YYYY-MM-DD",
+    )
     size = g[2].selectbox("Rows per page", [25, 50, 100, 200], index=1, key="tr_size")
 
 start = end = None
 if use_period and isinstance(span, (tuple, list)) and len(span) == 2:
     start, end = span
-filters = dict(record=record.strip() or None, record_type=None if rtype == ALL else rtype,
-               actor=None if actor == ALL else actor, action=None if action == ALL else action, start=start, end=end)
+filters = dict(
+    record=record.strip() or None,
+    record_type=None if rtype == ALL else rtype,
+    actor=None if actor == ALL else actor,
+    action=None if action == ALL else action,
+    start=start,
+    end=end,
+)
 total = data.read("trail_page", **filters, offset=0, limit=1)["total"]
 pages = max(1, -(-total // size))
 p1, p2 = st.columns([1, 3], vertical_alignment="bottom")
@@ -54,16 +71,39 @@ if total == 0:
 else:
     rows = data.read("trail_page", **filters, offset=(int(page) - 1) * size, limit=size)["rows"]
     df = pd.DataFrame(rows)
-    df["status"] = [f"{ui.status_label(b)} → {ui.status_label(a)}" if (a or b) else "" for b, a in
-                    zip(df["status_before"], df["status_after"])]
+    df["status"] = [
+        f"{ui.status_label(b)} → {ui.status_label(a)}" if (a or b) else ""
+        for b, a in zip(df["status_before"], df["status_after"])
+    ]
     df["status"] = df["status"].replace("", "—")
     for col in ("before", "after", "reason"):
         df[col] = [ui.shown(v) if v not in ("", None) else "—" for v in df[col]]
-    st.dataframe(df[["seq", "recorded_at", "effective_at", "actor", "action", "record_type", "record_key", "status",
-                     "reason", "before", "after", "hash"]], hide_index=True, width="stretch", height=420,
-                 column_config={"recorded_at": st.column_config.DatetimeColumn("Recorded", format="YYYY-MM-DD HH:mm:ss"),
-                                "effective_at": st.column_config.DatetimeColumn("Effective", format="YYYY-MM-DD"),
-                                "hash": st.column_config.TextColumn("Hash", width="small")})
+    st.dataframe(
+        df[
+            [
+                "seq",
+                "recorded_at",
+                "effective_at",
+                "actor",
+                "action",
+                "record_type",
+                "record_key",
+                "status",
+                "reason",
+                "before",
+                "after",
+                "hash",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        height=420,
+        column_config={
+            "recorded_at": st.column_config.DatetimeColumn("Recorded", format="YYYY-MM-DD HH:mm:ss"),
+            "effective_at": st.column_config.DatetimeColumn("Effective", format="YYYY-MM-DD"),
+            "hash": st.column_config.TextColumn("Hash", width="small"),
+        },
+    )
 
 st.divider()
 st.subheader("Exports")

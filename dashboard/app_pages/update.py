@@ -20,12 +20,19 @@ user = ui.page_user("recommendation.update", "the update page")
 
 st.title("Update a recommendation")
 
-choices = [c for c in data.read("recommendation_choices")
-           if can(user, "recommendation.update", SimpleNamespace(owner=c["owner"], key=c["key"]))]
+choices = [
+    c
+    for c in data.read("recommendation_choices")
+    if can(user, "recommendation.update", SimpleNamespace(owner=c["owner"], key=c["key"]))
+]
 if not choices:
     if user.office:
-        st.info(ui.say("No recommendation is owned by your office ({office}), so there is nothing you can update.",
-                       office=user.office))
+        st.info(
+            ui.say(
+                "No recommendation is owned by your office ({office}), so there is nothing you can update.",
+                office=user.office,
+            )
+        )
     else:
         ui.empty_store()
     st.stop()
@@ -37,8 +44,14 @@ if "upd_key" not in st.session_state and wanted in keys:
     st.session_state["upd_key"] = wanted
 key = st.selectbox("Recommendation", keys, key="upd_key", format_func=lambda k: f"{k} — {titles[k][:90]}")
 
-ed = record.Editing(user=user, key=key, loaded=record.current(key), keys=keys, titles=titles,
-                    closure=data.fresh(closure_state, key))
+ed = record.Editing(
+    user=user,
+    key=key,
+    loaded=record.current(key),
+    keys=keys,
+    titles=titles,
+    closure=data.fresh(closure_state, key),
+)
 if msg := st.session_state.pop("upd_flash", None):
     st.success(ui.md_escape(msg))
 record.header(ed)

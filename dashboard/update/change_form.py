@@ -3,7 +3,7 @@ and optional evidence. Only the fields the officer changed are sent."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
 
@@ -17,8 +17,10 @@ from models.store.settings import get_settings
 def target_date_window() -> tuple[date, date]:
     """The dates the schema accepts (settings), so the picker offers nothing that would be refused."""
     s = get_settings()
-    today = datetime.now(timezone.utc).date()
-    return s.target_date_earliest, today + timedelta(days=round(365.25 * s.target_date_years_ahead)) - timedelta(days=1)
+    today = datetime.now(UTC).date()
+    return s.target_date_earliest, today + timedelta(
+        days=round(365.25 * s.target_date_years_ahead)
+    ) - timedelta(days=1)
 
 
 def render(ed: Editing) -> tuple[bool, list]:
@@ -29,21 +31,32 @@ def render(ed: Editing) -> tuple[bool, list]:
         st.session_state["upd_status"] = KEEP
     with st.form("upd_form", clear_on_submit=False, border=True):
         c1, c2 = st.columns(2)
-        c1.selectbox("New status", [KEEP, *nexts], key="upd_status",
-                     format_func=lambda s: f"Keep: {ui.status_label(loaded['status'])}" if s == KEEP
-                     else ui.status_label(s),
-                     help="Only the moves the lifecycle allows from the current status are offered. Implemented and "
-                          "Not implemented propose a closure, which someone else verifies (see “Propose closure” "
-                          "below).")
+        c1.selectbox(
+            "New status",
+            [KEEP, *nexts],
+            key="upd_status",
+            format_func=lambda s: (
+                f"Keep: {ui.status_label(loaded['status'])}" if s == KEEP else ui.status_label(s)
+            ),
+            help="Only the moves the lifecycle allows from the current status are offered. Implemented and "
+            "Not implemented propose a closure, which someone else verifies (see “Propose closure” "
+            "below).",
+        )
         c2.text_input("Owner (office)", key="upd_owner", max_chars=300)
         c3, c4 = st.columns(2)
         first, last = target_date_window()
-        if loaded["target_date"]:  # a date saved before the window was set stays showable (not re-sent unless changed)
+        if loaded[
+            "target_date"
+        ]:  # a date saved before the window was set stays showable (not re-sent unless changed)
             first, last = min(first, loaded["target_date"]), max(last, loaded["target_date"])
         c3.date_input("Target date", key="upd_target", format="YYYY-MM-DD", min_value=first, max_value=last)
         c4.slider("Progress (%)", 0, 100, key="upd_progress")
-        st.text_area("Reason (required)", key="upd_reason", max_chars=4000,
-                     placeholder="Why this change? It goes into the audit trail with your name.")
+        st.text_area(
+            "Reason (required)",
+            key="upd_reason",
+            max_chars=4000,
+            placeholder="Why this change? It goes into the audit trail with your name.",
+        )
         upload = evidence.fields(ed, "upd", "**Evidence** (optional; needed before closing as implemented)")
         submitted = st.form_submit_button("Save", type="primary", key="upd_save", icon=":material/save:")
     return submitted, upload
@@ -73,12 +86,24 @@ def handle(ed: Editing, upload: list) -> None:
     if not change and ev is None:
         st.error("Nothing to save: change a field or attach evidence.")
         return
-    close_as = change.pop("status") if change.get("status") in CLOSED else None  # closing is proposed, then verified
-    if not saving.write(ed, reason=reason, change=change, evidence=ev, cite=cite, upload=upload, close_as=close_as,
-                        also=ss.get("upd_ev_also") or ()):
+    close_as = (
+        change.pop("status") if change.get("status") in CLOSED else None
+    )  # closing is proposed, then verified
+    if not saving.write(
+        ed,
+        reason=reason,
+        change=change,
+        evidence=ev,
+        cite=cite,
+        upload=upload,
+        close_as=close_as,
+        also=ss.get("upd_ev_also") or (),
+    ):
         return
     if close_as:
-        saving.done(f"Closure of {key} as {ui.status_label(close_as)} proposed: waiting for verification"
-                    + (" (with evidence)" if ev is not None else ""))
+        saving.done(
+            f"Closure of {key} as {ui.status_label(close_as)} proposed: waiting for verification"
+            + (" (with evidence)" if ev is not None else "")
+        )
     what = ", ".join(f"{k} → {ui.status_label(v) if k == 'status' else v}" for k, v in change.items())
     saving.done(f"Saved {key}: {what or 'evidence attached'}" + (" (with evidence)" if change and ev else ""))

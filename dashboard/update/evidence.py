@@ -24,27 +24,49 @@ def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> lis
     source_short = {s["id"]: s["short"] for s in data.read("source_choices")}
     st.markdown(heading)
     e1, e2 = st.columns(2)
-    e1.text_input("Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review")
-    e2.date_input("Observed on", key=f"{prefix}_ev_observed", value=None, format="YYYY-MM-DD",
-                  min_value=settings.earliest_date, max_value=date.today(), help="The date the evidence speaks to.")
+    e1.text_input(
+        "Evidence title", key=f"{prefix}_ev_title", max_chars=300, placeholder="e.g. Signed MoU, 2025 review"
+    )
+    e2.date_input(
+        "Observed on",
+        key=f"{prefix}_ev_observed",
+        value=None,
+        format="YYYY-MM-DD",
+        min_value=settings.earliest_date,
+        max_value=date.today(),
+        help="The date the evidence speaks to.",
+    )
     st.text_input("Evidence summary (your own words)", key=f"{prefix}_ev_summary")
-    upload = st.file_uploader(
-        f"Files (one item may hold several; each up to {settings.upload_limit_words}: "
-        f"{', '.join(settings.allowed_upload_types)})",
-        type=[t.lstrip(".") for t in settings.allowed_upload_types], accept_multiple_files=True,
-        key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
-        max_upload_size=settings.upload_limit_mb) or []
+    upload = (
+        st.file_uploader(
+            f"Files (one item may hold several; each up to {settings.upload_limit_words}: "
+            f"{', '.join(settings.allowed_upload_types)})",
+            type=[t.lstrip(".") for t in settings.allowed_upload_types],
+            accept_multiple_files=True,
+            key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
+            max_upload_size=settings.upload_limit_mb,
+        )
+        or []
+    )
     st.caption("…or a citation in the source library (section and line range as `cat -n` numbers the file):")
     s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
-    s1.selectbox("Source", [None, *source_short], key=f"{prefix}_cite_source",
-                 format_func=lambda v: "(none)" if v is None else source_short[v])
+    s1.selectbox(
+        "Source",
+        [None, *source_short],
+        key=f"{prefix}_cite_source",
+        format_func=lambda v: "(none)" if v is None else source_short[v],
+    )
     s2.text_input("Section", key=f"{prefix}_cite_section")
     s3.number_input("From line", min_value=1, step=1, value=None, key=f"{prefix}_cite_start")
     s4.number_input("To line", min_value=1, step=1, value=None, key=f"{prefix}_cite_end")
     if reuse:
-        st.multiselect("This evidence also supports", [k for k in ed.keys if k != ed.key], key=f"{prefix}_ev_also",
-                       format_func=lambda k: f"{k} — {ed.titles[k][:70]}",
-                       help="One evidence item can support several recommendations (those you may update).")
+        st.multiselect(
+            "This evidence also supports",
+            [k for k in ed.keys if k != ed.key],
+            key=f"{prefix}_ev_also",
+            format_func=lambda k: f"{k} — {ed.titles[k][:70]}",
+            help="One evidence item can support several recommendations (those you may update).",
+        )
     return upload
 
 
@@ -58,19 +80,27 @@ def read(prefix: str, upload) -> tuple[EvidenceCreate | None, dict | None]:
         section = (ss.get(f"{prefix}_cite_section") or "").strip()
         if not section or not start or not end or int(end) < int(start):
             raise ValueError("A citation needs a section and a line range (from ≤ to). Nothing was saved.")
-        cite = {"source_id": ss[f"{prefix}_cite_source"], "section": section, "line_start": int(start),
-                "line_end": int(end)}
+        cite = {
+            "source_id": ss[f"{prefix}_cite_source"],
+            "section": section,
+            "line_start": int(start),
+            "line_end": int(end),
+        }
     if not upload and cite is None:
         return None, None
     if not (ss.get(f"{prefix}_ev_title") or "").strip():
         raise ValueError("Give the evidence a title. Nothing was saved.")
     for f in upload:
         if f.size > settings.max_upload_bytes:
-            raise ValueError(f"{f.name} is larger than the {settings.upload_limit_words} limit. "
-                             "Nothing was saved.")
-    evidence = EvidenceCreate(title=ss[f"{prefix}_ev_title"].strip(),
-                              summary=(ss.get(f"{prefix}_ev_summary") or "").strip(),
-                              observed_on=ss.get(f"{prefix}_ev_observed"), kind="file" if upload else "citation")
+            raise ValueError(
+                f"{f.name} is larger than the {settings.upload_limit_words} limit. Nothing was saved."
+            )
+    evidence = EvidenceCreate(
+        title=ss[f"{prefix}_ev_title"].strip(),
+        summary=(ss.get(f"{prefix}_ev_summary") or "").strip(),
+        observed_on=ss.get(f"{prefix}_ev_observed"),
+        kind="file" if upload else "citation",
+    )
     return evidence, cite
 
 

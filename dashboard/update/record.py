@@ -12,10 +12,28 @@ from dashboard import data, ui
 from models.reads.records import recommendation_state
 
 KEEP = "__keep__"
-EVIDENCE_FIELDS = ("ev_title", "ev_summary", "ev_observed", "ev_also", "cite_source", "cite_section", "cite_start",
-                   "cite_end")
-FIELDS = ("upd_status", "upd_owner", "upd_target", "upd_progress", "upd_reason", "clo_target", "clo_reason",
-          "fix_old", "fix_reason", *(f"{p}_{f}" for p in ("upd", "clo", "fix") for f in EVIDENCE_FIELDS))
+EVIDENCE_FIELDS = (
+    "ev_title",
+    "ev_summary",
+    "ev_observed",
+    "ev_also",
+    "cite_source",
+    "cite_section",
+    "cite_start",
+    "cite_end",
+)
+FIELDS = (
+    "upd_status",
+    "upd_owner",
+    "upd_target",
+    "upd_progress",
+    "upd_reason",
+    "clo_target",
+    "clo_reason",
+    "fix_old",
+    "fix_reason",
+    *(f"{p}_{f}" for p in ("upd", "clo", "fix") for f in EVIDENCE_FIELDS),
+)
 
 
 @dataclass
@@ -42,14 +60,25 @@ def load(k: str, reset_inputs: bool) -> dict:
     if not reset_inputs and previous and previous["key"] == k:
         # three-way merge: a field the officer left alone takes the colleague's new value,
         # a field the officer changed keeps the officer's input
-        for fld, widget in (("owner", "upd_owner"), ("target_date", "upd_target"), ("progress", "upd_progress")):
+        for fld, widget in (
+            ("owner", "upd_owner"),
+            ("target_date", "upd_target"),
+            ("progress", "upd_progress"),
+        ):
             if st.session_state.get(widget) == previous[fld]:
                 st.session_state[widget] = state[fld]
     if reset_inputs:
         for f in FIELDS:
             st.session_state.pop(f, None)
-        st.session_state.update({"upd_status": KEEP, "upd_owner": state["owner"], "upd_target": state["target_date"],
-                                 "upd_progress": state["progress"], "upd_reason": ""})
+        st.session_state.update(
+            {
+                "upd_status": KEEP,
+                "upd_owner": state["owner"],
+                "upd_target": state["target_date"],
+                "upd_progress": state["progress"],
+                "upd_reason": "",
+            }
+        )
         st.session_state["upd_upload_n"] = st.session_state.get("upd_upload_n", 0) + 1
         st.session_state.pop("upd_conflict", None)
     return state
@@ -68,23 +97,42 @@ def header(ed: Editing) -> None:
     from models.rules.lifecycle import CLOSED
 
     loaded = ed.loaded
-    st.html(f"{ui.status_chip(loaded['status'])} &nbsp; <b>{html.escape(loaded['title'])}</b> &nbsp; "
-            f"<span style='color:#555'>version {loaded['version']} · owner {html.escape(loaded['owner'])} · target "
-            f"{loaded['target_date'] or 'none'} · progress {loaded['progress']}% · "
-            f"{loaded['evidence_count']} evidence item(s)</span>")
+    st.html(
+        f"{ui.status_chip(loaded['status'])} &nbsp; <b>{html.escape(loaded['title'])}</b> &nbsp; "
+        f"<span style='color:#555'>version {loaded['version']} · owner {html.escape(loaded['owner'])} · target "
+        f"{loaded['target_date'] or 'none'} · progress {loaded['progress']}% · "
+        f"{loaded['evidence_count']} evidence item(s)</span>"
+    )
     pending = ed.pending
     if pending:
-        st.warning(ui.say("**Waiting for verification:** closure as *{target}* proposed by {who} at "
-                          "{at:%Y-%m-%d %H:%M} UTC — “{reason}”. An auditor, an admin or a designated verifier other "
-                          "than {who} accepts or returns it; the status cannot change until then.",
-                          target=ui.status_label(pending["target"]), who=pending["proposed_by"],
-                          at=pending["proposed_at"], reason=pending["reason"]), icon=":material/hourglass_top:")
-    elif ed.closure.get("last_decided") and ed.closure["last_decided"]["state"] == "returned" \
-            and loaded["status"] not in CLOSED:
+        st.warning(
+            ui.say(
+                "**Waiting for verification:** closure as *{target}* proposed by {who} at "
+                "{at:%Y-%m-%d %H:%M} UTC — “{reason}”. An auditor, an admin or a designated verifier other "
+                "than {who} accepts or returns it; the status cannot change until then.",
+                target=ui.status_label(pending["target"]),
+                who=pending["proposed_by"],
+                at=pending["proposed_at"],
+                reason=pending["reason"],
+            ),
+            icon=":material/hourglass_top:",
+        )
+    elif (
+        ed.closure.get("last_decided")
+        and ed.closure["last_decided"]["state"] == "returned"
+        and loaded["status"] not in CLOSED
+    ):
         r = ed.closure["last_decided"]
-        st.info(ui.say("**Closure returned** by {by} at {at:%Y-%m-%d %H:%M} UTC: “{reason}”. Address it, then "
-                       "propose the closure again below.", by=r["decided_by"], at=r["decided_at"],
-                       reason=r["decision_reason"]), icon=":material/undo:")
+        st.info(
+            ui.say(
+                "**Closure returned** by {by} at {at:%Y-%m-%d %H:%M} UTC: “{reason}”. Address it, then "
+                "propose the closure again below.",
+                by=r["decided_by"],
+                at=r["decided_at"],
+                reason=r["decision_reason"],
+            ),
+            icon=":material/undo:",
+        )
 
 
 def conflict_panel(key: str) -> None:
@@ -94,12 +142,27 @@ def conflict_panel(key: str) -> None:
     conflict = st.session_state.get("upd_conflict")
     if not conflict:
         return
-    st.error(ui.say("Not saved: {by} changed this recommendation at {at:%Y-%m-%d %H:%M} UTC while you were editing "
-                    "(you loaded version {yours}, it is now version {current}). Your input is kept below. Review "
-                    "their change, then reload the record and save again.", by=conflict["by"], at=conflict["at"],
-                    yours=conflict["yours"], current=conflict["current"]), icon=":material/sync_problem:")
-    st.dataframe(pd.DataFrame([{"field": f, "before their change": str(b), "after their change": str(a)}
-                               for f, (b, a) in conflict["changes"].items()]), hide_index=True)
+    st.error(
+        ui.say(
+            "Not saved: {by} changed this recommendation at {at:%Y-%m-%d %H:%M} UTC while you were editing "
+            "(you loaded version {yours}, it is now version {current}). Your input is kept below. Review "
+            "their change, then reload the record and save again.",
+            by=conflict["by"],
+            at=conflict["at"],
+            yours=conflict["yours"],
+            current=conflict["current"],
+        ),
+        icon=":material/sync_problem:",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"field": f, "before their change": str(b), "after their change": str(a)}
+                for f, (b, a) in conflict["changes"].items()
+            ]
+        ),
+        hide_index=True,
+    )
     if st.button("Reload their version (keeps your input)", key="upd_reload"):
         load(key, reset_inputs=False)
         st.session_state.pop("upd_conflict", None)

@@ -20,13 +20,27 @@ from models.store.schemas import RecommendationUpdate
 from models.store.settings import get_settings
 
 
-def write(ed: Editing, *, reason: str, change: dict, evidence, cite, upload, close_as: str | None, also=(),
-          supersedes: str | None = None) -> bool:
+def write(
+    ed: Editing,
+    *,
+    reason: str,
+    change: dict,
+    evidence,
+    cite,
+    upload,
+    close_as: str | None,
+    also=(),
+    supersedes: str | None = None,
+) -> bool:
     """True when saved; otherwise the refusal is on the page."""
     ss = st.session_state
     loaded, key = ed.loaded, ed.key
     try:
-        update = RecommendationUpdate(expected_version=loaded["version"], reason=reason, **change) if change else None
+        update = (
+            RecommendationUpdate(expected_version=loaded["version"], reason=reason, **change)
+            if change
+            else None
+        )
     except ValidationError as e:
         st.error(ui.say("Not saved: {why}", why=explain(e)))
         return False
@@ -41,21 +55,46 @@ def write(ed: Editing, *, reason: str, change: dict, evidence, cite, upload, clo
             with write_session(data.engine()) as session:
                 actor = get_user(session, ed.user.username)
                 if evidence is not None and supersedes:
-                    supersede_evidence(session, old_key=supersedes, evidence=evidence, actor=actor, reason=reason,
-                                       files=files, citations=[cite] if cite else [])
+                    supersede_evidence(
+                        session,
+                        old_key=supersedes,
+                        evidence=evidence,
+                        actor=actor,
+                        reason=reason,
+                        files=files,
+                        citations=[cite] if cite else [],
+                    )
                 elif evidence is not None:
-                    attach_evidence(session, keys=[key, *also], evidence=evidence, actor=actor, reason=reason,
-                                    files=files, citations=[cite] if cite else [])
+                    attach_evidence(
+                        session,
+                        keys=[key, *also],
+                        evidence=evidence,
+                        actor=actor,
+                        reason=reason,
+                        files=files,
+                        citations=[cite] if cite else [],
+                    )
                 version = loaded["version"]
                 if update is not None:
                     version = update_recommendation(session, key=key, change=update, actor=actor).version
                 if close_as is not None:
-                    propose_closure(session, key=key, target=close_as, reason=reason, expected_version=version,
-                                    actor=actor)
+                    propose_closure(
+                        session,
+                        key=key,
+                        target=close_as,
+                        reason=reason,
+                        expected_version=version,
+                        actor=actor,
+                    )
             progress.update(label="Saved", state="complete")
     except StaleVersion as e:
-        ss["upd_conflict"] = {"by": e.changed_by, "at": e.changed_at, "changes": e.changes,
-                              "current": e.current_version, "yours": loaded["version"]}
+        ss["upd_conflict"] = {
+            "by": e.changed_by,
+            "at": e.changed_at,
+            "changes": e.changes,
+            "current": e.current_version,
+            "yours": loaded["version"],
+        }
         st.rerun()
     except ValidationError as e:
         st.error(ui.say("Not saved: {why}", why=explain(e)))

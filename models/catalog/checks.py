@@ -72,7 +72,9 @@ def _read_yaml(path: Path) -> Any:
         where = f" at line {mark.line + 1}" if mark else ""
         raise CatalogError(f"{path}: not valid YAML{where}: {getattr(e, 'problem', e)}") from None
     except RecursionError:
-        raise CatalogError(f"{path}: nested too deeply to read; a catalog file needs only a few levels") from None
+        raise CatalogError(
+            f"{path}: nested too deeply to read; a catalog file needs only a few levels"
+        ) from None
 
 
 def validate_file(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -92,8 +94,20 @@ def _explain(data: Any, err: dict, model: type[BaseModel]) -> str:
     if err["type"] == "extra_forbidden":
         import difflib
 
-        names = {n for m in (CatalogFile, RecommendationSeed, ObstacleSeed, InstitutionSeed, EvidenceSeed,
-                             IndicatorSeed, EventSeed, SourceSeed) for n in m.model_fields}
+        names = {
+            n
+            for m in (
+                CatalogFile,
+                RecommendationSeed,
+                ObstacleSeed,
+                InstitutionSeed,
+                EvidenceSeed,
+                IndicatorSeed,
+                EventSeed,
+                SourceSeed,
+            )
+            for n in m.model_fields
+        }
         guess = difflib.get_close_matches(str(err["loc"][-1]), sorted(names), n=1)
         if guess:
             text += f" (did you mean {guess[0]!r}?)"
@@ -162,9 +176,11 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
     sources_file = validate_file(seeds_dir / "sources.yaml", SourcesFile)
     cat = Catalog(sources=sources_file.sources)
     files = only if only is not None else sorted((seeds_dir / "catalog").glob("*.yaml"))
-    shared = {"obstacles": ("title", "category", "side"),
-              "institutions": ("name", "kind", "country"),
-              "indicators": ("name", "unit", "country", "parent")}
+    shared = {
+        "obstacles": ("title", "category", "side"),
+        "institutions": ("name", "kind", "country"),
+        "indicators": ("name", "unit", "country", "parent"),
+    }
     for path in files:
         cf: CatalogFile = validate_file(path, CatalogFile)  # type: ignore[assignment]
         if cf.source and cf.coverage_note:
@@ -220,8 +236,10 @@ def _check_references(cat: Catalog) -> None:
                 raise missing("evidence", key, "recommendations", "recommendation", r)
     for key in cat.priority:
         if key not in cat.recommendations:
-            raise CatalogError(f"{cat.origin[('priority', key)]}: priority (key {key!r}) field 'key': "
-                               f"no recommendation has key {key!r}")
+            raise CatalogError(
+                f"{cat.origin[('priority', key)]}: priority (key {key!r}) field 'key': "
+                f"no recommendation has key {key!r}"
+            )
     for key, inst in cat.institutions.items():
         for r in inst.recommendations:
             if r not in cat.recommendations:
@@ -293,7 +311,7 @@ def check_against_sources(cat: Catalog, sources_dir: Path, copy_window: int = 8)
                     if tuple(w[i : i + copy_window]) in all_shingles:
                         problems.append(
                             f"{kind} {key!r}: copies the source word for word: "
-                            f"\"{' '.join(w[i:i + copy_window])}\"; say it in your own words"
+                            f'"{" ".join(w[i : i + copy_window])}"; say it in your own words'
                         )
                         break
     for key, p in cat.priority.items():
@@ -301,8 +319,10 @@ def check_against_sources(cat: Catalog, sources_dir: Path, copy_window: int = 8)
             w = _words(t)
             for i in range(len(w) - copy_window + 1):
                 if tuple(w[i : i + copy_window]) in all_shingles:
-                    problems.append(f"priority {key!r}: copies the source word for word: "
-                                    f"\"{' '.join(w[i:i + copy_window])}\"; say it in your own words")
+                    problems.append(
+                        f"priority {key!r}: copies the source word for word: "
+                        f'"{" ".join(w[i : i + copy_window])}"; say it in your own words'
+                    )
                     break
     for key, text in cat.coverage_notes.items():
         w = _words(text)
@@ -334,8 +354,10 @@ def main(argv: list[str]) -> int:
     problems = check_against_sources(cat, sources) if sources.exists() else []
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
-    counts = {k: len(getattr(cat, k)) for k in
-              ("recommendations", "obstacles", "institutions", "evidence", "indicators", "events")}
+    counts = {
+        k: len(getattr(cat, k))
+        for k in ("recommendations", "obstacles", "institutions", "evidence", "indicators", "events")
+    }
     counts["priority"] = len(cat.priority)
     counts["indicator_values"] = sum(len(i.values) for i in cat.indicators.values())
     print("catalog ok" if not problems else f"{len(problems)} problems", counts)

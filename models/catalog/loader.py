@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -53,7 +53,7 @@ class SeedReport:
 
 
 def _at(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
 def _cite(c: SeedCitation) -> dict:
@@ -61,8 +61,13 @@ def _cite(c: SeedCitation) -> dict:
 
 
 def _add_citations(session: Session, actor: User, record_type: str, record_id: int, citations) -> None:
-    catalog_records.add_citations(session, actor=actor, record_type=record_type, record_id=record_id,
-                                  citations=[_cite(c) for c in citations])
+    catalog_records.add_citations(
+        session,
+        actor=actor,
+        record_type=record_type,
+        record_id=record_id,
+        citations=[_cite(c) for c in citations],
+    )
 
 
 def _existing_keys(session: Session, model) -> dict[str, int]:
@@ -86,34 +91,50 @@ def _parents_first(recs: dict[str, RecommendationSeed]) -> list[RecommendationSe
     return ordered
 
 
-def _mark_priority(session: Session, catalog: Catalog, actor: User, published: dict[str, date],
-                   report: SeedReport) -> None:
+def _mark_priority(
+    session: Session, catalog: Catalog, actor: User, published: dict[str, date], report: SeedReport
+) -> None:
     """Mark ``seeds/priority.yaml``'s items priority, once: an item whose flag was ever set or cleared
     (by the catalog or a person) is left as it is, so a user's decision is never overwritten.
     Dated to the cited source's publication, like the other facts the catalog reports, or to the
     record's latest event when that is later: the event carries the record's status, and an event
     dated before an earlier-written status move would rewrite the "as of" status in between."""
     for key, p in sorted(catalog.priority.items()):
-        touched = session.exec(select(AuditEvent.seq).where(
-            AuditEvent.record_type == "recommendation", AuditEvent.record_key == key,
-            AuditEvent.after.contains('"priority":')).limit(1)).first()
+        touched = session.exec(
+            select(AuditEvent.seq)
+            .where(
+                AuditEvent.record_type == "recommendation",
+                AuditEvent.record_key == key,
+                AuditEvent.after.contains('"priority":'),
+            )
+            .limit(1)
+        ).first()
         rec = get_recommendation(session, key)
         if touched or rec.priority:
             continue
         c = p.citation
-        latest = session.exec(select(func.max(AuditEvent.effective_at)).where(
-            AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)).one()
+        latest = session.exec(
+            select(func.max(AuditEvent.effective_at)).where(
+                AuditEvent.record_type == "recommendation", AuditEvent.record_key == key
+            )
+        ).one()
         when = _at(published[c.source])
         if latest is not None:
-            latest = latest if latest.tzinfo else latest.replace(tzinfo=timezone.utc)
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
             when = max(when, latest)
         fields = {"priority": True}
         if p.close_plan and not rec.close_plan:
             fields["close_plan"] = p.close_plan
         update_recommendation(
-            session, key=key, actor=actor, effective_at=when,
-            change=RecommendationUpdate(expected_version=rec.version, **fields,
-                                        reason=f"priority: {p.reason} ({c.source}, {c.section}, lines {c.lines})"[:4000]),
+            session,
+            key=key,
+            actor=actor,
+            effective_at=when,
+            change=RecommendationUpdate(
+                expected_version=rec.version,
+                **fields,
+                reason=f"priority: {p.reason} ({c.source}, {c.section}, lines {c.lines})"[:4000],
+            ),
         )
         report.added["priority marks"] += 1
 
@@ -130,18 +151,25 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
         published[s.id] = parse_partial_date(s.published)[0]
         if s.id not in have_sources:
             note = catalog.coverage_notes.get(s.id)
-            catalog_records.add_row(session, actor=actor, row=Source(**s.model_dump(exclude={"coverage_note"}),
-                                                                     coverage_note=note or s.coverage_note))
+            catalog_records.add_row(
+                session,
+                actor=actor,
+                row=Source(**s.model_dump(exclude={"coverage_note"}), coverage_note=note or s.coverage_note),
+            )
             report.added["sources"] += 1
     session.flush()
 
-    for model, kind, items in ((Obstacle, "obstacle", catalog.obstacles), (Institution, "institution", catalog.institutions)):
+    for model, kind, items in (
+        (Obstacle, "obstacle", catalog.obstacles),
+        (Institution, "institution", catalog.institutions),
+    ):
         have = _existing_keys(session, model)
         for key, item in sorted(items.items()):
             if key in have:
                 continue
-            row = catalog_records.add_row(session, actor=actor,
-                                          row=model(**item.model_dump(exclude={"citations", "recommendations"})))
+            row = catalog_records.add_row(
+                session, actor=actor, row=model(**item.model_dump(exclude={"citations", "recommendations"}))
+            )
             _add_citations(session, actor, kind, row.id, item.citations)
             report.added[f"{kind}s"] += 1
 
@@ -167,21 +195,35 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             continue
         source_id = seed.citations[0].source
         data = RecommendationCreate(
-            key=seed.key, title=seed.title, summary=seed.summary, kind=seed.kind, confidence=seed.confidence,
-            theme=seed.theme, who_must_act=seed.who_must_act, owner=seed.owner, owner_inferred=seed.owner_inferred,
-            parent_key=seed.parent, primary_source_id=source_id,
+            key=seed.key,
+            title=seed.title,
+            summary=seed.summary,
+            kind=seed.kind,
+            confidence=seed.confidence,
+            theme=seed.theme,
+            who_must_act=seed.who_must_act,
+            owner=seed.owner,
+            owner_inferred=seed.owner_inferred,
+            parent_key=seed.parent,
+            primary_source_id=source_id,
         )
         c = seed.citations[0]
         created_on = min(published[source_id], earliest_claim.get(seed.key, published[source_id]))
         rec = create_recommendation(
-            session, data=data, actor=actor, origin="catalog", effective_at=_at(created_on),
+            session,
+            data=data,
+            actor=actor,
+            origin="catalog",
+            effective_at=_at(created_on),
             reason=f"from the catalog: {c.source}, {c.section}, lines {c.lines}",
         )
         _add_citations(session, actor, "recommendation", rec.id, seed.citations)
         for o in seed.obstacles:
             catalog_records.link(session, actor=actor, recommendation_id=rec.id, obstacle_id=obstacle_ids[o])
         for i in seed.institutions:
-            catalog_records.link(session, actor=actor, recommendation_id=rec.id, institution_id=institution_ids[i])
+            catalog_records.link(
+                session, actor=actor, recommendation_id=rec.id, institution_id=institution_ids[i]
+            )
         new_recs.append(seed)
         report.added["recommendations"] += 1
     session.flush()
@@ -190,7 +232,9 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     for inst_key, inst in catalog.institutions.items():
         for rkey in inst.recommendations:
             rec_id = session.exec(select(Recommendation.id).where(Recommendation.key == rkey)).one()
-            catalog_records.link(session, actor=actor, recommendation_id=rec_id, institution_id=institution_ids[inst_key])
+            catalog_records.link(
+                session, actor=actor, recommendation_id=rec_id, institution_id=institution_ids[inst_key]
+            )
     session.flush()
 
     have_evidence = _existing_keys(session, EvidenceItem)
@@ -203,14 +247,24 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             for rkey in ev.recommendations:
                 c = ev.citations[0]
                 claims.setdefault(rkey, []).append(
-                    (observed, ev.status_claim, f"{ev.title} ({c.source}, {c.section}, lines {c.lines})"))
+                    (observed, ev.status_claim, f"{ev.title} ({c.source}, {c.section}, lines {c.lines})")
+                )
         if key in have_evidence:
             continue
         item = attach_evidence(
-            session, keys=ev.recommendations, actor=actor, key=key, status_claim=ev.status_claim,
-            evidence=EvidenceCreate(title=ev.title, summary=ev.summary, observed_on=observed if ev.observed else None,
-                                    kind="source_report"),
-            citations=[_cite(c) for c in ev.citations], effective_at=_at(observed),
+            session,
+            keys=ev.recommendations,
+            actor=actor,
+            key=key,
+            status_claim=ev.status_claim,
+            evidence=EvidenceCreate(
+                title=ev.title,
+                summary=ev.summary,
+                observed_on=observed if ev.observed else None,
+                kind="source_report",
+            ),
+            citations=[_cite(c) for c in ev.citations],
+            effective_at=_at(observed),
             reason="evidence reported in the source library",
         )
         item.observed_precision = precision
@@ -223,16 +277,26 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             as_of, precision = parse_partial_date(s.as_of)
             # the passage that supports the status is itself evidence, recorded as such
             basis = attach_evidence(
-                session, keys=[seed.key], actor=actor, key=f"{seed.key[:66]}-status-basis", status_claim=s.status,
-                evidence=EvidenceCreate(title=f"Status reported by {c.source[:4]} source", summary=s.note,
-                                        observed_on=as_of, kind="source_report"),
-                citations=[_cite(x) for x in s.citations], effective_at=_at(as_of),
+                session,
+                keys=[seed.key],
+                actor=actor,
+                key=f"{seed.key[:66]}-status-basis",
+                status_claim=s.status,
+                evidence=EvidenceCreate(
+                    title=f"Status reported by {c.source[:4]} source",
+                    summary=s.note,
+                    observed_on=as_of,
+                    kind="source_report",
+                ),
+                citations=[_cite(x) for x in s.citations],
+                effective_at=_at(as_of),
                 reason="the source passage that supports the seeded status",
             )
             basis.observed_precision = precision
             report.added["evidence items"] += 1
             claims.setdefault(seed.key, []).append(
-                (as_of, s.status, f"{s.note} ({c.source}, {c.section}, lines {c.lines})"))
+                (as_of, s.status, f"{s.note} ({c.source}, {c.section}, lines {c.lines})")
+            )
     new_keys = {s.key for s in new_recs}
     for rkey, rec_claims in sorted(claims.items()):
         if rkey not in new_keys:
@@ -241,9 +305,15 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             rec = get_recommendation(session, rkey)
             for step in lifecycle.path_to(rec.status, status):
                 rec = update_recommendation(
-                    session, key=rkey, actor=actor, effective_at=_at(when),
-                    change=RecommendationUpdate(expected_version=rec.version, status=step,
-                                                reason=f"status reported by a source: {why}"[:4000]),
+                    session,
+                    key=rkey,
+                    actor=actor,
+                    effective_at=_at(when),
+                    change=RecommendationUpdate(
+                        expected_version=rec.version,
+                        status=step,
+                        reason=f"status reported by a source: {why}"[:4000],
+                    ),
                 )
             report.added["seeded status moves"] += 1
 
@@ -252,15 +322,27 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     have_ind = _existing_keys(session, Indicator)
     for key, ind in sorted(catalog.indicators.items(), key=lambda kv: (kv[1].parent is not None, kv[0])):
         if key not in have_ind:
-            row = catalog_records.add_row(session, actor=actor, row=Indicator(**ind.model_dump(exclude={"values", "parent"})))
+            row = catalog_records.add_row(
+                session, actor=actor, row=Indicator(**ind.model_dump(exclude={"values", "parent"}))
+            )
             have_ind[key] = row.id
             report.added["indicators"] += 1
     for key, ind in catalog.indicators.items():
         if ind.parent:
-            catalog_records.set_indicator_parent(session, actor=actor, indicator_id=have_ind[key],
-                                                 parent_id=have_ind[ind.parent])
-    have_values = set(session.exec(select(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.country,
-                                          IndicatorValue.source_id, IndicatorValue.line_start)).all())
+            catalog_records.set_indicator_parent(
+                session, actor=actor, indicator_id=have_ind[key], parent_id=have_ind[ind.parent]
+            )
+    have_values = set(
+        session.exec(
+            select(
+                IndicatorValue.indicator_id,
+                IndicatorValue.period,
+                IndicatorValue.country,
+                IndicatorValue.source_id,
+                IndicatorValue.line_start,
+            )
+        ).all()
+    )
     for key, ind in sorted(catalog.indicators.items()):
         for v in ind.values:
             country = v.country or ind.country
@@ -269,9 +351,20 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
                 continue
             have_values.add(ident)
             c = _cite(v.citation)
-            catalog_records.add_indicator_value(session, actor=actor, value=IndicatorValue(
-                indicator_id=have_ind[key], period=v.period, year=v.year, value=v.value, country=country, note=v.note,
-                conflict_note=v.conflict_note, **c))
+            catalog_records.add_indicator_value(
+                session,
+                actor=actor,
+                value=IndicatorValue(
+                    indicator_id=have_ind[key],
+                    period=v.period,
+                    year=v.year,
+                    value=v.value,
+                    country=country,
+                    note=v.note,
+                    conflict_note=v.conflict_note,
+                    **c,
+                ),
+            )
             report.added["indicator values"] += 1
 
     have_events = _existing_keys(session, TimelineEvent)
@@ -280,9 +373,19 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             continue
         d, precision = parse_partial_date(ev.date)
         catalog_records.add_timeline_event(
-            session, actor=actor, citations=[_cite(c) for c in ev.citations],
-            event=TimelineEvent(key=key, occurred_on=d, precision=precision, title=ev.title, summary=ev.summary,
-                                country=ev.country, category=ev.category))
+            session,
+            actor=actor,
+            citations=[_cite(c) for c in ev.citations],
+            event=TimelineEvent(
+                key=key,
+                occurred_on=d,
+                precision=precision,
+                title=ev.title,
+                summary=ev.summary,
+                country=ev.country,
+                category=ev.category,
+            ),
+        )
         report.added["timeline events"] += 1
 
     if report.changed:

@@ -13,7 +13,15 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from models.store.vocabulary import (  # noqa: F401  (re-exported for catalog editors)
     STATUSES,
@@ -107,7 +115,6 @@ class SeedStatus(_Strict):
     citations: Citations
 
 
-
 class RecommendationSeed(_Strict):
     key: Key
     title: ShortText
@@ -159,7 +166,6 @@ class EvidenceSeed(_Strict):
     status_claim: Literal[STATUSES] | None = None  # type: ignore[valid-type]
 
 
-
 class IndicatorValueSeed(_Strict):
     period: ShortText
     year: int | None = Field(default=None, ge=1800, le=2100)  # None where the text gives no year
@@ -194,7 +200,6 @@ class EventSeed(_Strict):
     citations: Citations
 
 
-
 class SourceSeed(_Strict):
     id: Literal[SOURCE_IDS]  # type: ignore[valid-type]
     short: ShortText
@@ -220,7 +225,7 @@ class CatalogFile(_Strict):
     events: list[EventSeed] = []
 
     @model_validator(mode="after")
-    def _unique_keys_in_file(self) -> "CatalogFile":
+    def _unique_keys_in_file(self) -> CatalogFile:
         for name in ("recommendations", "evidence", "events"):
             seen: set[str] = set()
             for item in getattr(self, name):
@@ -237,7 +242,9 @@ class PrioritySeed(_Strict):
     key: Key
     reason: Text
     citation: Citation
-    close_plan: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+    close_plan: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None
+    ) = None
 
 
 class PriorityFile(_Strict):
@@ -246,7 +253,7 @@ class PriorityFile(_Strict):
     priority: list[PrioritySeed] = []
 
     @model_validator(mode="after")
-    def _unique_keys(self) -> "PriorityFile":
+    def _unique_keys(self) -> PriorityFile:
         seen: set[str] = set()
         for item in self.priority:
             if item.key in seen:

@@ -13,10 +13,22 @@ def user_list(session: Session) -> list[dict]:
     from models.store.tables import User
 
     rows = session.exec(select(User).where(User.role != "system").order_by(User.username)).all()
-    return [{"username": u.username, "display_name": u.display_name, "role": u.role, "office": u.office,
-             "email": u.email, "can_verify": u.can_verify, "disabled": u.disabled,
-             "has_password": bool(u.password_hash), "locked_until": u.locked_until,
-             "last_login_at": u.last_login_at, "created_at": u.created_at} for u in rows]
+    return [
+        {
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "office": u.office,
+            "email": u.email,
+            "can_verify": u.can_verify,
+            "disabled": u.disabled,
+            "has_password": bool(u.password_hash),
+            "locked_until": u.locked_until,
+            "last_login_at": u.last_login_at,
+            "created_at": u.created_at,
+        }
+        for u in rows
+    ]
 
 
 def is_synthetic_store(session: Session) -> bool:

@@ -12,7 +12,7 @@ and line numbers; never the source's words).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
@@ -44,8 +44,10 @@ class BriefingRequest:
     owner: str | None = None
 
     @classmethod
-    def parse(cls, *, as_of: date | None = None, since: date | None = None, scope: str = "priority") -> "BriefingRequest":
-        today = datetime.now(timezone.utc).date()
+    def parse(
+        cls, *, as_of: date | None = None, since: date | None = None, scope: str = "priority"
+    ) -> BriefingRequest:
+        today = datetime.now(UTC).date()
         day = as_of or today
         if day > today:
             raise InvalidInput(f"--as-of {day} is in the future; the store knows only what has happened")
@@ -57,21 +59,26 @@ class BriefingRequest:
             return cls(day, first, scope)
         if scope.startswith("owner=") and scope[6:].strip():
             return cls(day, first, "owner", scope[6:].strip())
-        raise InvalidInput(f"--scope {scope!r}: use priority, all, or owner=OFFICE (e.g. owner=\"OSD Policy\")")
+        raise InvalidInput(f'--scope {scope!r}: use priority, all, or owner=OFFICE (e.g. owner="OSD Policy")')
 
     @property
     def scope_label(self) -> str:
         return {"priority": "priority recommendations", "all": "all recommendations"}.get(
-            self.scope, f"recommendations owned by {self.owner}")
+            self.scope, f"recommendations owned by {self.owner}"
+        )
 
     @property
     def as_of(self) -> datetime | None:
         """None for today (figures from the current rows), else the end of that day (from the trail)."""
-        return None if self.as_of_day >= datetime.now(timezone.utc).date() else end_of_day(self.as_of_day)
+        return None if self.as_of_day >= datetime.now(UTC).date() else end_of_day(self.as_of_day)
 
     def scope_json(self) -> dict:
-        return {"scope": self.scope, "owner": self.owner, "as_of": self.as_of_day.isoformat(),
-                "since": self.since_day.isoformat()}
+        return {
+            "scope": self.scope,
+            "owner": self.owner,
+            "as_of": self.as_of_day.isoformat(),
+            "since": self.since_day.isoformat(),
+        }
 
 
 def _priority_block(session: Session, item: dict, day: date, as_of: datetime | None) -> dict:
@@ -80,31 +87,52 @@ def _priority_block(session: Session, item: dict, day: date, as_of: datetime | N
     years = item["open_days"] / 365.25
     move = item["last_move"]
     if move["action"] == "create":
-        happened = (f"No status change is recorded since it was made on {_d(move['when'])}; "
-                    f"{item['days_in_status']:,} days in this status")
+        happened = (
+            f"No status change is recorded since it was made on {_d(move['when'])}; "
+            f"{item['days_in_status']:,} days in this status"
+        )
     else:
-        happened = (f"It moved to {status.lower()} on {_d(move['when'])} ({move['actor']}: "
-                    f"{move['reason'].rstrip('.')}); {item['days_in_status']:,} days in this status")
-    evidence = sorted(evidence_as_of(session, rec.key, as_of or datetime.now(timezone.utc)),
-                      key=lambda e: (e.observed_on or date.min, e.id))
+        happened = (
+            f"It moved to {status.lower()} on {_d(move['when'])} ({move['actor']}: "
+            f"{move['reason'].rstrip('.')}); {item['days_in_status']:,} days in this status"
+        )
+    evidence = sorted(
+        evidence_as_of(session, rec.key, as_of or datetime.now(UTC)),
+        key=lambda e: (e.observed_on or date.min, e.id),
+    )
     if evidence:
         e = evidence[-1]
-        happened += f". Latest evidence: {e.title.rstrip('.')} ({_d(e.observed_on) if e.observed_on else 'undated'})"
-    sentence = (f"As of {_d(day)}, {status.lower()}. {happened}. "
-                + (f"To close: {item['close_plan'].rstrip('.')}." if item["close_plan"]
-                   else "The owner has not yet said what it takes to close."))
+        happened += (
+            f". Latest evidence: {e.title.rstrip('.')} ({_d(e.observed_on) if e.observed_on else 'undated'})"
+        )
+    sentence = f"As of {_d(day)}, {status.lower()}. {happened}. " + (
+        f"To close: {item['close_plan'].rstrip('.')}."
+        if item["close_plan"]
+        else "The owner has not yet said what it takes to close."
+    )
     last = item["last_change"]
     return {
-        "key": rec.key, "title": rec.title, "status": status, "status_id": item["status"], "sentence": sentence,
+        "key": rec.key,
+        "title": rec.title,
+        "status": status,
+        "status_id": item["status"],
+        "sentence": sentence,
         "owner": rec.owner + (" (inferred)" if rec.owner_inferred else ""),
         "target": _d(item["target_date"]) if item["target_date"] else "none set",
-        "overdue": item["overdue"], "long_open": item["long_open"], "open_years": f"{years:.0f}",
+        "overdue": item["overdue"],
+        "long_open": item["long_open"],
+        "open_years": f"{years:.0f}",
         "obstacles": [o["title"] for o in item["obstacles"]],
-        "evidence": [f"{e.title} ({_d(e.observed_on) if e.observed_on else 'undated'})" for e in evidence[-3:]],
+        "evidence": [
+            f"{e.title} ({_d(e.observed_on) if e.observed_on else 'undated'})" for e in evidence[-3:]
+        ],
         "evidence_count": len(evidence),
         "citations": [c.label for c in citations_for(session, "recommendation", rec.id)],
-        "flag": (f"On the priority list since {_d(item['flagged_at'])} ({item['flagged_by']})"
-                 if item["flagged_at"] else ""),
+        "flag": (
+            f"On the priority list since {_d(item['flagged_at'])} ({item['flagged_by']})"
+            if item["flagged_at"]
+            else ""
+        ),
         "last_change": f"{_d(last['when'])}, {last['actor']}: {last['reason']}" if last["when"] else "—",
     }
 
@@ -118,8 +146,14 @@ def _scope_keys(session: Session, req: BriefingRequest, priority: list[str]) -> 
 
 
 def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
-    q = select(Recommendation.key, Recommendation.title, Recommendation.status, Recommendation.owner,
-               Recommendation.target_date, Recommendation.priority)
+    q = select(
+        Recommendation.key,
+        Recommendation.title,
+        Recommendation.status,
+        Recommendation.owner,
+        Recommendation.target_date,
+        Recommendation.priority,
+    )
     if req.scope == "owner":
         q = q.where(Recommendation.owner == req.owner)
     rows = session.exec(q.order_by(Recommendation.key).limit(ANNEX_MAX + 1)).all()
@@ -131,12 +165,23 @@ def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
         st = then.get(key) if then is not None else status
         if st is None:
             continue  # did not exist yet
-        out.append({"key": key, "title": title, "status": human("status", st), "owner": owner,
-                    "target": target.isoformat() if target else "—", "priority": bool(prio)})
+        out.append(
+            {
+                "key": key,
+                "title": title,
+                "status": human("status", st),
+                "owner": owner,
+                "target": target.isoformat() if target else "—",
+                "priority": bool(prio),
+            }
+        )
     from sqlalchemy import func
 
-    total = session.exec(select(func.count()).select_from(Recommendation).where(
-        *([Recommendation.owner == req.owner] if req.scope == "owner" else []))).one()
+    total = session.exec(
+        select(func.count())
+        .select_from(Recommendation)
+        .where(*([Recommendation.owner == req.owner] if req.scope == "owner" else []))
+    ).one()
     return out, (total - len(rows)) if more else 0
 
 
@@ -144,15 +189,19 @@ def briefing_content(session: Session, req: BriefingRequest) -> dict:
     """Everything the briefing prints, as strings and numbers (see the module docstring)."""
     settings = get_settings()
     as_of = req.as_of
-    moment = as_of or datetime.now(timezone.utc)
+    moment = as_of or datetime.now(UTC)
     panel = headline(session, as_of)
     items = [i for i in panel["items"] if req.scope != "owner" or i["owner"] == req.owner]
     keys = _scope_keys(session, req, [i["key"] for i in panel["items"]])
     figures = summary(session, as_of, stale_after_days=settings.stale_after_days)
-    moved = changes_between(session, start_of_day(req.since_day), end_of_day(req.as_of_day),
-                            limit=CHANGES_LISTED, keys=keys)
-    whole = moved if keys is None else changes_between(session, start_of_day(req.since_day),
-                                                       end_of_day(req.as_of_day), limit=1)
+    moved = changes_between(
+        session, start_of_day(req.since_day), end_of_day(req.as_of_day), limit=CHANGES_LISTED, keys=keys
+    )
+    whole = (
+        moved
+        if keys is None
+        else changes_between(session, start_of_day(req.since_day), end_of_day(req.as_of_day), limit=1)
+    )
     stuck = longest_stuck(session, 10, now=moment, owner=req.owner if req.scope == "owner" else None)
     annex, annex_more = _annex(session, req)
 
@@ -164,30 +213,52 @@ def briefing_content(session: Session, req: BriefingRequest) -> dict:
     tiles = [
         tile("Recommendations", f"{figures['total']:,}", whole.delta("total"), f"since {since}"),
         tile("Open", f"{figures['open']:,}", whole.delta("open"), f"since {since}"),
-        tile("Implemented", f"{figures['by_status']['implemented']:,}", whole.delta("implemented"),
-             f"{figures['implemented_share']:.0%} of all; since {since}"),
-        tile("Overdue", f"{figures['overdue']:,}", None,
-             f"{whole.counts.get('became_overdue', 0)} became overdue since {since}"),
+        tile(
+            "Implemented",
+            f"{figures['by_status']['implemented']:,}",
+            whole.delta("implemented"),
+            f"{figures['implemented_share']:.0%} of all; since {since}",
+        ),
+        tile(
+            "Overdue",
+            f"{figures['overdue']:,}",
+            None,
+            f"{whole.counts.get('became_overdue', 0)} became overdue since {since}",
+        ),
         tile("Stale", f"{figures['stale']:,}", None, f"no change in {settings.stale_after_days} days"),
     ]
     return {
         "banner": settings.banner.strip() or "UNMARKED",
         "synthetic": is_synthetic_store(session),
         "title": "Recommendation Tracker — leadership briefing",
-        "as_of": _d(req.as_of_day), "since": since, "scope": req.scope_label,
-        "generated": f"{datetime.now(timezone.utc):%d %b %Y %H:%M} UTC".lstrip("0"),
+        "as_of": _d(req.as_of_day),
+        "since": since,
+        "scope": req.scope_label,
+        "generated": f"{datetime.now(UTC):%d %b %Y %H:%M} UTC".lstrip("0"),
         "tiles": tiles,
         "by_status": figures["by_status"],
         "flow": status_over_time(session, as_of),
         "blocking": blocking_obstacles(session, as_of, limit=8),
         "priority": [_priority_block(session, i, req.as_of_day, as_of) for i in items],
         "priority_total": panel["total"],
-        "changes": {"counts": [{"label": lbl, "n": moved.counts.get(k, 0)} for k, lbl in _count_labels()],
-                    "lines": [c.line() for c in moved.items[:CHANGES_LISTED]],
-                    "more": max(moved.total - CHANGES_LISTED, 0) if moved.truncated else 0},
-        "stuck": [{"key": s.key, "title": s.title, "status": human("status", s.status), "owner": s.owner,
-                   "days": f"{s.days:,}", "obstacles": "; ".join(s.obstacles) or "none recorded"} for s in stuck],
-        "annex": annex, "annex_more": annex_more,
+        "changes": {
+            "counts": [{"label": lbl, "n": moved.counts.get(k, 0)} for k, lbl in _count_labels()],
+            "lines": [c.line() for c in moved.items[:CHANGES_LISTED]],
+            "more": max(moved.total - CHANGES_LISTED, 0) if moved.truncated else 0,
+        },
+        "stuck": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "status": human("status", s.status),
+                "owner": s.owner,
+                "days": f"{s.days:,}",
+                "obstacles": "; ".join(s.obstacles) or "none recorded",
+            }
+            for s in stuck
+        ],
+        "annex": annex,
+        "annex_more": annex_more,
     }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
@@ -39,17 +39,25 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 KIND_OF_ACTION = {a: k for k, (_, actions) in KINDS.items() for a in actions}
 OVERDUE_KIND = ("became_overdue", "Became overdue")
 #: the word a line of the list starts with, per kind
-LINE_WORD = {"status_move": "status", "closure_proposed": "closure proposed", "closure_accepted": "closure accepted",
-             "closure_returned": "closure returned", "evidence": "evidence", "obstacle": "obstacle",
-             "priority": "priority", "created": "new", "became_overdue": "overdue"}
+LINE_WORD = {
+    "status_move": "status",
+    "closure_proposed": "closure proposed",
+    "closure_accepted": "closure accepted",
+    "closure_returned": "closure returned",
+    "evidence": "evidence",
+    "obstacle": "obstacle",
+    "priority": "priority",
+    "created": "new",
+    "became_overdue": "overdue",
+}
 
 
 def start_of_day(d: date) -> datetime:
-    return datetime.combine(d, time(), tzinfo=timezone.utc)
+    return datetime.combine(d, time(), tzinfo=UTC)
 
 
 def end_of_day(d: date) -> datetime:
-    return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=timezone.utc)
+    return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=UTC)
 
 
 def quarter_start(d: date) -> date:
@@ -79,8 +87,10 @@ class Change:
         if self.kind == "created":
             what = f"as {STATUS_LABELS.get(self.status_after or '', self.status_after or '')}"
         elif self.status_before or self.status_after:
-            moved = f"{STATUS_LABELS.get(self.status_before or '', self.status_before or '—')} → " \
-                    f"{STATUS_LABELS.get(self.status_after or '', self.status_after or '—')}"
+            moved = (
+                f"{STATUS_LABELS.get(self.status_before or '', self.status_before or '—')} → "
+                f"{STATUS_LABELS.get(self.status_after or '', self.status_after or '—')}"
+            )
             what = f"{moved}{'; ' + what if what else ''}"
         by = f" by {self.actor}" if self.actor else ""
         why = f" ({self.reason})" if self.reason else ""
@@ -112,17 +122,19 @@ class Changes:
 
     def as_json(self) -> dict:
         return {
-            "since": self.since.isoformat(), "until": self.until.isoformat(),
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
             "counts": {k: self.counts.get(k, 0) for k in (*KINDS, OVERDUE_KIND[0])},
             "status_delta": {s: self.status_delta.get(s, 0) for s in STATUSES},
-            "status_delta_total": self.delta("total"), "open_delta": self.delta("open"),
+            "status_delta_total": self.delta("total"),
+            "open_delta": self.delta("open"),
             "items": [{**asdict(c), "when": c.when.isoformat(), "label": c.label} for c in self.items],
             "truncated": self.truncated,
         }
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _window(since: datetime, until: datetime):
@@ -167,8 +179,9 @@ def _scope(keys: list[str] | None) -> list:
     return [or_(own, (AuditEvent.record_type != "recommendation") & named)]
 
 
-def changes_between(session: Session, since: datetime, until: datetime, *, limit: int = 200,
-                    keys: list[str] | None = None) -> Changes:
+def changes_between(
+    session: Session, since: datetime, until: datetime, *, limit: int = 200, keys: list[str] | None = None
+) -> Changes:
     """Everything that moved with an effective time in ``[since, until]``; ``keys`` limits it to
     some recommendations (the briefing's scope)."""
     since, until = _aware(since), _aware(until)
@@ -178,7 +191,8 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
     rows = session.exec(
         select(AuditEvent.action, AuditEvent.record_type, func.count())
         .where(*_window(since, until), _relevant(), *scoped)
-        .group_by(AuditEvent.action, AuditEvent.record_type)).all()
+        .group_by(AuditEvent.action, AuditEvent.record_type)
+    ).all()
     counted: dict[str, int] = {}
     for action, record_type, n in rows:
         kind = _kind(action, record_type)
@@ -187,9 +201,14 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
 
     flows = session.exec(
         select(AuditEvent.status_before, AuditEvent.status_after, func.count())
-        .where(*_window(since, until), AuditEvent.record_type == "recommendation",
-               AuditEvent.status_before.is_distinct_from(AuditEvent.status_after), *scoped)
-        .group_by(AuditEvent.status_before, AuditEvent.status_after)).all()
+        .where(
+            *_window(since, until),
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.status_before.is_distinct_from(AuditEvent.status_after),
+            *scoped,
+        )
+        .group_by(AuditEvent.status_before, AuditEvent.status_after)
+    ).all()
     for before, after, n in flows:
         if after is not None:
             out.status_delta[after] = out.status_delta.get(after, 0) + n
@@ -197,10 +216,21 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
             out.status_delta[before] = out.status_delta.get(before, 0) - n
 
     events = session.exec(
-        select(AuditEvent.effective_at, AuditEvent.action, AuditEvent.record_type, AuditEvent.record_key,
-               AuditEvent.actor, AuditEvent.reason, AuditEvent.status_before, AuditEvent.status_after, AuditEvent.after)
+        select(
+            AuditEvent.effective_at,
+            AuditEvent.action,
+            AuditEvent.record_type,
+            AuditEvent.record_key,
+            AuditEvent.actor,
+            AuditEvent.reason,
+            AuditEvent.status_before,
+            AuditEvent.status_after,
+            AuditEvent.after,
+        )
         .where(*_window(since, until), _relevant(), *scoped)
-        .order_by(AuditEvent.effective_at.desc(), AuditEvent.seq.desc()).limit(limit + 1)).all()
+        .order_by(AuditEvent.effective_at.desc(), AuditEvent.seq.desc())
+        .limit(limit + 1)
+    ).all()
     out.truncated = len(events) > limit
     for at, action, record_type, record_key, actor, reason, before, after, payload in events[:limit]:
         kind = _kind(action, record_type)
@@ -211,16 +241,34 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
         if kind == "evidence":
             detail = f"evidence {record_key}"
         elif kind == "obstacle":
-            detail = f"{action.replace('_', ' ')} {record_key}" if record_type == "obstacle" else action.replace("_", " ")
+            detail = (
+                f"{action.replace('_', ' ')} {record_key}"
+                if record_type == "obstacle"
+                else action.replace("_", " ")
+            )
         elif kind == "priority":
-            detail = "marked priority" if (json.loads(payload or "{}").get("priority")) else "priority cleared"
+            detail = (
+                "marked priority" if (json.loads(payload or "{}").get("priority")) else "priority cleared"
+            )
         elif kind == "closure_proposed":
-            detail = f"to {STATUS_LABELS.get(json.loads(payload or '{}').get('closure_target') or '', 'close')}"
+            detail = (
+                f"to {STATUS_LABELS.get(json.loads(payload or '{}').get('closure_target') or '', 'close')}"
+            )
         moved = kind in ("status_move", "closure_accepted", "created")
         for k in rec_keys[:5]:
-            out.items.append(Change(when=_aware(at), kind=kind, key=k, title="", actor=actor, reason=reason,
-                                    status_before=before if moved else None, status_after=after if moved else None,
-                                    detail=detail))
+            out.items.append(
+                Change(
+                    when=_aware(at),
+                    kind=kind,
+                    key=k,
+                    title="",
+                    actor=actor,
+                    reason=reason,
+                    status_before=before if moved else None,
+                    status_after=after if moved else None,
+                    detail=detail,
+                )
+            )
 
     overdue = became_overdue(session, since, until, keys=keys)
     if overdue:
@@ -231,27 +279,49 @@ def changes_between(session: Session, since: datetime, until: datetime, *, limit
     return out
 
 
-def became_overdue(session: Session, since: datetime, until: datetime, *, keys: list[str] | None = None) -> list[Change]:
+def became_overdue(
+    session: Session, since: datetime, until: datetime, *, keys: list[str] | None = None
+) -> list[Change]:
     """Open recommendations (as of ``until``) whose target date fell in the window: the day after
     the target date is the day an item becomes overdue."""
     first, last = since.date(), until.date()
-    q = (select(Recommendation.key, Recommendation.target_date, Recommendation.owner)
-         .where(Recommendation.target_date.is_not(None), Recommendation.target_date >= first,
-                Recommendation.target_date < last))
+    q = select(Recommendation.key, Recommendation.target_date, Recommendation.owner).where(
+        Recommendation.target_date.is_not(None),
+        Recommendation.target_date >= first,
+        Recommendation.target_date < last,
+    )
     if keys is not None:
         q = q.where(Recommendation.key.in_(keys))
     candidates = session.exec(q.order_by(Recommendation.target_date.desc())).all()
     if not candidates:
         return []
-    now = datetime.now(timezone.utc)
-    status = ({k: s for k, s in session.exec(select(Recommendation.key, Recommendation.status)
-                                             .where(Recommendation.key.in_([c[0] for c in candidates])))}
-              if until >= now else statuses_as_of(session, until, keys=[c[0] for c in candidates]))
+    now = datetime.now(UTC)
+    status = (
+        {
+            k: s
+            for k, s in session.exec(
+                select(Recommendation.key, Recommendation.status).where(
+                    Recommendation.key.in_([c[0] for c in candidates])
+                )
+            )
+        }
+        if until >= now
+        else statuses_as_of(session, until, keys=[c[0] for c in candidates])
+    )
     out = []
     for key, target, owner in candidates:
         if status.get(key) in OPEN:
-            out.append(Change(when=start_of_day(target), kind=OVERDUE_KIND[0], key=key, title="", actor="",
-                              reason="", detail=f"target date {target.isoformat()} passed ({owner})"))
+            out.append(
+                Change(
+                    when=start_of_day(target),
+                    kind=OVERDUE_KIND[0],
+                    key=key,
+                    title="",
+                    actor="",
+                    reason="",
+                    detail=f"target date {target.isoformat()} passed ({owner})",
+                )
+            )
     return out
 
 
@@ -259,8 +329,13 @@ def _titles(session: Session, items: list[Change]) -> None:
     keys = sorted({c.key for c in items})
     titles: dict[str, str] = {}
     for i in range(0, len(keys), 500):
-        titles.update(session.exec(select(Recommendation.key, Recommendation.title)
-                                   .where(Recommendation.key.in_(keys[i:i + 500]))).all())
+        titles.update(
+            session.exec(
+                select(Recommendation.key, Recommendation.title).where(
+                    Recommendation.key.in_(keys[i : i + 500])
+                )
+            ).all()
+        )
     for c in items:
         c.title = titles.get(c.key, "")
 

@@ -33,7 +33,7 @@ Sending them is :mod:`models.workflow.reminders`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -89,22 +89,29 @@ def _aware(value) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _end_of(today: date) -> datetime:
-    return datetime.combine(today + timedelta(days=1), time(), tzinfo=timezone.utc)
+    return datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def _open_items(session: Session, today: date, owner: str | None = None) -> dict[str, Digest]:
     """Overdue, due-soon and stale items of every owner (or one), by owner."""
     end = _end_of(today)
     stale_after = get_settings().stale_after_days
-    touched = (select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
-               .where(AuditEvent.record_type == "recommendation", AuditEvent.effective_at < end)
-               .group_by(AuditEvent.record_key).subquery())
-    q = (select(Recommendation, touched.c.at).join(touched, touched.c.record_key == Recommendation.key, isouter=True)
-         .where(Recommendation.status.in_(OPEN)).order_by(Recommendation.owner, Recommendation.key))
+    touched = (
+        select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.effective_at < end)
+        .group_by(AuditEvent.record_key)
+        .subquery()
+    )
+    q = (
+        select(Recommendation, touched.c.at)
+        .join(touched, touched.c.record_key == Recommendation.key, isouter=True)
+        .where(Recommendation.status.in_(OPEN))
+        .order_by(Recommendation.owner, Recommendation.key)
+    )
     if owner is not None:
         q = q.where(Recommendation.owner == owner)
     out: dict[str, Digest] = {}
@@ -121,8 +128,16 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
             last = max(moments)
             idle = (today - last.date()).days
             if idle >= stale_after:
-                d.stale.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, idle,
-                                          note=f"last updated {last.date().isoformat()}"))
+                d.stale.append(
+                    DigestItem(
+                        rec.key,
+                        rec.title,
+                        rec.status,
+                        rec.target_date,
+                        idle,
+                        note=f"last updated {last.date().isoformat()}",
+                    )
+                )
     for d in out.values():
         d.overdue.sort(key=lambda i: (-i.days, i.key))
         d.due_soon.sort(key=lambda i: (i.days, i.key))
@@ -138,15 +153,28 @@ def _awaiting(session: Session, verifiers: list[User], today: date) -> list[Dige
     items = []
     for proposal, rec in sorted(seen.values(), key=lambda pr: (_aware(pr[0].proposed_at), pr[1].key)):
         proposed = _aware(proposal.proposed_at)
-        items.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, max((today - proposed.date()).days, 0),
-                                note=f"closure as {proposal.target_status} proposed by {proposal.proposed_by} "
-                                     f"on {proposed.date().isoformat()}"))
+        items.append(
+            DigestItem(
+                rec.key,
+                rec.title,
+                rec.status,
+                rec.target_date,
+                max((today - proposed.date()).days, 0),
+                note=f"closure as {proposal.target_status} proposed by {proposal.proposed_by} "
+                f"on {proposed.date().isoformat()}",
+            )
+        )
     return items
 
 
 def _active_users(session: Session) -> list[User]:
-    return list(session.exec(select(User).where(User.disabled == False, User.role != "system")  # noqa: E712
-                             .order_by(User.username)).all())
+    return list(
+        session.exec(
+            select(User)
+            .where(User.disabled == False, User.role != "system")  # noqa: E712
+            .order_by(User.username)
+        ).all()
+    )
 
 
 def _is_verifier(user: User) -> bool:
@@ -184,8 +212,12 @@ def digests(session: Session, today: date) -> list[Digest]:
     out = [d for _, d in sorted(by_owner.items()) if d]
     for user in users:
         if not user.office and _is_verifier(user):
-            d = Digest(owner=user.username, today=today, kind="verifier",
-                       awaiting_verification=_awaiting(session, [user], today))
+            d = Digest(
+                owner=user.username,
+                today=today,
+                kind="verifier",
+                awaiting_verification=_awaiting(session, [user], today),
+            )
             if d:
                 out.append(d)
     return out

@@ -16,7 +16,14 @@ from sqlalchemy import func, literal
 from sqlmodel import Session, select
 
 from models.rules.lifecycle import OPEN
-from models.store.tables import AuditEvent, Obstacle, Recommendation, RecommendationObstacle, UTCDateTime, utcnow
+from models.store.tables import (
+    AuditEvent,
+    Obstacle,
+    Recommendation,
+    RecommendationObstacle,
+    UTCDateTime,
+    utcnow,
+)
 
 
 def time_in_status(session: Session, key: str, now: datetime | None = None) -> dict[str, timedelta]:
@@ -24,8 +31,12 @@ def time_in_status(session: Session, key: str, now: datetime | None = None) -> d
     now = now or utcnow()
     events = session.exec(
         select(AuditEvent.effective_at, AuditEvent.status_after)
-        .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key,
-               AuditEvent.status_after.is_not(None), AuditEvent.effective_at <= now)
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.record_key == key,
+            AuditEvent.status_after.is_not(None),
+            AuditEvent.effective_at <= now,
+        )
         .order_by(AuditEvent.effective_at, AuditEvent.seq)
     ).all()
     spent: dict[str, timedelta] = defaultdict(timedelta)
@@ -40,7 +51,9 @@ def _seconds_between(dialect: str, start, end):
     return func.extract("epoch", end - start)
 
 
-def time_in_status_by(session: Session, group: str, now: datetime | None = None) -> dict[str, dict[str, float]]:
+def time_in_status_by(
+    session: Session, group: str, now: datetime | None = None
+) -> dict[str, dict[str, float]]:
     """Mean days spent per status, grouped by ``owner``, ``theme`` or ``source`` (primary source).
 
     Each status event's span runs to the recommendation's next status event (a window function),
@@ -48,13 +61,23 @@ def time_in_status_by(session: Session, group: str, now: datetime | None = None)
     """
     now = now or utcnow()
     dialect = session.get_bind().dialect.name
-    column = {"owner": Recommendation.owner, "theme": Recommendation.theme,
-              "source": Recommendation.primary_source_id}[group]
-    nxt = func.lead(AuditEvent.effective_at).over(partition_by=AuditEvent.record_key,
-                                                  order_by=(AuditEvent.effective_at, AuditEvent.seq))
-    spans = (select(AuditEvent.record_key, AuditEvent.status_after, AuditEvent.effective_at, nxt.label("next_at"))
-             .where(AuditEvent.record_type == "recommendation", AuditEvent.status_after.is_not(None),
-                    AuditEvent.effective_at <= now).subquery())
+    column = {
+        "owner": Recommendation.owner,
+        "theme": Recommendation.theme,
+        "source": Recommendation.primary_source_id,
+    }[group]
+    nxt = func.lead(AuditEvent.effective_at).over(
+        partition_by=AuditEvent.record_key, order_by=(AuditEvent.effective_at, AuditEvent.seq)
+    )
+    spans = (
+        select(AuditEvent.record_key, AuditEvent.status_after, AuditEvent.effective_at, nxt.label("next_at"))
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.status_after.is_not(None),
+            AuditEvent.effective_at <= now,
+        )
+        .subquery()
+    )
     end = func.coalesce(spans.c.next_at, literal(now, type_=UTCDateTime()))
     seconds = _seconds_between(dialect, spans.c.effective_at, end)
     rows = session.exec(
@@ -82,12 +105,21 @@ class StuckItem:
 def open_ages(session: Session, now: datetime | None = None) -> list[float]:
     """Days since each open recommendation was created (by its creation event's effective date)."""
     now = now or utcnow()
-    created = (select(AuditEvent.record_key, func.min(AuditEvent.effective_at).label("at"))
-               .where(AuditEvent.record_type == "recommendation", AuditEvent.action == "create")
-               .group_by(AuditEvent.record_key).subquery())
-    rows = session.exec(select(created.c.at).join(Recommendation, Recommendation.key == created.c.record_key)
-                        .where(Recommendation.status.in_(OPEN))).all()
-    return [max((now - (at if at.tzinfo else at.replace(tzinfo=now.tzinfo))).total_seconds(), 0) / 86400 for at in rows]
+    created = (
+        select(AuditEvent.record_key, func.min(AuditEvent.effective_at).label("at"))
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.action == "create")
+        .group_by(AuditEvent.record_key)
+        .subquery()
+    )
+    rows = session.exec(
+        select(created.c.at)
+        .join(Recommendation, Recommendation.key == created.c.record_key)
+        .where(Recommendation.status.in_(OPEN))
+    ).all()
+    return [
+        max((now - (at if at.tzinfo else at.replace(tzinfo=now.tzinfo))).total_seconds(), 0) / 86400
+        for at in rows
+    ]
 
 
 def median_open_age_days(session: Session, now: datetime | None = None) -> float | None:
@@ -95,25 +127,40 @@ def median_open_age_days(session: Session, now: datetime | None = None) -> float
     return round(statistics.median(ages), 1) if ages else None
 
 
-def longest_stuck(session: Session, limit: int = 10, now: datetime | None = None,
-                  owner: str | None = None) -> list[StuckItem]:
+def longest_stuck(
+    session: Session, limit: int = 10, now: datetime | None = None, owner: str | None = None
+) -> list[StuckItem]:
     """Open recommendations whose status has not moved for longest, with what blocks them
     (one owner's when ``owner`` is given)."""
     now = now or utcnow()
-    moved = (select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
-             .where(AuditEvent.record_type == "recommendation", AuditEvent.status_after.is_not(None),
-                    (AuditEvent.status_before.is_(None)) | (AuditEvent.status_before != AuditEvent.status_after))
-             .group_by(AuditEvent.record_key).subquery())
-    q = (select(Recommendation, moved.c.at).join(moved, moved.c.record_key == Recommendation.key)
-         .where(Recommendation.status.in_(OPEN)))
+    moved = (
+        select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.status_after.is_not(None),
+            (AuditEvent.status_before.is_(None)) | (AuditEvent.status_before != AuditEvent.status_after),
+        )
+        .group_by(AuditEvent.record_key)
+        .subquery()
+    )
+    q = (
+        select(Recommendation, moved.c.at)
+        .join(moved, moved.c.record_key == Recommendation.key)
+        .where(Recommendation.status.in_(OPEN))
+    )
     if owner is not None:
         q = q.where(Recommendation.owner == owner)
     rows = session.exec(q.order_by(moved.c.at, Recommendation.key).limit(limit)).all()
     out = []
     for rec, at in rows:
         at = at if at.tzinfo else at.replace(tzinfo=now.tzinfo)
-        obstacles = session.exec(select(Obstacle.title).join(RecommendationObstacle,
-                                                             RecommendationObstacle.obstacle_id == Obstacle.id)
-                                 .where(RecommendationObstacle.recommendation_id == rec.id).order_by(Obstacle.title)).all()
-        out.append(StuckItem(rec.key, rec.title, rec.status, rec.owner, at, int((now - at).days), list(obstacles)))
+        obstacles = session.exec(
+            select(Obstacle.title)
+            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+            .where(RecommendationObstacle.recommendation_id == rec.id)
+            .order_by(Obstacle.title)
+        ).all()
+        out.append(
+            StuckItem(rec.key, rec.title, rec.status, rec.owner, at, int((now - at).days), list(obstacles))
+        )
     return out

@@ -12,7 +12,7 @@ draws a dozen of them for the same date, so the figures take the statuses as a p
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,7 +43,7 @@ DIMENSIONS = {
 
 def end_of_day(d: date) -> datetime:
     """The last instant of ``d`` in UTC: "as of 1 Oct" includes everything that happened on 1 Oct."""
-    return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=timezone.utc)
+    return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=UTC)
 
 
 def _current_status_sq():
@@ -53,14 +53,15 @@ def _current_status_sq():
 
 def _last_change_sq(as_of: datetime | None):
     q = select(AuditEvent.record_key.label("key"), func.max(AuditEvent.effective_at).label("last_at")).where(
-        AuditEvent.record_type == "recommendation")
+        AuditEvent.record_type == "recommendation"
+    )
     if as_of is not None:
         q = q.where(AuditEvent.effective_at <= as_of)
     return q.group_by(AuditEvent.record_key).subquery()
 
 
 def _moment(as_of: datetime | None) -> datetime:
-    return as_of or datetime.now(timezone.utc)
+    return as_of or datetime.now(UTC)
 
 
 def as_of_statuses(session: Session, as_of: datetime) -> dict[str, str]:
@@ -69,7 +70,7 @@ def as_of_statuses(session: Session, as_of: datetime) -> dict[str, str]:
     return statuses_as_of(session, as_of)
 
 
-_FIELDS_SEEN: "OrderedDict[tuple, dict]" = OrderedDict()
+_FIELDS_SEEN: OrderedDict[tuple, dict] = OrderedDict()
 
 
 def _fields(session: Session, as_of: datetime) -> dict[str, dict]:
@@ -89,21 +90,35 @@ def _statuses(session: Session, as_of: datetime, statuses: dict[str, str] | None
     return statuses if statuses is not None else statuses_as_of(session, as_of)
 
 
-def summary(session: Session, as_of: datetime | None = None, *, stale_after_days: int = 90,
-            statuses: dict[str, str] | None = None) -> dict:
+def summary(
+    session: Session,
+    as_of: datetime | None = None,
+    *,
+    stale_after_days: int = 90,
+    statuses: dict[str, str] | None = None,
+) -> dict:
     """Totals by status, share implemented, overdue and stale counts."""
     moment = _moment(as_of)
     last = _last_change_sq(as_of)
     if as_of is None:
         sq = _current_status_sq()
-        by_status = {s: n for s, n in session.exec(select(sq.c.status, func.count()).group_by(sq.c.status)).all()}
+        by_status = {
+            s: n for s, n in session.exec(select(sq.c.status, func.count()).group_by(sq.c.status)).all()
+        }
         overdue = session.exec(
-            select(func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
-            .where(sq.c.status.in_(OPEN), Recommendation.target_date.is_not(None),
-                   Recommendation.target_date < moment.date())
+            select(func.count())
+            .select_from(sq)
+            .join(Recommendation, Recommendation.key == sq.c.key)
+            .where(
+                sq.c.status.in_(OPEN),
+                Recommendation.target_date.is_not(None),
+                Recommendation.target_date < moment.date(),
+            )
         ).one()
         stale = session.exec(
-            select(func.count()).select_from(sq).join(last, last.c.key == sq.c.key)
+            select(func.count())
+            .select_from(sq)
+            .join(last, last.c.key == sq.c.key)
             .where(sq.c.status.in_(OPEN), last.c.last_at < moment - timedelta(days=stale_after_days))
         ).one()
     else:
@@ -114,8 +129,11 @@ def summary(session: Session, as_of: datetime | None = None, *, stale_after_days
         fields = _fields(session, as_of)
         day = moment.date().isoformat()
         stale_keys = select(last.c.key).where(last.c.last_at < moment - timedelta(days=stale_after_days))
-        overdue = sum(1 for k, st in status_of.items()
-                      if st in OPEN and (fields.get(k, {}).get("target_date") or "9999") < day)
+        overdue = sum(
+            1
+            for k, st in status_of.items()
+            if st in OPEN and (fields.get(k, {}).get("target_date") or "9999") < day
+        )
         stale = sum(1 for k in session.exec(stale_keys) if status_of.get(k) in OPEN)
     total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
@@ -129,21 +147,28 @@ def summary(session: Session, as_of: datetime | None = None, *, stale_after_days
     }
 
 
-def status_breakdown(session: Session, dimension: str, as_of: datetime | None = None, *,
-                     statuses: dict[str, str] | None = None) -> list[dict]:
+def status_breakdown(
+    session: Session, dimension: str, as_of: datetime | None = None, *, statuses: dict[str, str] | None = None
+) -> list[dict]:
     """Count of recommendations per (dimension value, status), e.g. theme x status."""
     col = DIMENSIONS[dimension]
     if as_of is None:
         sq = _current_status_sq()
         rows = session.exec(
-            select(col, sq.c.status, func.count()).select_from(sq).join(Recommendation, Recommendation.key == sq.c.key)
-            .group_by(col, sq.c.status).order_by(col)
+            select(col, sq.c.status, func.count())
+            .select_from(sq)
+            .join(Recommendation, Recommendation.key == sq.c.key)
+            .group_by(col, sq.c.status)
+            .order_by(col)
         ).all()
     else:
         # the database orders the dimension's values (its collation, its NULLs); Python counts
         status_of = _statuses(session, as_of, statuses)
-        owners = ({k: f["owner"] for k, f in _fields(session, as_of).items() if "owner" in f}
-                  if dimension == "owner" else {})
+        owners = (
+            {k: f["owner"] for k, f in _fields(session, as_of).items() if "owner" in f}
+            if dimension == "owner"
+            else {}
+        )
         counts: dict = {}
         for v, k in session.exec(select(col, Recommendation.key).order_by(col)):
             st = status_of.get(k)
@@ -181,8 +206,13 @@ def status_over_time(session: Session, as_of: datetime | None = None, *, by: str
     return out
 
 
-def blocking_obstacles(session: Session, as_of: datetime | None = None, *, limit: int = 15,
-                       statuses: dict[str, str] | None = None) -> list[dict]:
+def blocking_obstacles(
+    session: Session,
+    as_of: datetime | None = None,
+    *,
+    limit: int = 15,
+    statuses: dict[str, str] | None = None,
+) -> list[dict]:
     """The obstacles that block the most open recommendations."""
     if as_of is None:
         sq = _current_status_sq()
@@ -194,7 +224,8 @@ def blocking_obstacles(session: Session, as_of: datetime | None = None, *, limit
             .join(sq, sq.c.key == Recommendation.key)
             .where(sq.c.status.in_(OPEN))
             .group_by(Obstacle.key, Obstacle.title, Obstacle.category)
-            .order_by(open_n.desc(), Obstacle.key).limit(limit)
+            .order_by(open_n.desc(), Obstacle.key)
+            .limit(limit)
         ).all()
     else:
         status_of = _statuses(session, as_of, statuses)
@@ -212,19 +243,39 @@ def blocking_obstacles(session: Session, as_of: datetime | None = None, *, limit
     return [{"obstacle": k, "title": t, "category": c, "open": n} for k, t, c, n in rows]
 
 
-def segment_records(session: Session, as_of: datetime | None = None, *, status: str | None = None,
-                    theme: str | None = None, owner: str | None = None, who_must_act: str | None = None,
-                    obstacle: str | None = None, open_only: bool = False, overdue: bool = False,
-                    stale_after_days: int | None = None, limit: int = 500,
-                    statuses: dict[str, str] | None = None) -> list[dict]:
+def segment_records(
+    session: Session,
+    as_of: datetime | None = None,
+    *,
+    status: str | None = None,
+    theme: str | None = None,
+    owner: str | None = None,
+    who_must_act: str | None = None,
+    obstacle: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    stale_after_days: int | None = None,
+    limit: int = 500,
+    statuses: dict[str, str] | None = None,
+) -> list[dict]:
     """The records behind one figure segment (drill-down), with their status as of the date."""
     cols = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
     if as_of is None:
         sq = _current_status_sq()
-        q = (select(Recommendation.key, Recommendation.title, sq.c.status, Recommendation.theme,
-                    Recommendation.owner, Recommendation.who_must_act, Recommendation.target_date,
-                    Recommendation.progress)
-             .select_from(sq).join(Recommendation, Recommendation.key == sq.c.key))
+        q = (
+            select(
+                Recommendation.key,
+                Recommendation.title,
+                sq.c.status,
+                Recommendation.theme,
+                Recommendation.owner,
+                Recommendation.who_must_act,
+                Recommendation.target_date,
+                Recommendation.progress,
+            )
+            .select_from(sq)
+            .join(Recommendation, Recommendation.key == sq.c.key)
+        )
         key_col = sq.c.key
         if status:
             q = q.where(sq.c.status == status)
@@ -234,10 +285,17 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
         # the database filters on today's columns and orders; the status as of the date comes
         # from the map, so rows stream until ``limit`` of them match it
         status_of = _statuses(session, as_of, statuses)
-        q = select(Recommendation.key, Recommendation.title, Recommendation.theme, Recommendation.owner,
-                   Recommendation.who_must_act, Recommendation.target_date, Recommendation.progress)
+        q = select(
+            Recommendation.key,
+            Recommendation.title,
+            Recommendation.theme,
+            Recommendation.owner,
+            Recommendation.who_must_act,
+            Recommendation.target_date,
+            Recommendation.progress,
+        )
         key_col = Recommendation.key
-        wanted = ({status} if status else None)
+        wanted = {status} if status else None
         if open_only or overdue or stale_after_days is not None:
             wanted = (wanted & set(OPEN)) if wanted is not None else set(OPEN)
     if theme:
@@ -251,10 +309,15 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
         q = q.where(Recommendation.target_date.is_not(None), Recommendation.target_date < moment.date())
     if stale_after_days is not None:
         last = _last_change_sq(as_of)
-        q = q.join(last, last.c.key == key_col).where(last.c.last_at < moment - timedelta(days=stale_after_days))
+        q = q.join(last, last.c.key == key_col).where(
+            last.c.last_at < moment - timedelta(days=stale_after_days)
+        )
     if obstacle:
-        q = (q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
-             .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id).where(Obstacle.key == obstacle))
+        q = (
+            q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
+            .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+            .where(Obstacle.key == obstacle)
+        )
     q = q.order_by(Recommendation.key)
     if as_of is None:
         return [dict(zip(cols, r)) for r in session.exec(q.limit(limit)).all()]
@@ -269,7 +332,9 @@ def segment_records(session: Session, as_of: datetime | None = None, *, status: 
         row["owner"] = then.get("owner", row["owner"])  # owner and target date as they stood
         if "target_date" in then:
             row["target_date"] = date.fromisoformat(then["target_date"]) if then["target_date"] else None
-        if (owner and row["owner"] != owner) or (overdue and not (row["target_date"] and row["target_date"] < moment.date())):
+        if (owner and row["owner"] != owner) or (
+            overdue and not (row["target_date"] and row["target_date"] < moment.date())
+        ):
             continue
         out.append(row)
         if len(out) >= limit:
@@ -287,6 +352,9 @@ def time_in_status_overview(session: Session, *, group: str = "owner", limit: in
     return {
         "median_open_age_days": median_open_age_days(session),
         "stuck": [asdict(i) for i in longest_stuck(session, limit)],
-        "by_group": [{"group": g, "status": s, "days": d}
-                     for g, per in sorted(time_in_status_by(session, group).items()) for s, d in per.items()],
+        "by_group": [
+            {"group": g, "status": s, "days": d}
+            for g, per in sorted(time_in_status_by(session, group).items())
+            for s, d in per.items()
+        ],
     }

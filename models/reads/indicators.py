@@ -14,37 +14,85 @@ from models.store.tables import (
 
 def indicator_catalog(session: Session) -> list[dict]:
     rows = session.exec(
-        select(Indicator.key, Indicator.name, Indicator.unit, Indicator.country, Indicator.category,
-               func.count(IndicatorValue.id), func.count(IndicatorValue.conflict_note))
+        select(
+            Indicator.key,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.country,
+            Indicator.category,
+            func.count(IndicatorValue.id),
+            func.count(IndicatorValue.conflict_note),
+        )
         .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id, isouter=True)
         .group_by(Indicator.key, Indicator.name, Indicator.unit, Indicator.country, Indicator.category)
         .order_by(Indicator.category, Indicator.name)
     ).all()
-    return [{"key": k, "name": n, "unit": u, "country": c, "category": cat, "values": nv, "conflict_notes": nc}
-            for k, n, u, c, cat, nv, nc in rows]
+    return [
+        {"key": k, "name": n, "unit": u, "country": c, "category": cat, "values": nv, "conflict_notes": nc}
+        for k, n, u, c, cat, nv, nc in rows
+    ]
 
 
 def indicator_values(session: Session, keys: tuple[str, ...] | list[str]) -> list[dict]:
     """Every cited value of the given indicators, each flagged when it conflicts with another
     value for the same indicator, period and country (or carries a conflict note)."""
-    groups = (select(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.country,
-                     func.count().label("n"))
-              .group_by(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.country).subquery())
+    groups = (
+        select(
+            IndicatorValue.indicator_id,
+            IndicatorValue.period,
+            IndicatorValue.country,
+            func.count().label("n"),
+        )
+        .group_by(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.country)
+        .subquery()
+    )
     rows = session.exec(
-        select(Indicator.key, Indicator.name, Indicator.unit, IndicatorValue.period, IndicatorValue.year,
-               IndicatorValue.value, IndicatorValue.country, Source.short, IndicatorValue.section,
-               IndicatorValue.line_start, IndicatorValue.line_end, IndicatorValue.note, IndicatorValue.conflict_note,
-               groups.c.n)
+        select(
+            Indicator.key,
+            Indicator.name,
+            Indicator.unit,
+            IndicatorValue.period,
+            IndicatorValue.year,
+            IndicatorValue.value,
+            IndicatorValue.country,
+            Source.short,
+            IndicatorValue.section,
+            IndicatorValue.line_start,
+            IndicatorValue.line_end,
+            IndicatorValue.note,
+            IndicatorValue.conflict_note,
+            groups.c.n,
+        )
         .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)
         .join(Source, Source.id == IndicatorValue.source_id)
-        .join(groups, and_(groups.c.indicator_id == IndicatorValue.indicator_id,
-                           groups.c.period == IndicatorValue.period, groups.c.country == IndicatorValue.country))
+        .join(
+            groups,
+            and_(
+                groups.c.indicator_id == IndicatorValue.indicator_id,
+                groups.c.period == IndicatorValue.period,
+                groups.c.country == IndicatorValue.country,
+            ),
+        )
         .where(Indicator.key.in_(list(keys)))
         .order_by(Indicator.key, IndicatorValue.year, IndicatorValue.period, IndicatorValue.id)
     ).all()
     out = []
-    for (k, name, unit, period, year, value, country, short, section, ls, le, note, cnote, n) in rows:
-        out.append({"indicator": k, "name": name, "unit": unit, "period": period, "year": year, "value": value,
-                    "country": country, "source": short, "section": section, "lines": f"{ls}-{le}",
-                    "note": note or "", "conflict_note": cnote or "", "conflict": bool(n > 1 or cnote)})
+    for k, name, unit, period, year, value, country, short, section, ls, le, note, cnote, n in rows:
+        out.append(
+            {
+                "indicator": k,
+                "name": name,
+                "unit": unit,
+                "period": period,
+                "year": year,
+                "value": value,
+                "country": country,
+                "source": short,
+                "section": section,
+                "lines": f"{ls}-{le}",
+                "note": note or "",
+                "conflict_note": cnote or "",
+                "conflict": bool(n > 1 or cnote),
+            }
+        )
     return out

@@ -16,40 +16,74 @@ from models.store.tables import (
 def obstacle_register(session: Session) -> list[dict]:
     is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
     rows = session.exec(
-        select(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, Obstacle.summary,
-               func.count(Recommendation.id), func.coalesce(func.sum(is_open), 0))
+        select(
+            Obstacle.key,
+            Obstacle.title,
+            Obstacle.category,
+            Obstacle.side,
+            Obstacle.summary,
+            func.count(Recommendation.id),
+            func.coalesce(func.sum(is_open), 0),
+        )
         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id, isouter=True)
         .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id, isouter=True)
         .group_by(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, Obstacle.summary)
         .order_by(Obstacle.key)
     ).all()
-    return [{"key": k, "title": t, "category": c, "side": sd, "summary": sm, "recommendations": n, "open": o}
-            for k, t, c, sd, sm, n, o in rows]
+    return [
+        {"key": k, "title": t, "category": c, "side": sd, "summary": sm, "recommendations": n, "open": o}
+        for k, t, c, sd, sm, n, o in rows
+    ]
 
 
 def obstacle_matrix(session: Session, *, category: str | None = None, theme: str | None = None) -> list[dict]:
     """One row per (obstacle, recommendation) link, with the recommendation's current status."""
-    q = (select(Obstacle.key, Obstacle.title, Obstacle.category, Recommendation.key, Recommendation.title,
-                Recommendation.status, Recommendation.theme)
-         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-         .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id))
+    q = (
+        select(
+            Obstacle.key,
+            Obstacle.title,
+            Obstacle.category,
+            Recommendation.key,
+            Recommendation.title,
+            Recommendation.status,
+            Recommendation.theme,
+        )
+        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+    )
     if category:
         q = q.where(Obstacle.category == category)
     if theme:
         q = q.where(Recommendation.theme == theme)
     rows = session.exec(q.order_by(Obstacle.key, Recommendation.key)).all()
-    cols = ("obstacle", "obstacle_title", "category", "recommendation", "recommendation_title", "status", "theme")
+    cols = (
+        "obstacle",
+        "obstacle_title",
+        "category",
+        "recommendation",
+        "recommendation_title",
+        "status",
+        "theme",
+    )
     return [dict(zip(cols, r)) for r in rows]
 
 
 def obstacle_by_theme(session: Session, *, category: str | None = None) -> list[dict]:
     """Open recommendations each obstacle blocks, per theme: the obstacle view that fits a screen."""
     is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
-    q = (select(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
-         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-         .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id))
+    q = (
+        select(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
+        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+    )
     if category:
         q = q.where(Obstacle.category == category)
-    rows = session.exec(q.group_by(Obstacle.key, Obstacle.title, Recommendation.theme)
-                        .order_by(Obstacle.key, Recommendation.theme)).all()
-    return [{"obstacle": k, "obstacle_title": t, "theme": th, "open": int(o or 0), "all": n} for k, t, th, o, n in rows]
+    rows = session.exec(
+        q.group_by(Obstacle.key, Obstacle.title, Recommendation.theme).order_by(
+            Obstacle.key, Recommendation.theme
+        )
+    ).all()
+    return [
+        {"obstacle": k, "obstacle_title": t, "theme": th, "open": int(o or 0), "all": n}
+        for k, t, th, o, n in rows
+    ]

@@ -10,9 +10,19 @@ from models.rules.records import get_recommendation
 
 
 def _proposal(p, key: str | None = None, title: str | None = None) -> dict:
-    return {"id": p.id, "key": key, "title": title, "target": p.target_status, "state": p.state,
-            "proposed_by": p.proposed_by, "proposed_at": p.proposed_at, "reason": p.reason,
-            "decided_by": p.decided_by, "decided_at": p.decided_at, "decision_reason": p.decision_reason}
+    return {
+        "id": p.id,
+        "key": key,
+        "title": title,
+        "target": p.target_status,
+        "state": p.state,
+        "proposed_by": p.proposed_by,
+        "proposed_at": p.proposed_at,
+        "reason": p.reason,
+        "decided_by": p.decided_by,
+        "decided_at": p.decided_at,
+        "decision_reason": p.decision_reason,
+    }
 
 
 def closure_state(session: Session, key: str) -> dict:
@@ -21,12 +31,17 @@ def closure_state(session: Session, key: str) -> dict:
     from models.store.tables import ClosureProposal
 
     rec = get_recommendation(session, key)
-    rows = session.exec(select(ClosureProposal).where(ClosureProposal.recommendation_id == rec.id)
-                        .order_by(ClosureProposal.id.desc())).all()
+    rows = session.exec(
+        select(ClosureProposal)
+        .where(ClosureProposal.recommendation_id == rec.id)
+        .order_by(ClosureProposal.id.desc())
+    ).all()
     pending = next((p for p in rows if p.state == "pending"), None)
     decided = next((p for p in rows if p.state in ("accepted", "returned")), None)
-    return {"pending": _proposal(pending, rec.key, rec.title) if pending else None,
-            "last_decided": _proposal(decided, rec.key, rec.title) if decided else None}
+    return {
+        "pending": _proposal(pending, rec.key, rec.title) if pending else None,
+        "last_decided": _proposal(decided, rec.key, rec.title) if decided else None,
+    }
 
 
 def closure_queue(session: Session, username: str) -> list[dict]:
@@ -41,13 +56,27 @@ def closure_queue(session: Session, username: str) -> list[dict]:
     for proposal, rec in pending_for_verifier(session, user):
         evidence = evidence_in_force(session, rec.id)
         shas = sorted({f["sha256"] for e in evidence for f in e["files"]})
-        paths = dict(session.exec(select(EvidenceFile.sha256, EvidenceFile.stored_path)
-                                  .where(EvidenceFile.sha256.in_(shas))).all()) if shas else {}
+        paths = (
+            dict(
+                session.exec(
+                    select(EvidenceFile.sha256, EvidenceFile.stored_path).where(EvidenceFile.sha256.in_(shas))
+                ).all()
+            )
+            if shas
+            else {}
+        )
         for e in evidence:
             for f in e["files"]:
                 f["stored_path"] = paths.get(f["sha256"])
-        out.append({**_proposal(proposal, rec.key, rec.title), "status": rec.status, "owner": rec.owner,
-                    "version": rec.version, "evidence": evidence})
+        out.append(
+            {
+                **_proposal(proposal, rec.key, rec.title),
+                "status": rec.status,
+                "owner": rec.owner,
+                "version": rec.version,
+                "evidence": evidence,
+            }
+        )
     return out
 
 
@@ -59,5 +88,12 @@ def my_items(session: Session, username: str, today: date) -> dict:
     from models.rules.users import get_user
 
     d = digest_for_user(session, get_user(session, username), today)
-    return {"owner": d.owner, "kind": d.kind, "today": d.today,
-            **{k: [asdict(i) for i in getattr(d, k)] for k in ("overdue", "due_soon", "stale", "awaiting_verification")}}
+    return {
+        "owner": d.owner,
+        "kind": d.kind,
+        "today": d.today,
+        **{
+            k: [asdict(i) for i in getattr(d, k)]
+            for k in ("overdue", "due_soon", "stale", "awaiting_verification")
+        },
+    }

@@ -41,15 +41,28 @@ def filter_options(session: Session) -> dict[str, list]:
         "owner": distinct(Recommendation.owner),
         "who_must_act": distinct(Recommendation.who_must_act),
         "kind": distinct(Recommendation.kind),
-        "source": [{"id": i, "short": s} for i, s in session.exec(select(Source.id, Source.short).order_by(Source.id)).all()],
+        "source": [
+            {"id": i, "short": s}
+            for i, s in session.exec(select(Source.id, Source.short).order_by(Source.id)).all()
+        ],
     }
 
 
 def recommendation_view(session: Session, key: str) -> dict:
     """Everything the detail view shows about one recommendation, as plain data."""
     d = recommendation_detail(session, key)
-    cite = lambda c: {"source_id": c.source_id, "source_short": c.source_short, "source_file": c.source_file,  # noqa: E731
-                      "section": c.section, "line_start": c.line_start, "line_end": c.line_end, "label": c.label}
+
+    def cite(c):
+        return {
+            "source_id": c.source_id,
+            "source_short": c.source_short,
+            "source_file": c.source_file,
+            "section": c.section,
+            "line_start": c.line_start,
+            "line_end": c.line_end,
+            "label": c.label,
+        }
+
     children = [c.model_dump() for c in d.children]
     rolled = {}
     for c in children:
@@ -59,16 +72,35 @@ def recommendation_view(session: Session, key: str) -> dict:
         "citations": [cite(c) for c in d.citations],
         "children": children,
         "children_by_status": rolled,
-        "obstacles": [{"key": o.key, "title": o.title, "category": o.category, "side": o.side} for o in d.obstacles],
-        "institutions": [{"key": i.key, "name": i.name, "acronym": i.acronym, "kind": i.kind, "country": i.country}
-                         for i in d.institutions],
+        "obstacles": [
+            {"key": o.key, "title": o.title, "category": o.category, "side": o.side} for o in d.obstacles
+        ],
+        "institutions": [
+            {"key": i.key, "name": i.name, "acronym": i.acronym, "kind": i.kind, "country": i.country}
+            for i in d.institutions
+        ],
         "evidence": [
-            {"key": e["item"].key, "title": e["item"].title, "summary": e["item"].summary, "kind": e["item"].kind,
-             "observed_on": e["item"].observed_on, "status_claim": e["item"].status_claim,
-             "created_by": e["item"].created_by, "created_at": e["item"].created_at,
-             "files": [{"filename": f.filename, "stored_path": f.stored_path, "sha256": f.sha256,
-                        "size_bytes": f.size_bytes, "media_type": f.media_type} for f in e["files"]],
-             "citations": [cite(c) for c in e["citations"]]}
+            {
+                "key": e["item"].key,
+                "title": e["item"].title,
+                "summary": e["item"].summary,
+                "kind": e["item"].kind,
+                "observed_on": e["item"].observed_on,
+                "status_claim": e["item"].status_claim,
+                "created_by": e["item"].created_by,
+                "created_at": e["item"].created_at,
+                "files": [
+                    {
+                        "filename": f.filename,
+                        "stored_path": f.stored_path,
+                        "sha256": f.sha256,
+                        "size_bytes": f.size_bytes,
+                        "media_type": f.media_type,
+                    }
+                    for f in e["files"]
+                ],
+                "citations": [cite(c) for c in e["citations"]],
+            }
             for e in d.evidence
         ],
         "history": d.history,
@@ -76,23 +108,36 @@ def recommendation_view(session: Session, key: str) -> dict:
 
 
 def recommendation_choices(session: Session) -> list[dict]:
-    rows = session.exec(select(Recommendation.key, Recommendation.title, Recommendation.owner, Recommendation.status)
-                        .order_by(Recommendation.key)).all()
+    rows = session.exec(
+        select(
+            Recommendation.key, Recommendation.title, Recommendation.owner, Recommendation.status
+        ).order_by(Recommendation.key)
+    ).all()
     return [{"key": k, "title": t, "owner": o, "status": s} for k, t, o, s in rows]
 
 
 def recommendation_state(session: Session, key: str) -> dict:
     """The editable fields and version of one recommendation, read fresh for the update form."""
     rec = get_recommendation(session, key)
-    return {"key": rec.key, "title": rec.title, "status": rec.status, "owner": rec.owner,
-            "target_date": rec.target_date, "progress": rec.progress, "version": rec.version,
-            "updated_by": rec.updated_by, "updated_at": rec.updated_at,
-            "evidence_count": evidence_count(session, rec.id)}
+    return {
+        "key": rec.key,
+        "title": rec.title,
+        "status": rec.status,
+        "owner": rec.owner,
+        "target_date": rec.target_date,
+        "progress": rec.progress,
+        "version": rec.version,
+        "updated_by": rec.updated_by,
+        "updated_at": rec.updated_at,
+        "evidence_count": evidence_count(session, rec.id),
+    }
 
 
 def source_choices(session: Session) -> list[dict]:
     """Sources with their reproduction terms (``cite_only_never_quote`` sources are cited, never shown)."""
-    rows = session.exec(select(Source.id, Source.short, Source.file, Source.reproduction).order_by(Source.id)).all()
+    rows = session.exec(
+        select(Source.id, Source.short, Source.file, Source.reproduction).order_by(Source.id)
+    ).all()
     return [{"id": i, "short": s, "file": f, "reproduction": r} for i, s, f, r in rows]
 
 
@@ -102,13 +147,23 @@ def owner_choices(session: Session) -> list[str]:
 
 
 def _read(rec: Recommendation, parent_key: str | None) -> RecommendationRead:
-    return RecommendationRead.model_validate(rec, from_attributes=True).model_copy(update={"parent_key": parent_key})
+    return RecommendationRead.model_validate(rec, from_attributes=True).model_copy(
+        update={"parent_key": parent_key}
+    )
 
 
-def list_recommendations(session: Session, *, status: str | None = None, theme: str | None = None,
-                         owner: str | None = None, source: str | None = None, kind: str | None = None,
-                         who_must_act: str | None = None, search: str | None = None,
-                         limit: int | None = None) -> list[RecommendationRead]:
+def list_recommendations(
+    session: Session,
+    *,
+    status: str | None = None,
+    theme: str | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    who_must_act: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[RecommendationRead]:
     parent = aliased(Recommendation)
     q = select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
     if status:
@@ -125,8 +180,11 @@ def list_recommendations(session: Session, *, status: str | None = None, theme: 
         q = q.where(Recommendation.who_must_act == who_must_act)
     if search:
         like = f"%{search.lower()}%"
-        q = q.where(func.lower(Recommendation.title).like(like) | func.lower(Recommendation.summary).like(like)
-                    | func.lower(Recommendation.key).like(like))
+        q = q.where(
+            func.lower(Recommendation.title).like(like)
+            | func.lower(Recommendation.summary).like(like)
+            | func.lower(Recommendation.key).like(like)
+        )
     q = q.order_by(Recommendation.key)
     if limit:
         q = q.limit(limit)
@@ -154,10 +212,14 @@ class CitationView:
 
 def citations_for(session: Session, record_type: str, record_id: int) -> list[CitationView]:
     rows = session.exec(
-        select(Citation, Source.short, Source.file).join(Source, Source.id == Citation.source_id)
-        .where(Citation.record_type == record_type, Citation.record_id == record_id).order_by(Citation.id)
+        select(Citation, Source.short, Source.file)
+        .join(Source, Source.id == Citation.source_id)
+        .where(Citation.record_type == record_type, Citation.record_id == record_id)
+        .order_by(Citation.id)
     ).all()
-    return [CitationView(c.source_id, short, file, c.section, c.line_start, c.line_end) for c, short, file in rows]
+    return [
+        CitationView(c.source_id, short, file, c.section, c.line_start, c.line_end) for c, short, file in rows
+    ]
 
 
 @dataclass
@@ -172,38 +234,75 @@ class RecommendationDetail:
 
 
 def history_for(session: Session, record_type: str, key: str) -> list[dict]:
-    events = session.exec(select(AuditEvent).where(AuditEvent.record_type == record_type, AuditEvent.record_key == key)
-                          .order_by(AuditEvent.seq)).all()
-    return [{"seq": e.seq, "recorded_at": e.recorded_at, "effective_at": e.effective_at, "actor": e.actor,
-             "action": e.action, "status_after": e.status_after, "reason": e.reason,
-             "before": json.loads(e.before) if e.before else None, "after": json.loads(e.after) if e.after else None}
-            for e in events]
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.record_type == record_type, AuditEvent.record_key == key)
+        .order_by(AuditEvent.seq)
+    ).all()
+    return [
+        {
+            "seq": e.seq,
+            "recorded_at": e.recorded_at,
+            "effective_at": e.effective_at,
+            "actor": e.actor,
+            "action": e.action,
+            "status_after": e.status_after,
+            "reason": e.reason,
+            "before": json.loads(e.before) if e.before else None,
+            "after": json.loads(e.after) if e.after else None,
+        }
+        for e in events
+    ]
 
 
 def recommendation_detail(session: Session, key: str) -> RecommendationDetail:
     rec = get_recommendation(session, key)
     parent_key = session.get(Recommendation, rec.parent_id).key if rec.parent_id else None
-    children = session.exec(select(Recommendation).where(Recommendation.parent_id == rec.id).order_by(Recommendation.key)).all()
-    obstacles = session.exec(select(Obstacle).join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-                             .where(RecommendationObstacle.recommendation_id == rec.id).order_by(Obstacle.key)).all()
-    institutions = session.exec(select(Institution).join(RecommendationInstitution, RecommendationInstitution.institution_id == Institution.id)
-                                .where(RecommendationInstitution.recommendation_id == rec.id).order_by(Institution.key)).all()
-    items = session.exec(select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-                         .where(EvidenceLink.recommendation_id == rec.id).order_by(EvidenceItem.observed_on, EvidenceItem.id)).all()
+    children = session.exec(
+        select(Recommendation).where(Recommendation.parent_id == rec.id).order_by(Recommendation.key)
+    ).all()
+    obstacles = session.exec(
+        select(Obstacle)
+        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+        .where(RecommendationObstacle.recommendation_id == rec.id)
+        .order_by(Obstacle.key)
+    ).all()
+    institutions = session.exec(
+        select(Institution)
+        .join(RecommendationInstitution, RecommendationInstitution.institution_id == Institution.id)
+        .where(RecommendationInstitution.recommendation_id == rec.id)
+        .order_by(Institution.key)
+    ).all()
+    items = session.exec(
+        select(EvidenceItem)
+        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .where(EvidenceLink.recommendation_id == rec.id)
+        .order_by(EvidenceItem.observed_on, EvidenceItem.id)
+    ).all()
     evidence = []
     for item in items:
         files = session.exec(select(EvidenceFile).where(EvidenceFile.evidence_id == item.id)).all()
-        evidence.append({"item": item, "files": files, "citations": citations_for(session, "evidence", item.id)})
+        evidence.append(
+            {"item": item, "files": files, "citations": citations_for(session, "evidence", item.id)}
+        )
     return RecommendationDetail(
-        rec=_read(rec, parent_key), citations=citations_for(session, "recommendation", rec.id),
-        children=[_read(c, rec.key) for c in children], obstacles=list(obstacles), institutions=list(institutions),
-        evidence=evidence, history=history_for(session, "recommendation", rec.key),
+        rec=_read(rec, parent_key),
+        citations=citations_for(session, "recommendation", rec.id),
+        children=[_read(c, rec.key) for c in children],
+        obstacles=list(obstacles),
+        institutions=list(institutions),
+        evidence=evidence,
+        history=history_for(session, "recommendation", rec.key),
     )
 
 
 def last_change(session: Session, key: str) -> tuple[str, datetime] | None:
-    e = session.exec(select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)
-                     .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    e = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
     return (e.actor, e.recorded_at) if e else None
 
 
@@ -212,11 +311,15 @@ def evidence_as_of(session: Session, key: str, as_of: datetime) -> list[Evidence
     rec = get_recommendation(session, key)
     day = as_of.date()
     items = session.exec(
-        select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .where(EvidenceLink.recommendation_id == rec.id).order_by(EvidenceItem.id)
+        select(EvidenceItem)
+        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .where(EvidenceLink.recommendation_id == rec.id)
+        .order_by(EvidenceItem.id)
     ).all()
+
     def known(i: EvidenceItem) -> bool:
         return (i.observed_on <= day) if i.observed_on else i.created_at <= as_of
+
     current = [i for i in items if known(i)]
     replaced = {i.supersedes_id for i in current if i.supersedes_id}
     return [i for i in current if i.id not in replaced]

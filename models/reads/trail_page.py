@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -17,7 +17,9 @@ def trail_facets(session: Session) -> dict:
     return {
         "actors": list(session.exec(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)).all()),
         "actions": list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()),
-        "record_types": list(session.exec(select(AuditEvent.record_type).distinct().order_by(AuditEvent.record_type)).all()),
+        "record_types": list(
+            session.exec(select(AuditEvent.record_type).distinct().order_by(AuditEvent.record_type)).all()
+        ),
     }
 
 
@@ -31,25 +33,51 @@ def _trail_filters(q, *, record, record_type, actor, action, start, end):
     if action:
         q = q.where(AuditEvent.action == action)
     if start:
-        q = q.where(AuditEvent.effective_at >= datetime.combine(start, time(0), tzinfo=timezone.utc))
+        q = q.where(AuditEvent.effective_at >= datetime.combine(start, time(0), tzinfo=UTC))
     if end:
         q = q.where(AuditEvent.effective_at <= end_of_day(end))
     return q
 
 
-def trail_page(session: Session, *, record: str | None = None, record_type: str | None = None,
-               actor: str | None = None, action: str | None = None, start: date | None = None,
-               end: date | None = None, offset: int = 0, limit: int = 50) -> dict:
+def trail_page(
+    session: Session,
+    *,
+    record: str | None = None,
+    record_type: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> dict:
     """One page of the audit trail (newest first) and the number of matching events."""
     kw = dict(record=record, record_type=record_type, actor=actor, action=action, start=start, end=end)
     total = session.exec(_trail_filters(select(func.count()).select_from(AuditEvent), **kw)).one()
-    rows = session.exec(_trail_filters(select(AuditEvent), **kw).order_by(AuditEvent.seq.desc())
-                        .offset(offset).limit(limit)).all()
-    return {"total": total, "rows": [
-        {"seq": e.seq, "recorded_at": e.recorded_at, "effective_at": e.effective_at, "actor": e.actor,
-         "action": e.action, "record_type": e.record_type, "record_key": e.record_key,
-         "status_before": e.status_before, "status_after": e.status_after, "reason": e.reason,
-         "before": e.before, "after": e.after, "hash": e.hash} for e in rows]}
+    rows = session.exec(
+        _trail_filters(select(AuditEvent), **kw).order_by(AuditEvent.seq.desc()).offset(offset).limit(limit)
+    ).all()
+    return {
+        "total": total,
+        "rows": [
+            {
+                "seq": e.seq,
+                "recorded_at": e.recorded_at,
+                "effective_at": e.effective_at,
+                "actor": e.actor,
+                "action": e.action,
+                "record_type": e.record_type,
+                "record_key": e.record_key,
+                "status_before": e.status_before,
+                "status_after": e.status_after,
+                "reason": e.reason,
+                "before": e.before,
+                "after": e.after,
+                "hash": e.hash,
+            }
+            for e in rows
+        ],
+    }
 
 
 def trail_head(session: Session) -> int:

@@ -31,20 +31,32 @@ def add_row(session: Session, *, actor: User, row: SQLModel) -> SQLModel:
     return row
 
 
-def add_citations(session: Session, *, actor: User, record_type: str, record_id: int, citations: list[dict]) -> None:
+def add_citations(
+    session: Session, *, actor: User, record_type: str, record_id: int, citations: list[dict]
+) -> None:
     require(actor, "catalog.seed")
     for c in citations:
         session.add(Citation(record_type=record_type, record_id=record_id, **c))
 
 
-def link(session: Session, *, actor: User, recommendation_id: int, obstacle_id: int | None = None,
-         institution_id: int | None = None) -> None:
+def link(
+    session: Session,
+    *,
+    actor: User,
+    recommendation_id: int,
+    obstacle_id: int | None = None,
+    institution_id: int | None = None,
+) -> None:
     """Link a recommendation to an obstacle that blocks it or an institution that concerns it."""
     require(actor, "catalog.seed")
     if obstacle_id is not None:
         session.add(RecommendationObstacle(recommendation_id=recommendation_id, obstacle_id=obstacle_id))
-    if institution_id is not None and not session.get(RecommendationInstitution, (recommendation_id, institution_id)):
-        session.add(RecommendationInstitution(recommendation_id=recommendation_id, institution_id=institution_id))
+    if institution_id is not None and not session.get(
+        RecommendationInstitution, (recommendation_id, institution_id)
+    ):
+        session.add(
+            RecommendationInstitution(recommendation_id=recommendation_id, institution_id=institution_id)
+        )
 
 
 def set_indicator_parent(session: Session, *, actor: User, indicator_id: int, parent_id: int) -> None:
@@ -59,7 +71,9 @@ def add_indicator_value(session: Session, *, actor: User, value: IndicatorValue)
     session.add(value)
 
 
-def add_timeline_event(session: Session, *, actor: User, event: TimelineEvent, citations: list[dict]) -> TimelineEvent:
+def add_timeline_event(
+    session: Session, *, actor: User, event: TimelineEvent, citations: list[dict]
+) -> TimelineEvent:
     add_row(session, actor=actor, row=event)
     add_citations(session, actor=actor, record_type="event", record_id=event.id, citations=citations)
     return event
@@ -68,5 +82,12 @@ def add_timeline_event(session: Session, *, actor: User, event: TimelineEvent, c
 def record_seed(session: Session, *, actor: User, requested_by: str, added: dict[str, int]) -> None:
     """The trail's record of one catalog load, attributed to the person who asked for it."""
     require(actor, "catalog.seed")
-    append_event(session, actor=requested_by, action="seed", record_type="catalog", record_key="catalog",
-                 reason="catalog loaded from seeds/", after=dict(added))
+    append_event(
+        session,
+        actor=requested_by,
+        action="seed",
+        record_type="catalog",
+        record_key="catalog",
+        reason="catalog loaded from seeds/",
+        after=dict(added),
+    )

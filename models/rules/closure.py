@@ -34,16 +34,28 @@ def evidence_in_force(session: Session, rec_id: int) -> list[dict]:
     """The recommendation's current (not superseded) evidence with file hashes and citations."""
     superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
     items = session.exec(
-        select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded)).order_by(EvidenceItem.id)
+        select(EvidenceItem)
+        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
+        .order_by(EvidenceItem.id)
     ).all()
     out = []
     for item in items:
-        files = session.exec(select(EvidenceFile).where(EvidenceFile.evidence_id == item.id).order_by(EvidenceFile.id)).all()
-        cites = session.exec(select(Citation).where(Citation.record_type == "evidence", Citation.record_id == item.id)).all()
-        out.append({"key": item.key, "title": item.title, "observed_on": item.observed_on,
-                    "files": [{"name": f.filename, "sha256": f.sha256} for f in files],
-                    "citations": [f"{c.source_id}:{c.line_start}-{c.line_end}" for c in cites]})
+        files = session.exec(
+            select(EvidenceFile).where(EvidenceFile.evidence_id == item.id).order_by(EvidenceFile.id)
+        ).all()
+        cites = session.exec(
+            select(Citation).where(Citation.record_type == "evidence", Citation.record_id == item.id)
+        ).all()
+        out.append(
+            {
+                "key": item.key,
+                "title": item.title,
+                "observed_on": item.observed_on,
+                "files": [{"name": f.filename, "sha256": f.sha256} for f in files],
+                "citations": [f"{c.source_id}:{c.line_start}-{c.line_end}" for c in cites],
+            }
+        )
     return out
 
 
@@ -53,8 +65,9 @@ def _bump(rec: Recommendation, actor: User) -> None:
     rec.updated_by = actor.username
 
 
-def propose_closure(session: Session, *, key: str, target: str, reason: str, expected_version: int,
-                    actor: User) -> ClosureProposal:
+def propose_closure(
+    session: Session, *, key: str, target: str, reason: str, expected_version: int, actor: User
+) -> ClosureProposal:
     rec = get_recommendation(session, key)
     require(actor, "closure.propose", rec)
     if rec.version != expected_version:
@@ -63,17 +76,28 @@ def propose_closure(session: Session, *, key: str, target: str, reason: str, exp
         raise InvalidInput(f"a closure proposal closes as implemented or not_implemented, not {target!r}")
     if pending_closure(session, rec.id):
         raise RuleViolation(f"{key!r} already has a closure waiting for verification")
-    lifecycle.check_transition(rec.status, target, reason=reason, evidence_count=evidence_count(session, rec.id))
-    proposal = ClosureProposal(recommendation_id=rec.id, target_status=target, proposed_by=actor.username,
-                               reason=reason.strip())
+    lifecycle.check_transition(
+        rec.status, target, reason=reason, evidence_count=evidence_count(session, rec.id)
+    )
+    proposal = ClosureProposal(
+        recommendation_id=rec.id, target_status=target, proposed_by=actor.username, reason=reason.strip()
+    )
     session.add(proposal)
     _bump(rec, actor)
     session.add(rec)
     session.flush()
-    append_event(session, actor=actor.username, action="closure_proposed", record_type="recommendation",
-                 record_key=key, reason=reason, before={"version": rec.version - 1},
-                 after={"closure_target": target, "version": rec.version},
-                 status_before=rec.status, status_after=rec.status)
+    append_event(
+        session,
+        actor=actor.username,
+        action="closure_proposed",
+        record_type="recommendation",
+        record_key=key,
+        reason=reason,
+        before={"version": rec.version - 1},
+        after={"closure_target": target, "version": rec.version},
+        status_before=rec.status,
+        status_after=rec.status,
+    )
     return proposal
 
 
@@ -87,18 +111,27 @@ def decide_closure(session: Session, *, key: str, accept: bool, reason: str, act
     if proposal.proposed_by == actor.username:
         raise PermissionDenied("a closure must be verified by someone other than the person who proposed it")
     if not has_visible_text(reason):
-        raise RuleViolation("a reason is required to accept or return a closure (visible text, not only spaces or "
-                            "invisible characters)")
+        raise RuleViolation(
+            "a reason is required to accept or return a closure (visible text, not only spaces or "
+            "invisible characters)"
+        )
     before_status = rec.status
-    proposal.decided_by, proposal.decided_at, proposal.decision_reason = actor.username, utcnow(), reason.strip()
+    proposal.decided_by, proposal.decided_at, proposal.decision_reason = (
+        actor.username,
+        utcnow(),
+        reason.strip(),
+    )
     if accept:
-        lifecycle.check_transition(rec.status, proposal.target_status, reason=reason,
-                                   evidence_count=evidence_count(session, rec.id))
+        lifecycle.check_transition(
+            rec.status, proposal.target_status, reason=reason, evidence_count=evidence_count(session, rec.id)
+        )
         evidence = evidence_in_force(session, rec.id)
         proposal.state, proposal.evidence_hashes = "accepted", canonical_json(evidence)
         rec.status = proposal.target_status
-        action, after = "closure_accepted", {"status": rec.status, "evidence": evidence,
-                                             "proposed_by": proposal.proposed_by}
+        action, after = (
+            "closure_accepted",
+            {"status": rec.status, "evidence": evidence, "proposed_by": proposal.proposed_by},
+        )
     else:
         proposal.state = "returned"
         action, after = "closure_returned", {"closure_target": None, "proposed_by": proposal.proposed_by}
@@ -106,9 +139,18 @@ def decide_closure(session: Session, *, key: str, accept: bool, reason: str, act
     after["version"] = rec.version
     session.add_all([proposal, rec])
     session.flush()
-    append_event(session, actor=actor.username, action=action, record_type="recommendation", record_key=key,
-                 reason=reason, before={"status": before_status, "version": rec.version - 1}, after=after,
-                 status_before=before_status, status_after=rec.status)
+    append_event(
+        session,
+        actor=actor.username,
+        action=action,
+        record_type="recommendation",
+        record_key=key,
+        reason=reason,
+        before={"status": before_status, "version": rec.version - 1},
+        after=after,
+        status_before=before_status,
+        status_after=rec.status,
+    )
     return rec
 
 
@@ -117,7 +159,8 @@ def pending_for_verifier(session: Session, user: User) -> list[tuple[ClosureProp
     if not can(user, "closure.verify"):
         return []
     rows = session.exec(
-        select(ClosureProposal, Recommendation).join(Recommendation, Recommendation.id == ClosureProposal.recommendation_id)
+        select(ClosureProposal, Recommendation)
+        .join(Recommendation, Recommendation.id == ClosureProposal.recommendation_id)
         .where(ClosureProposal.state == "pending", ClosureProposal.proposed_by != user.username)
         .order_by(ClosureProposal.proposed_at)
     ).all()

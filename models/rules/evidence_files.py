@@ -48,14 +48,26 @@ def check_file_type(filename: str, settings: Settings) -> str:
 
 # what the first bytes of a file look like, to name it when it is not what its extension says
 _SIGNATURES = (
-    (b"MZ", "a Windows executable"), (b"\x7fELF", "a Linux executable"), (b"\xcf\xfa\xed\xfe", "a macOS executable"),
-    (b"\xfe\xed\xfa", "a macOS executable"), (b"\xca\xfe\xba\xbe", "a Java class or macOS executable"),
-    (b"#!", "a script"), (b"%PDF-", "a PDF"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-    (b"PK\x03\x04", "a zip archive"), (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"), (b"\xd0\xcf\x11\xe0", "an old Office (OLE) document"),
+    (b"MZ", "a Windows executable"),
+    (b"\x7fELF", "a Linux executable"),
+    (b"\xcf\xfa\xed\xfe", "a macOS executable"),
+    (b"\xfe\xed\xfa", "a macOS executable"),
+    (b"\xca\xfe\xba\xbe", "a Java class or macOS executable"),
+    (b"#!", "a script"),
+    (b"%PDF-", "a PDF"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Office (OLE) document"),
 )
 _MAGIC = {".pdf": b"%PDF-", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff"}
-_OFFICE = {".docx": ("word/document.xml", "a Word document"), ".xlsx": ("xl/workbook.xml", "an Excel workbook")}
+_OFFICE = {
+    ".docx": ("word/document.xml", "a Word document"),
+    ".xlsx": ("xl/workbook.xml", "an Excel workbook"),
+}
 _TEXT = {".txt", ".csv", ".md", ".json", ".html"}
 _BINARY_FOR_TEXT = tuple(sig for sig, _ in _SIGNATURES if sig != b"#!")
 
@@ -101,9 +113,11 @@ def check_content(path: Path, clean: str) -> None:
         raise InvalidInput(f"{clean!r} {wrong}; a file must be what its name says. Nothing was saved")
 
 
-_STORAGE_ERRNOS = {errno.ENOSPC: "the disk holding the evidence files is full",
-                   errno.EDQUOT: "the disk quota for the evidence files is used up",
-                   errno.EROFS: "the evidence folder is on a read-only disk"}
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "the disk holding the evidence files is full",
+    errno.EDQUOT: "the disk quota for the evidence files is used up",
+    errno.EROFS: "the evidence folder is on a read-only disk",
+}
 
 
 def store_file(stream: BinaryIO, filename: str, settings: Settings | None = None) -> dict:
@@ -153,8 +167,13 @@ def _store(stream: BinaryIO, clean: str, media_type: str, settings: Settings) ->
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return {"filename": clean, "stored_path": str(Path("evidence") / rel), "sha256": sha,
-            "size_bytes": size, "media_type": media_type}
+    return {
+        "filename": clean,
+        "stored_path": str(Path("evidence") / rel),
+        "sha256": sha,
+        "size_bytes": size,
+        "media_type": media_type,
+    }
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

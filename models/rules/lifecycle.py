@@ -25,7 +25,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 class RuleViolation(DomainError):
     """A change the lifecycle refuses; the message tells the user what to do instead."""
 
@@ -42,13 +41,17 @@ def check_transition(old: str, new: str, *, reason: str | None, evidence_count: 
     if new not in STATUSES:
         raise RuleViolation(f"unknown status {new!r}; use one of: {', '.join(STATUSES)}")
     if not has_visible_text(reason):
-        raise RuleViolation("a reason is required for every change (visible text, not only spaces or invisible "
-                            "characters); say why in a sentence")
+        raise RuleViolation(
+            "a reason is required for every change (visible text, not only spaces or invisible "
+            "characters); say why in a sentence"
+        )
     if new == old:
         raise RuleViolation(f"the recommendation is already {new!r}")
     if new not in TRANSITIONS[old]:
         allowed = ", ".join(TRANSITIONS[old]) or "none"
-        raise RuleViolation(f"cannot move from {old!r} to {new!r}; from {old!r} the allowed moves are: {allowed}")
+        raise RuleViolation(
+            f"cannot move from {old!r} to {new!r}; from {old!r} the allowed moves are: {allowed}"
+        )
     if new == "implemented" and evidence_count < 1:
         raise RuleViolation(
             "closing as implemented needs at least one evidence item; attach a file or a citation first"

@@ -7,7 +7,7 @@ event, so a change either happens whole with its trail or not at all.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlmodel import Session, select
 
@@ -52,7 +52,9 @@ def _check_citation(cite: dict) -> dict:
     from models.store.schemas import CitationIn
 
     try:
-        checked = CitationIn.model_validate({k: cite.get(k) for k in ("source_id", "section", "line_start", "line_end")})
+        checked = CitationIn.model_validate(
+            {k: cite.get(k) for k in ("source_id", "section", "line_start", "line_end")}
+        )
     except ValidationError as e:
         err = e.errors()[0]
         raise InvalidInput(f"citation {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
@@ -78,13 +80,21 @@ def create_recommendation(
     if data.parent_key:
         parent_id = get_recommendation(session, data.parent_key).id
     fields = data.model_dump(exclude={"key", "parent_key"})
-    rec = Recommendation(key=data.key, parent_id=parent_id, origin=origin, updated_by=actor.username, **fields)
+    rec = Recommendation(
+        key=data.key, parent_id=parent_id, origin=origin, updated_by=actor.username, **fields
+    )
     session.add(rec)
     session.flush()
     append_event(
-        session, actor=actor.username, action="create", record_type="recommendation", record_key=rec.key,
-        reason=reason, after={**data.model_dump(mode="json"), "status": rec.status, "version": rec.version},
-        status_after=rec.status, effective_at=effective_at,
+        session,
+        actor=actor.username,
+        action="create",
+        record_type="recommendation",
+        record_key=rec.key,
+        reason=reason,
+        after={**data.model_dump(mode="json"), "status": rec.status, "version": rec.version},
+        status_after=rec.status,
+        effective_at=effective_at,
     )
     return rec
 
@@ -116,8 +126,9 @@ def update_recommendation(
         raise InvalidInput("nothing to change: the values given are the ones already saved")
     action = "update"
     if "status" in diff:
-        lifecycle.check_transition(rec.status, diff["status"], reason=change.reason,
-                                   evidence_count=evidence_count(session, rec.id))
+        lifecycle.check_transition(
+            rec.status, diff["status"], reason=change.reason, evidence_count=evidence_count(session, rec.id)
+        )
         if diff["status"] in lifecycle.CLOSED and actor.role != "system":
             raise lifecycle.RuleViolation(
                 "closing needs verification: propose the closure (it then waits for an auditor or a "
@@ -137,9 +148,16 @@ def update_recommendation(
     rec.updated_by = actor.username
     session.add(rec)
     append_event(
-        session, actor=actor.username, action=action, record_type="recommendation", record_key=rec.key,
-        reason=change.reason, before={**{k: before[k] for k in diff}, "version": rec.version - 1},
-        after={**diff, "version": rec.version}, status_before=before["status"], status_after=rec.status,
+        session,
+        actor=actor.username,
+        action=action,
+        record_type="recommendation",
+        record_key=rec.key,
+        reason=change.reason,
+        before={**{k: before[k] for k in diff}, "version": rec.version - 1},
+        after={**diff, "version": rec.version},
+        status_before=before["status"],
+        status_after=rec.status,
         effective_at=effective_at,
     )
     session.flush()
@@ -184,7 +202,9 @@ def attach_evidence(
         require(actor, "evidence.attach", rec)
     item = EvidenceItem(
         key=key or _unique_evidence_key(session, f"ev-{slug(evidence.title)}"),
-        created_by=actor.username, status_claim=status_claim, supersedes_id=supersedes.id if supersedes else None,
+        created_by=actor.username,
+        status_claim=status_claim,
+        supersedes_id=supersedes.id if supersedes else None,
         **evidence.model_dump(),
     )
     action = "evidence_supersede" if supersedes else "evidence_add"
@@ -198,14 +218,24 @@ def attach_evidence(
         session.add(Citation(record_type="evidence", record_id=item.id, **c))
     session.flush()
     if effective_at is None and item.observed_on is not None:
-        effective_at = min(datetime.combine(item.observed_on, time(), tzinfo=timezone.utc), utcnow())
+        effective_at = min(datetime.combine(item.observed_on, time(), tzinfo=UTC), utcnow())
     append_event(
-        session, actor=actor.username, action=action, record_type="evidence", record_key=item.key,
-        reason=reason, effective_at=effective_at,
-        after={"recommendations": [r.key for r in recs], "title": item.title, "kind": item.kind,
-               "supersedes": supersedes.key if supersedes else None,
-               "observed_on": item.observed_on, "files": [{"name": f["filename"], "sha256": f["sha256"]} for f in files],
-               "citations": list(citations)},
+        session,
+        actor=actor.username,
+        action=action,
+        record_type="evidence",
+        record_key=item.key,
+        reason=reason,
+        effective_at=effective_at,
+        after={
+            "recommendations": [r.key for r in recs],
+            "title": item.title,
+            "kind": item.kind,
+            "supersedes": supersedes.key if supersedes else None,
+            "observed_on": item.observed_on,
+            "files": [{"name": f["filename"], "sha256": f["sha256"]} for f in files],
+            "citations": list(citations),
+        },
     )
     return item
 
@@ -226,8 +256,21 @@ def supersede_evidence(
     if old is None:
         raise NotFound(f"no evidence item with key {old_key!r}")
     if session.exec(select(EvidenceItem.id).where(EvidenceItem.supersedes_id == old.id)).first():
-        raise InvalidInput(f"evidence {old_key!r} has already been superseded; correct the newer item instead")
-    keys = session.exec(select(Recommendation.key).join(EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id)
-                        .where(EvidenceLink.evidence_id == old.id)).all()
-    return attach_evidence(session, keys=list(keys), evidence=evidence, actor=actor, reason=reason, files=files,
-                           citations=citations, supersedes=old)
+        raise InvalidInput(
+            f"evidence {old_key!r} has already been superseded; correct the newer item instead"
+        )
+    keys = session.exec(
+        select(Recommendation.key)
+        .join(EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id)
+        .where(EvidenceLink.evidence_id == old.id)
+    ).all()
+    return attach_evidence(
+        session,
+        keys=list(keys),
+        evidence=evidence,
+        actor=actor,
+        reason=reason,
+        files=files,
+        citations=citations,
+        supersedes=old,
+    )

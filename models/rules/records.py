@@ -31,7 +31,9 @@ def get_recommendation(session: Session, key: str) -> Recommendation:
 def evidence_count(session: Session, rec_id: int) -> int:
     superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
     return session.exec(
-        select(func.count()).select_from(EvidenceLink).join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
+        select(func.count())
+        .select_from(EvidenceLink)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
         .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
     ).one()
 
@@ -39,8 +41,10 @@ def evidence_count(session: Session, rec_id: int) -> int:
 def stale_version(session: Session, rec: Recommendation, expected: int) -> StaleVersion:
     """Explain who changed the record since the version the user was looking at."""
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
-        .order_by(AuditEvent.seq.desc()).limit(50)
+        select(AuditEvent)
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
+        .order_by(AuditEvent.seq.desc())
+        .limit(50)
     ).all()
     newer = [e for e in events if e.after and json.loads(e.after).get("version", 0) > expected]
     changes: dict[str, list] = {}
@@ -58,10 +62,16 @@ def stale_version(session: Session, rec: Recommendation, expected: int) -> Stale
         f"{rec.key!r} was changed by {who} at {when:%Y-%m-%d %H:%M} UTC while you were editing "
         f"(you had version {expected}, it is now {rec.version}): {what}. Nothing was saved; "
         "review their change and apply yours again.",
-        changed_by=who, changed_at=when, changes=changes, current_version=rec.version,
+        changed_by=who,
+        changed_at=when,
+        changes=changes,
+        current_version=rec.version,
     )
 
 
 def pending_closure(session: Session, rec_id: int) -> ClosureProposal | None:
-    return session.exec(select(ClosureProposal).where(ClosureProposal.recommendation_id == rec_id,
-                                                      ClosureProposal.state == "pending")).first()
+    return session.exec(
+        select(ClosureProposal).where(
+            ClosureProposal.recommendation_id == rec_id, ClosureProposal.state == "pending"
+        )
+    ).first()

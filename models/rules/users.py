@@ -16,7 +16,9 @@ SYSTEM_USERNAME = "catalog"
 def get_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFound(f"no user {username!r}; an admin can add one with: rectrack user add {username} --role editor")
+        raise NotFound(
+            f"no user {username!r}; an admin can add one with: rectrack user add {username} --role editor"
+        )
     return user
 
 
@@ -37,7 +39,13 @@ def add_user(session: Session, *, data: UserCreate, actor: User) -> User:
     user = User(**data.model_dump())
     session.add(user)
     session.flush()
-    append_event(session, actor=actor.username, action="user_add", record_type="user",
-                 record_key=user.username, reason=f"added with role {user.role}",
-                 after={"role": user.role, "office": user.office})
+    append_event(
+        session,
+        actor=actor.username,
+        action="user_add",
+        record_type="user",
+        record_key=user.username,
+        reason=f"added with role {user.role}",
+        after={"role": user.role, "office": user.office},
+    )
     return user

@@ -7,9 +7,9 @@ version checks only hold if the read and the write happen under one lock. SQLite
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -70,16 +70,23 @@ def storage_error(e: DBAPIError, *, during_commit: bool = False) -> StorageError
     low = cause.lower()
     state = getattr(orig, "sqlstate", None) or ""
     if "database or disk is full" in low or "no space left" in low or state.startswith("53"):
-        what = "the disk holding the store is full (or the store reached its size limit): nothing was saved. " \
-               "Free some space, or ask the administrator to, and try again"
+        what = (
+            "the disk holding the store is full (or the store reached its size limit): nothing was saved. "
+            "Free some space, or ask the administrator to, and try again"
+        )
     elif "readonly database" in low or state == "25006":
-        what = "the store is read-only: nothing was saved. Ask the administrator to make the database writable, " \
-               "then try again"
+        what = (
+            "the store is read-only: nothing was saved. Ask the administrator to make the database writable, "
+            "then try again"
+        )
     elif e.connection_invalidated or state.startswith(_LOST_CONNECTION_STATES):
-        what = ("the connection to the database was lost while saving: the change may or may not have been saved. "
-                "Reload the record and check before trying again" if during_commit else
-                "the connection to the database was lost: nothing was saved. Try again in a moment; if it keeps "
-                "failing, check that the database server is running")
+        what = (
+            "the connection to the database was lost while saving: the change may or may not have been saved. "
+            "Reload the record and check before trying again"
+            if during_commit
+            else "the connection to the database was lost: nothing was saved. Try again in a moment; if it keeps "
+            "failing, check that the database server is running"
+        )
     elif "database is locked" in low:
         what = "the store is busy with another writer: nothing was saved. Try again in a moment"
     else:

@@ -7,7 +7,7 @@ same things with the same words.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -49,7 +49,9 @@ def has_visible_text(text: str | None) -> bool:
 
 def _not_blank(v: str) -> str:
     if not has_visible_text(v):
-        raise ValueError("has no visible characters (only spaces or invisible characters); write some visible text")
+        raise ValueError(
+            "has no visible characters (only spaces or invisible characters); write some visible text"
+        )
     return v
 
 
@@ -61,8 +63,10 @@ def single_line_problem(v: str) -> str | None:
     """What makes ``v`` unfit for a one-line field (title, owner, names), or None."""
     for ch in v:
         if ch in BIDI_CONTROLS:
-            return (f"contains a bidirectional control ({_char_name(ch)}), which makes the text display in another "
-                    "order than it is stored; remove it")
+            return (
+                f"contains a bidirectional control ({_char_name(ch)}), which makes the text display in another "
+                "order than it is stored; remove it"
+            )
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
             return f"contains a control character ({_char_name(ch)}); a one-line field takes text on one line"
     return None
@@ -76,7 +80,7 @@ def _single_line(v: str) -> str:
 
 
 def _utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _target_date(v: date | None) -> date | None:
@@ -87,8 +91,10 @@ def _target_date(v: date | None) -> date | None:
     s = get_settings()
     latest = _utc_today() + timedelta(days=round(365.25 * s.target_date_years_ahead))
     if not s.target_date_earliest <= v <= latest:
-        raise ValueError(f"{v.isoformat()} is outside the accepted range for a target date "
-                         f"({s.target_date_earliest.isoformat()} to {latest.isoformat()}); check the year")
+        raise ValueError(
+            f"{v.isoformat()} is outside the accepted range for a target date "
+            f"({s.target_date_earliest.isoformat()} to {latest.isoformat()}); check the year"
+        )
     return v
 
 
@@ -98,21 +104,36 @@ def _observed_date(v: date | None) -> date | None:
         return v
     earliest, today = get_settings().earliest_date, _utc_today()
     if not earliest <= v <= today:
-        raise ValueError(f"{v.isoformat()} is outside the accepted range for an observed date "
-                         f"({earliest.isoformat()} to today, {today.isoformat()}); check the year")
+        raise ValueError(
+            f"{v.isoformat()} is outside the accepted range for an observed date "
+            f"({earliest.isoformat()} to today, {today.isoformat()}); check the year"
+        )
     return v
 
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_nul),
-                  AfterValidator(_single_line), AfterValidator(_not_blank)]
-SingleLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_nul),
-                       AfterValidator(_single_line)]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(_no_nul),
+    AfterValidator(_single_line),
+    AfterValidator(_not_blank),
+]
+SingleLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=300),
+    AfterValidator(_no_nul),
+    AfterValidator(_single_line),
+]
 TargetDate = Annotated[date | None, AfterValidator(_target_date)]
 ObservedDate = Annotated[date | None, AfterValidator(_observed_date)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_no_nul)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul),
-                   AfterValidator(_not_blank)]
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_blank),
+]
 Status = Annotated[str, AfterValidator(lambda v: _status(v))]
 #: "What it takes to close": a sentence or two the owner keeps current; blank clears it
 ClosePlan = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_nul)]
@@ -208,18 +229,27 @@ def _role(v: str) -> str:
 class UserCreate(_In):
     username: Annotated[str, AfterValidator(_username)]
     role: Annotated[str, AfterValidator(_role)]
-    display_name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul),
-                            AfterValidator(_single_line)] = ""
+    display_name: Annotated[
+        str, StringConstraints(max_length=200), AfterValidator(_no_nul), AfterValidator(_single_line)
+    ] = ""
     office: Title | None = None
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_nul),
-                     AfterValidator(_single_line)] | None = None
+    email: (
+        Annotated[
+            str, StringConstraints(max_length=254), AfterValidator(_no_nul), AfterValidator(_single_line)
+        ]
+        | None
+    ) = None
 
 
 class CitationIn(_In):
     """A passage of the source library cited by evidence: section and line range as ``cat -n`` numbers it."""
 
-    source_id: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul),
-                         AfterValidator(_single_line)]
+    source_id: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        AfterValidator(_no_nul),
+        AfterValidator(_single_line),
+    ]
     section: Title
     line_start: int = Field(ge=1)
     line_end: int = Field(ge=1)

@@ -37,7 +37,17 @@ class Settings(BaseSettings):
     import_time_budget_seconds: float = 60.0  # reading one spreadsheet may take no longer than this
     max_field_chars: int = 20_000
     allowed_upload_types: tuple[str, ...] = (
-        ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".md", ".json", ".docx", ".xlsx", ".html",
+        ".pdf",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".txt",
+        ".csv",
+        ".md",
+        ".json",
+        ".docx",
+        ".xlsx",
+        ".html",
     )
     banner: str = "UNCLASSIFIED"
     session_idle_minutes: int = 30

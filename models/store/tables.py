@@ -7,7 +7,7 @@ action) are real indexed columns so summaries aggregate in SQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime, Index, MetaData, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -24,7 +24,7 @@ metadata: MetaData = SQLModel.metadata
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -38,12 +38,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store timezone-aware UTC")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ts(**kw):
@@ -183,8 +183,9 @@ class IndicatorValue(SQLModel, table=True):
     are a recorded conflict, never merged."""
 
     __table_args__ = (
-        UniqueConstraint("indicator_id", "period", "country", "source_id", "line_start",
-                         name="uq_indicatorvalue_cited"),
+        UniqueConstraint(
+            "indicator_id", "period", "country", "source_id", "line_start", name="uq_indicatorvalue_cited"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
@@ -246,7 +247,9 @@ class ClosureProposal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     recommendation_id: int = Field(foreign_key="recommendation.id", index=True)
     target_status: str = Field(max_length=20)
-    state: str = Field(default="pending", max_length=10, index=True)  # pending | accepted | returned | withdrawn
+    state: str = Field(
+        default="pending", max_length=10, index=True
+    )  # pending | accepted | returned | withdrawn
     proposed_by: str = Field(max_length=80)
     proposed_at: datetime = _ts(default_factory=utcnow)
     reason: str = _long()

@@ -96,8 +96,14 @@ STATUSES = (
 # Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), which stays distinguishable
 # with the common colour-vision deficiencies.
 OKABE_ITO = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
 }
 STATUS_COLORS: dict[str, str] = {
     "proposed": OKABE_ITO["sky_blue"],
@@ -143,17 +149,43 @@ KIND_LABELS = {
     "research_agenda": "Research agenda",
     "existing_policy": "Existing policy",
 }
-ACTOR_LABELS = {"us": "United States", "mexico": "Mexico", "colombia": "Colombia", "both": "Both governments",
-                "regional": "Regional partners"}
-COUNTRY_LABELS = {"us": "United States", "mexico": "Mexico", "colombia": "Colombia", "canada": "Canada",
-                  "latin_america": "Latin America", "both": "Both", "other": "Other"}
-CATEGORY_LABELS = {
-    "historical": "Historical", "legal_constitutional": "Legal and constitutional", "institutional": "Institutional",
-    "political": "Political", "budgetary": "Budgetary", "cultural": "Cultural", "organizational": "Organizational",
-    "capacity": "Capacity", "human_rights": "Human rights", "other": "Other",
+ACTOR_LABELS = {
+    "us": "United States",
+    "mexico": "Mexico",
+    "colombia": "Colombia",
+    "both": "Both governments",
+    "regional": "Regional partners",
 }
-LABELS = {"status": STATUS_LABELS, "theme": THEME_LABELS, "kind": KIND_LABELS, "who_must_act": ACTOR_LABELS,
-          "country": COUNTRY_LABELS, "side": COUNTRY_LABELS, "category": CATEGORY_LABELS}
+COUNTRY_LABELS = {
+    "us": "United States",
+    "mexico": "Mexico",
+    "colombia": "Colombia",
+    "canada": "Canada",
+    "latin_america": "Latin America",
+    "both": "Both",
+    "other": "Other",
+}
+CATEGORY_LABELS = {
+    "historical": "Historical",
+    "legal_constitutional": "Legal and constitutional",
+    "institutional": "Institutional",
+    "political": "Political",
+    "budgetary": "Budgetary",
+    "cultural": "Cultural",
+    "organizational": "Organizational",
+    "capacity": "Capacity",
+    "human_rights": "Human rights",
+    "other": "Other",
+}
+LABELS = {
+    "status": STATUS_LABELS,
+    "theme": THEME_LABELS,
+    "kind": KIND_LABELS,
+    "who_must_act": ACTOR_LABELS,
+    "country": COUNTRY_LABELS,
+    "side": COUNTRY_LABELS,
+    "category": CATEGORY_LABELS,
+}
 
 
 def human(vocabulary: str, value: object) -> str:
@@ -165,7 +197,11 @@ def human(vocabulary: str, value: object) -> str:
     if value in table:
         return table[value]
     text = str(value)
-    return text.replace("_", " ").capitalize() if vocabulary in LABELS and "_" in text and " " not in text else text
+    return (
+        text.replace("_", " ").capitalize()
+        if vocabulary in LABELS and "_" in text and " " not in text
+        else text
+    )
 
 
 #: ``Recommendation.origin`` of the records ``rectrack demo`` generates.

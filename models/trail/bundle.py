@@ -9,9 +9,9 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from sqlmodel import Session, select
 
@@ -46,15 +46,19 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str, head: tuple[int, str]) -> int:
+def _write_bundle(
+    session: Session, target: Path, *, scope: Scope, exporter: str, head: tuple[int, str]
+) -> int:
     work = Path(tempfile.mkdtemp(prefix="rectrack-bundle-"))
     try:
         included = 0
         evidence_keys: set[str] = set()
         report_events = _ReportEvents()
-        with (work / "events.jsonl").open("w", encoding="utf-8") as jl, \
-             (work / "events.csv").open("w", encoding="utf-8", newline="") as cf, \
-             (work / "chain.jsonl").open("w", encoding="utf-8") as ch:
+        with (
+            (work / "events.jsonl").open("w", encoding="utf-8") as jl,
+            (work / "events.csv").open("w", encoding="utf-8", newline="") as cf,
+            (work / "chain.jsonl").open("w", encoding="utf-8") as ch,
+        ):
             w = CsvOut(cf)
             in_scope = _in_scope_seqs(session, scope, head[0]) if not scope.whole else None
             nxt = next(in_scope, None) if in_scope is not None else None
@@ -64,7 +68,10 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
                     if not scope.whole:
                         nxt = next(in_scope, None)
                     d = dict(zip(COLUMNS, row))
-                    if d["record_type"] == "evidence" and d["action"] in ("evidence_add", "evidence_supersede"):
+                    if d["record_type"] == "evidence" and d["action"] in (
+                        "evidence_add",
+                        "evidence_supersede",
+                    ):
                         evidence_keys.add(d["record_key"])
                     jl.write(_JSON_LINE(d))
                     jl.write("\n")
@@ -72,7 +79,12 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
                     report_events.add(d)  # the HTML report is built in this same pass
                     included += 1
                 else:
-                    ch.write(json.dumps({"seq": row[0], "prev_hash": row[-2], "hash": row[-1]}, separators=(",", ":")) + "\n")
+                    ch.write(
+                        json.dumps(
+                            {"seq": row[0], "prev_hash": row[-2], "hash": row[-1]}, separators=(",", ":")
+                        )
+                        + "\n"
+                    )
         rec_q = select(Recommendation)
         if scope.rec_filter() is not None:
             rec_q = rec_q.where(scope.rec_filter())
@@ -85,15 +97,24 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
         evidence_names: dict[str, Path] = {}
         keys = sorted(evidence_keys)
         for i in range(0, len(keys), 500):  # files of the evidence whose events the bundle carries
-            q = (select(EvidenceFile).join(EvidenceItem, EvidenceItem.id == EvidenceFile.evidence_id)
-                 .where(EvidenceItem.key.in_(keys[i:i + 500])))
+            q = (
+                select(EvidenceFile)
+                .join(EvidenceItem, EvidenceItem.id == EvidenceFile.evidence_id)
+                .where(EvidenceItem.key.in_(keys[i : i + 500]))
+            )
             for f in session.exec(q).all():
                 src = root / f.stored_path
                 if src.is_file():
                     evidence_names[f"evidence/{f.sha256}/{f.filename}"] = src
-        manifest = {"format": BUNDLE_FORMAT, "exported_at": iso(utcnow()), "exporter": exporter,
-                    "scope": scope.describe(), "chain_head": {"seq": head[0], "hash": head[1]},
-                    "events_included": included, "files": {}}
+        manifest = {
+            "format": BUNDLE_FORMAT,
+            "exported_at": iso(utcnow()),
+            "exporter": exporter,
+            "scope": scope.describe(),
+            "chain_head": {"seq": head[0], "hash": head[1]},
+            "events_included": included,
+            "files": {},
+        }
         for name in ("events.jsonl", "events.csv", "chain.jsonl", "recommendations.jsonl", "report.html"):
             p = work / name
             manifest["files"][name] = {"sha256": _sha256_file(p), "bytes": p.stat().st_size}
@@ -102,7 +123,9 @@ def _write_bundle(session: Session, target: Path, *, scope: Scope, exporter: str
         manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         # level 1: a million-event trail is ~1 GB of text; the default level 6 took longer than
         # everything else in the export together, for a file only slightly smaller
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as zf:
+        with zipfile.ZipFile(
+            target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1
+        ) as zf:
             zf.writestr("manifest.json", manifest_bytes)
             zf.writestr("manifest.sha256", f"{hashlib.sha256(manifest_bytes).hexdigest()}  manifest.json\n")
             for name in ("events.jsonl", "events.csv", "chain.jsonl", "recommendations.jsonl", "report.html"):
@@ -173,7 +196,11 @@ def verify_bundle(path: Path) -> BundleReport:
                 with zf.open(name) as fh:
                     while chunk := fh.read(1024 * 1024):
                         digest.update(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError) as e:  # a flipped byte can break the zip entry itself
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                EOFError,
+            ) as e:  # a flipped byte can break the zip entry itself
                 report.problems.append(f"{name}: cannot be read ({e})")
                 continue
             report.files_checked += 1
@@ -205,8 +232,10 @@ def _verify_bundle_chain(zf: zipfile.ZipFile, manifest: dict, report: BundleRepo
         else:
             if exc["seq"] != checker.expected_seq or exc["prev_hash"] != checker.prev:
                 checker.problem = ChainProblem(
-                    exc["seq"], "inserted" if exc["seq"] == checker.expected_seq else "deleted",
-                    "a left-out event does not link into the chain")
+                    exc["seq"],
+                    "inserted" if exc["seq"] == checker.expected_seq else "deleted",
+                    "a left-out event does not link into the chain",
+                )
                 break
             checker.prev_prev, checker.prev = checker.prev, exc["hash"]
             checker.expected_seq += 1
@@ -218,11 +247,15 @@ def _verify_bundle_chain(zf: zipfile.ZipFile, manifest: dict, report: BundleRepo
     report.events_in_chain = checker.expected_seq - 1
     head = manifest.get("chain_head", {})
     if report.events_in_chain != head.get("seq") or last_hash != head.get("hash"):
-        report.problems.append(f"the chain ends at event {report.events_in_chain} ({last_hash[:16]}…), "
-                               f"not at the head the manifest names (event {head.get('seq')})")
+        report.problems.append(
+            f"the chain ends at event {report.events_in_chain} ({last_hash[:16]}…), "
+            f"not at the head the manifest names (event {head.get('seq')})"
+        )
     if report.events_included != manifest.get("events_included"):
-        report.problems.append(f"events.jsonl holds {report.events_included} events; the manifest says "
-                               f"{manifest.get('events_included')}")
+        report.problems.append(
+            f"events.jsonl holds {report.events_included} events; the manifest says "
+            f"{manifest.get('events_included')}"
+        )
     for name in manifest.get("files", {}):
         if name.startswith("evidence/") and name.split("/")[1] not in anchored:
             report.problems.append(f"{name}: not recorded by any evidence event in the bundle")

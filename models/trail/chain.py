@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import String, case, func, type_coerce
 from sqlmodel import Session, select
@@ -38,8 +39,21 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds")
 
 
-HASHED_FIELDS = ("seq", "recorded_at", "effective_at", "actor", "action", "record_type", "record_key",
-                 "status_before", "status_after", "before", "after", "reason", "prev_hash")
+HASHED_FIELDS = (
+    "seq",
+    "recorded_at",
+    "effective_at",
+    "actor",
+    "action",
+    "record_type",
+    "record_key",
+    "status_before",
+    "status_after",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+)
 
 
 # The exact encoder json.dumps(..., ensure_ascii=False, separators=(",", ":")) builds, made once
@@ -59,7 +73,7 @@ def _c_encoder():
     try:
         enc = make(None, default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
         fast = lambda values: "".join(enc(values, 0))  # noqa: E731
-        probe = [1, "ä\"\n\u2028\x00", None, True, 1.5, [2, {"k": "v"}], "x" * 64]
+        probe = [1, 'ä"\n\u2028\x00', None, True, 1.5, [2, {"k": "v"}], "x" * 64]
         if fast(probe) == json.dumps(probe, ensure_ascii=False, separators=(",", ":")):
             return fast
     except Exception:  # pragma: no cover - another Python's internals
@@ -98,7 +112,9 @@ def iso(dt: datetime) -> str:
 
 
 def chain_head(session: Session) -> tuple[int, str]:
-    row = session.exec(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    row = session.exec(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
@@ -120,9 +136,20 @@ def append_event(
     seq, prev = chain_head(session)
     now = utcnow()
     e = AuditEvent(
-        seq=seq + 1, recorded_at=now, effective_at=effective_at or now, actor=actor, action=action,
-        record_type=record_type, record_key=record_key, status_before=status_before, status_after=status_after,
-        before=canonical_json(before), after=canonical_json(after), reason=reason, prev_hash=prev, hash="",
+        seq=seq + 1,
+        recorded_at=now,
+        effective_at=effective_at or now,
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_key=record_key,
+        status_before=status_before,
+        status_after=status_after,
+        before=canonical_json(before),
+        after=canonical_json(after),
+        reason=reason,
+        prev_hash=prev,
+        hash="",
     )
     e.hash = event_hash(e)
     session.add(e)
@@ -158,10 +185,13 @@ class ChainChecker:
             return False
         seq, prev_hash = values[0], values[-1]
         if seq != self.expected_seq:
-            self.problem = ChainProblem(self.expected_seq, "deleted",
-                                        f"events {self.expected_seq}..{seq - 1} are missing (the next stored event is {seq})"
-                                        if seq > self.expected_seq + 1 else
-                                        f"event {self.expected_seq} is missing (the next stored event is {seq})")
+            self.problem = ChainProblem(
+                self.expected_seq,
+                "deleted",
+                f"events {self.expected_seq}..{seq - 1} are missing (the next stored event is {seq})"
+                if seq > self.expected_seq + 1
+                else f"event {self.expected_seq} is missing (the next stored event is {seq})",
+            )
             return False
         own = hashlib.sha256(content_bytes(values)).hexdigest()
         if own != stored_hash:
@@ -170,18 +200,23 @@ class ChainChecker:
                     continue
                 if hashlib.sha256(content_bytes((moved, *values[1:]))).hexdigest() == stored_hash:
                     if moved == seq - 1 and prev_hash == self.prev_prev:
-                        self.problem = ChainProblem(seq - 1, "inserted",
-                                                    f"event {seq - 1} was inserted: the event now at {seq} was stored as {moved} "
-                                                    f"and links to event {seq - 2}")
+                        self.problem = ChainProblem(
+                            seq - 1,
+                            "inserted",
+                            f"event {seq - 1} was inserted: the event now at {seq} was stored as {moved} "
+                            f"and links to event {seq - 2}",
+                        )
                     else:
-                        self.problem = ChainProblem(seq, "reordered",
-                                                    f"the event stored here was written as event {moved}")
+                        self.problem = ChainProblem(
+                            seq, "reordered", f"the event stored here was written as event {moved}"
+                        )
                     return False
             self.problem = ChainProblem(seq, "altered", "its stored content does not match its hash")
             return False
         if prev_hash != self.prev:
-            self.problem = ChainProblem(seq, "inserted",
-                                        "it has a valid hash but does not link to the event before it")
+            self.problem = ChainProblem(
+                seq, "inserted", "it has a valid hash but does not link to the event before it"
+            )
             return False
         self.prev_prev, self.prev = self.prev, stored_hash
         self.expected_seq += 1
@@ -198,9 +233,17 @@ class ChainChecker:
         expected, prev, prev_prev, n = self.expected_seq, self.prev, self.prev_prev, 0
         for row in rows:
             values = row[:-1]
-            if (row[0] != expected or row[-2] != prev
-                    or sha(encode(values).encode("utf-8")).hexdigest() != row[-1]):
-                self.expected_seq, self.prev, self.prev_prev, self.count = expected, prev, prev_prev, self.count + n
+            if (
+                row[0] != expected
+                or row[-2] != prev
+                or sha(encode(values).encode("utf-8")).hexdigest() != row[-1]
+            ):
+                self.expected_seq, self.prev, self.prev_prev, self.count = (
+                    expected,
+                    prev,
+                    prev_prev,
+                    self.count + n,
+                )
                 if not self.feed(values, row[-1]):
                     return False
                 expected, prev, prev_prev, n = self.expected_seq, self.prev, self.prev_prev, 0
@@ -241,8 +284,10 @@ def _iso_column(col, pg: bool):
     if pg:
         return type_coerce(func.to_char(func.timezone("UTC", col), _PG_ISO), String)
     raw = type_coerce(col, String)
-    return case((raw.op("GLOB")(_SQLITE_STORED), func.substr(raw, 1, 10) + "T" + func.substr(raw, 12) + "+00:00"),
-                else_=_ODD + raw)
+    return case(
+        (raw.op("GLOB")(_SQLITE_STORED), func.substr(raw, 1, 10) + "T" + func.substr(raw, 12) + "+00:00"),
+        else_=_ODD + raw,
+    )
 
 
 def iter_canonical_rows(session: Session, where=None, batch: int = 5000):
@@ -256,8 +301,12 @@ def iter_canonical_rows(session: Session, where=None, batch: int = 5000):
     those :func:`iso` gives for the values :func:`iter_event_rows` returns.
     """
     pg = session.get_bind().dialect.name == "postgresql"
-    cols = [_iso_column(getattr(AuditEvent, f), pg) if f in ("recorded_at", "effective_at") else getattr(AuditEvent, f)
-            for f in HASHED_FIELDS + ("hash",)]
+    cols = [
+        _iso_column(getattr(AuditEvent, f), pg)
+        if f in ("recorded_at", "effective_at")
+        else getattr(AuditEvent, f)
+        for f in HASHED_FIELDS + ("hash",)
+    ]
     q = select(*cols).order_by(AuditEvent.seq)
     if where is not None:
         q = q.where(where)
@@ -278,7 +327,7 @@ def _odd_iso(text: str | None) -> str | None:
     from sqlalchemy.dialects.sqlite import DATETIME
 
     parsed = DATETIME().result_processor(None, None)(text[1:])
-    return _iso(parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc))
+    return _iso(parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC))
 
 
 def verify_chain(session: Session) -> ChainProblem | None:

@@ -14,9 +14,10 @@ import csv
 import html
 import json
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import IO, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -74,15 +75,24 @@ class Scope:
         rec_cond = self.rec_filter()
         if rec_cond is not None:
             rec_keys = select(Recommendation.key).where(rec_cond)
-            ev_keys = (select(EvidenceItem.key).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-                       .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id).where(rec_cond))
-            conds.append(or_(and_(AuditEvent.record_type == "recommendation", AuditEvent.record_key.in_(rec_keys)),
-                             and_(AuditEvent.record_type == "evidence", AuditEvent.record_key.in_(ev_keys))))
+            ev_keys = (
+                select(EvidenceItem.key)
+                .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+                .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
+                .where(rec_cond)
+            )
+            conds.append(
+                or_(
+                    and_(AuditEvent.record_type == "recommendation", AuditEvent.record_key.in_(rec_keys)),
+                    and_(AuditEvent.record_type == "evidence", AuditEvent.record_key.in_(ev_keys)),
+                )
+            )
         if self.since:
-            conds.append(AuditEvent.effective_at >= datetime.combine(self.since, time(), tzinfo=timezone.utc))
+            conds.append(AuditEvent.effective_at >= datetime.combine(self.since, time(), tzinfo=UTC))
         if self.until:
-            conds.append(AuditEvent.effective_at < datetime.combine(self.until + timedelta(days=1), time(),
-                                                                    tzinfo=timezone.utc))
+            conds.append(
+                AuditEvent.effective_at < datetime.combine(self.until + timedelta(days=1), time(), tzinfo=UTC)
+            )
         return and_(*conds)
 
 
@@ -181,13 +191,17 @@ def _svg_bars(title: str, items: list[tuple[str, int]], colours: dict | None = N
         w = int((width - label_w - 60) * n / top)
         fill = (colours or {}).get(label, "#0072B2")
         y = 24 + i * (bar_h + 6)
-        rows.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{html.escape(str(label))}</text>'
-                    f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}"/>'
-                    f'<text x="{label_w + w + 4}" y="{y + 15}">{n:,}</text>')
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{html.escape(str(label))}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}"/>'
+            f'<text x="{label_w + w + 4}" y="{y + 15}">{n:,}</text>'
+        )
     h = 24 + len(items) * (bar_h + 6) + 10
-    return (f'<figure><svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{h}" '
-            f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">'
-            f'<text x="0" y="14" font-weight="bold">{html.escape(title)}{html.escape(unit)}</text>{"".join(rows)}</svg></figure>')
+    return (
+        f'<figure><svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{h}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">'
+        f'<text x="0" y="14" font-weight="bold">{html.escape(title)}{html.escape(unit)}</text>{"".join(rows)}</svg></figure>'
+    )
 
 
 class _ReportEvents:
@@ -213,17 +227,27 @@ class _ReportEvents:
 
     @staticmethod
     def _line(d: dict) -> str:
-        return (f"<tr><td>{d['seq']}</td><td>{html.escape(d['effective_at'][:10])}</td><td>{html.escape(d['actor'])}</td>"
-                f"<td>{html.escape(d['action'])}</td><td>{html.escape(d['record_key'])}</td>"
-                f"<td>{html.escape(d['status_after'] or '')}</td><td>{html.escape(d['reason'])}</td>"
-                f"<td><code>{d['hash'][:16]}…</code></td></tr>")
+        return (
+            f"<tr><td>{d['seq']}</td><td>{html.escape(d['effective_at'][:10])}</td><td>{html.escape(d['actor'])}</td>"
+            f"<td>{html.escape(d['action'])}</td><td>{html.escape(d['record_key'])}</td>"
+            f"<td>{html.escape(d['status_after'] or '')}</td><td>{html.escape(d['reason'])}</td>"
+            f"<td><code>{d['hash'][:16]}…</code></td></tr>"
+        )
 
     def last_lines(self) -> list[str]:
         return [x if isinstance(x, str) else self._line(x) for x in self.last_rows]
 
 
-def write_report(session: Session, rows, out: IO[str], *, scope: Scope, exporter: str, head: tuple[int, str],
-                 sample: int = 300) -> int:
+def write_report(
+    session: Session,
+    rows,
+    out: IO[str],
+    *,
+    scope: Scope,
+    exporter: str,
+    head: tuple[int, str],
+    sample: int = 300,
+) -> int:
     """A self-contained HTML report: scope, charts, the recommendations, and the events."""
     events = _ReportEvents(sample)
     for row in rows:
@@ -231,8 +255,15 @@ def write_report(session: Session, rows, out: IO[str], *, scope: Scope, exporter
     return _render_report(session, events, out, scope=scope, exporter=exporter, head=head)
 
 
-def _render_report(session: Session, events: _ReportEvents, out: IO[str], *, scope: Scope, exporter: str,
-                   head: tuple[int, str]) -> int:
+def _render_report(
+    session: Session,
+    events: _ReportEvents,
+    out: IO[str],
+    *,
+    scope: Scope,
+    exporter: str,
+    head: tuple[int, str],
+) -> int:
     rec_q = select(Recommendation)
     if scope.rec_filter() is not None:
         rec_q = rec_q.where(scope.rec_filter())
@@ -241,13 +272,21 @@ def _render_report(session: Session, events: _ReportEvents, out: IO[str], *, sco
     for rec in session.exec(rec_q.order_by(Recommendation.key).execution_options(yield_per=2000)):
         by_status[rec.status] += 1
         if len(rec_rows) < 2000:
-            rec_rows.append(f"<tr><td>{html.escape(rec.key)}</td><td>{html.escape(rec.title)}</td>"
-                            f"<td>{html.escape(STATUS_LABELS.get(rec.status, rec.status))}</td>"
-                            f"<td>{html.escape(rec.owner)}</td><td>{rec.version}</td></tr>")
+            rec_rows.append(
+                f"<tr><td>{html.escape(rec.key)}</td><td>{html.escape(rec.title)}</td>"
+                f"<td>{html.escape(STATUS_LABELS.get(rec.status, rec.status))}</td>"
+                f"<td>{html.escape(rec.owner)}</td><td>{rec.version}</td></tr>"
+            )
     n, by_action, by_year, first = events.n, events.by_action, events.by_year, events.first
     last_rows = events.last_lines()
-    gap = (f'<tr><td colspan="8"><em>… {n - len(first) - len(last_rows):,} more events: see events.csv or events.jsonl …'
-           f"</em></td></tr>") if n > len(first) + len(last_rows) else ""
+    gap = (
+        (
+            f'<tr><td colspan="8"><em>… {n - len(first) - len(last_rows):,} more events: see events.csv or events.jsonl …'
+            f"</em></td></tr>"
+        )
+        if n > len(first) + len(last_rows)
+        else ""
+    )
     order = [s for s in STATUS_COLORS if by_status.get(s)]
     out.write(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evidence trail report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;width:100%;font-size:13px}}

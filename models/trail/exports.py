@@ -16,7 +16,14 @@ from models.store.errors import InvalidInput
 from models.store.tables import AuditEvent, User
 from models.trail.bundle import _write_bundle
 from models.trail.chain import iter_canonical_rows
-from models.trail.export_formats import FORMATS, Scope, _in_scope_seqs, write_csv_batches, write_jsonl, write_report
+from models.trail.export_formats import (
+    FORMATS,
+    Scope,
+    _in_scope_seqs,
+    write_csv_batches,
+    write_jsonl,
+    write_report,
+)
 
 
 def _record_export(engine: Engine, *, actor: User, fmt: str, scope: Scope) -> AuditEvent:

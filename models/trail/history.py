@@ -24,8 +24,11 @@ def latest_status_subquery(as_of: datetime):
     """(record_key, status) of every recommendation that existed at ``as_of``."""
     last = (
         select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq"))
-        .where(AuditEvent.record_type == "recommendation", AuditEvent.status_after.is_not(None),
-               AuditEvent.effective_at <= as_of)
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.status_after.is_not(None),
+            AuditEvent.effective_at <= as_of,
+        )
         .group_by(AuditEvent.record_key)
         .subquery()
     )
@@ -53,8 +56,13 @@ def statuses_as_of(session: Session, as_of: datetime, keys: list[str] | None = N
 def recommendation_as_of(session: Session, key: str, as_of: datetime) -> dict | None:
     """The tracked fields of one recommendation at ``as_of``, or None if it did not exist yet."""
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key,
-                                 AuditEvent.effective_at <= as_of).order_by(AuditEvent.seq)
+        select(AuditEvent)
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.record_key == key,
+            AuditEvent.effective_at <= as_of,
+        )
+        .order_by(AuditEvent.seq)
     ).all()
     state: dict | None = None
     for e in events:
@@ -75,7 +83,9 @@ def status_flow(session: Session, *, by: str = "year") -> list[tuple[int, int, s
     return status_flow_until(session, None, by=by)
 
 
-def status_flow_until(session: Session, until: datetime | None = None, *, by: str = "year") -> list[tuple[int, int, str, int]]:
+def status_flow_until(
+    session: Session, until: datetime | None = None, *, by: str = "year"
+) -> list[tuple[int, int, str, int]]:
     """:func:`status_flow` restricted to events effective at or before ``until`` (all when None),
     so a progress chart drawn "as of" a date ends where the store stood on that date.
 
@@ -93,9 +103,9 @@ def status_flow_until(session: Session, until: datetime | None = None, *, by: st
         # planner picks the index for "record_type = ?" even after ANALYZE, and cannot use it for
         # an expression. (PostgreSQL's planner already scans.)
         record_type = record_type.concat("")
-    q = (select(*cols, AuditEvent.status_before, AuditEvent.status_after, func.count())
-         .where(record_type == "recommendation",
-                AuditEvent.status_before.is_distinct_from(AuditEvent.status_after)))
+    q = select(*cols, AuditEvent.status_before, AuditEvent.status_after, func.count()).where(
+        record_type == "recommendation", AuditEvent.status_before.is_distinct_from(AuditEvent.status_after)
+    )
     if until is not None:
         q = q.where(AuditEvent.effective_at <= until)
     flows: dict[tuple[int, int, str], int] = {}
@@ -109,7 +119,9 @@ def status_flow_until(session: Session, until: datetime | None = None, *, by: st
     return sorted((y, m, s, d) for (y, m, s), d in flows.items() if d)
 
 
-def fields_as_of(session: Session, as_of: datetime, fields: tuple[str, ...] = ("owner", "target_date")) -> dict[str, dict]:
+def fields_as_of(
+    session: Session, as_of: datetime, fields: tuple[str, ...] = ("owner", "target_date")
+) -> dict[str, dict]:
     """``{key: {field: value}}`` for editable fields as they stood at ``as_of``, replayed from the
     events that set them (creations carry every field; updates carry what changed). Only events
     whose stored JSON names one of the fields are read."""

@@ -69,13 +69,21 @@ def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
             report.files_checked += 1
             path = root / f.stored_path
             if not path.is_file():
-                report.file_problems.append(f"evidence file {f.filename!r} ({f.sha256[:12]}…) is missing from {path}")
+                report.file_problems.append(
+                    f"evidence file {f.filename!r} ({f.sha256[:12]}…) is missing from {path}"
+                )
             elif _file_sha256(path) != f.sha256:
-                report.file_problems.append(f"evidence file {f.filename!r} was altered: its SHA-256 no longer matches")
+                report.file_problems.append(
+                    f"evidence file {f.filename!r} was altered: its SHA-256 no longer matches"
+                )
 
     # newest event per recommendation must record the row's current version
-    latest = (select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq"))
-              .where(AuditEvent.record_type == "recommendation").group_by(AuditEvent.record_key).subquery())
+    latest = (
+        select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.record_type == "recommendation")
+        .group_by(AuditEvent.record_key)
+        .subquery()
+    )
     rows = session.exec(
         select(Recommendation.key, Recommendation.version, AuditEvent.after)
         .join(latest, latest.c.record_key == Recommendation.key, isouter=True)

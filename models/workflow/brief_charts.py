@@ -22,7 +22,11 @@ _ORDER = [STATUS_LABELS[s] for s in STATUSES]
 
 
 def _config(chart: alt.Chart) -> alt.Chart:
-    return chart.configure(font=FONT).configure_view(stroke=None).configure_axis(labelFontSize=10, titleFontSize=10)
+    return (
+        chart.configure(font=FONT)
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=10, titleFontSize=10)
+    )
 
 
 def _wrap(text: str, width: int = 34) -> list[str]:
@@ -33,10 +37,14 @@ def _wrap(text: str, width: int = 34) -> list[str]:
 def status_bars(by_status: dict[str, int]) -> alt.Chart:
     data = pd.DataFrame([{"Status": STATUS_LABELS[s], "count": by_status.get(s, 0)} for s in STATUSES])
     scale = alt.Scale(domain=_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
-    bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("Status:N", sort=_ORDER, title=None),
-        x=alt.X("count:Q", title="Recommendations (count)", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("Status:N", scale=scale, legend=None),
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Status:N", sort=_ORDER, title=None),
+            x=alt.X("count:Q", title="Recommendations (count)", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("Status:N", scale=scale, legend=None),
+        )
     )
     text = bars.mark_text(align="left", dx=3, fontSize=10).encode(text="count:Q", color=alt.value("black"))
     return _config((bars + text).properties(width=WIDTH, height=150, title="Recommendations by status"))
@@ -49,11 +57,20 @@ def progress_area(flow: list[dict]) -> alt.Chart:
     data["rank"] = data["status"].map({s: i for i, s in enumerate(STATUSES)})
     data["period"] = pd.to_datetime(data["period"])
     scale = alt.Scale(domain=_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
-    chart = alt.Chart(data).mark_area(interpolate="step-after").encode(
-        x=alt.X("period:T", title="Year (effective date of the change)"),
-        y=alt.Y("count:Q", stack="zero", title="Recommendations (count)"),
-        color=alt.Color("Status:N", scale=scale, sort=_ORDER, legend=alt.Legend(orient="bottom", columns=4, title=None)),
-        order=alt.Order("rank:Q"),
+    chart = (
+        alt.Chart(data)
+        .mark_area(interpolate="step-after")
+        .encode(
+            x=alt.X("period:T", title="Year (effective date of the change)"),
+            y=alt.Y("count:Q", stack="zero", title="Recommendations (count)"),
+            color=alt.Color(
+                "Status:N",
+                scale=scale,
+                sort=_ORDER,
+                legend=alt.Legend(orient="bottom", columns=4, title=None),
+            ),
+            order=alt.Order("rank:Q"),
+        )
     )
     return _config(chart.properties(width=WIDTH, height=150, title="Recommendations by status over time"))
 
@@ -62,16 +79,34 @@ def obstacle_ranking(blocking: list[dict], top: int = 8) -> alt.Chart:
     """``blocking``: title, open — the obstacles blocking most open items, each title whole
     (wrapped onto lines by the axis, never cut)."""
     rows = sorted(blocking, key=lambda b: -b["open"])[:top]
-    data = pd.DataFrame([{"label": "|".join(_wrap(b["title"])), "open": b["open"]} for b in rows],
-                        columns=["label", "open"])
+    data = pd.DataFrame(
+        [{"label": "|".join(_wrap(b["title"])), "open": b["open"]} for b in rows], columns=["label", "open"]
+    )
     order = list(data["label"])
-    y = alt.Y("label:N", sort=order, title=None,
-              axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=9))
-    bars = alt.Chart(data).mark_bar(color=OKABE_ITO["vermillion"]).encode(
-        y=y, x=alt.X("open:Q", title="Open recommendations blocked (count)", axis=alt.Axis(tickMinStep=1, format="d")))
+    y = alt.Y(
+        "label:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=9),
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color=OKABE_ITO["vermillion"])
+        .encode(
+            y=y,
+            x=alt.X(
+                "open:Q",
+                title="Open recommendations blocked (count)",
+                axis=alt.Axis(tickMinStep=1, format="d"),
+            ),
+        )
+    )
     text = bars.mark_text(align="left", dx=3, fontSize=10).encode(text="open:Q", color=alt.value("black"))
-    return _config((bars + text).properties(width=WIDTH - 170, height=alt.Step(28),
-                                            title="Obstacles blocking the most open recommendations"))
+    return _config(
+        (bars + text).properties(
+            width=WIDTH - 170, height=alt.Step(28), title="Obstacles blocking the most open recommendations"
+        )
+    )
 
 
 def to_svg(chart: alt.Chart) -> str:

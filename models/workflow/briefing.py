@@ -33,7 +33,14 @@ from models.workflow import brief_charts
 TEMPLATE = Path(__file__).with_name("briefing.typ")
 BANNER_COLORS = {"UNCLASSIFIED": "#007A33", "CUI": "#502B85", "CONFIDENTIAL": "#0033A0", "SECRET": "#C8102E"}
 
-__all__ = ["BriefingRequest", "BriefingResult", "build_pdf", "briefing_download", "write_briefing", "page_count"]
+__all__ = [
+    "BriefingRequest",
+    "BriefingResult",
+    "build_pdf",
+    "briefing_download",
+    "write_briefing",
+    "page_count",
+]
 
 
 class BriefingError(DomainError):
@@ -62,17 +69,27 @@ def build_pdf(content: dict, *, producer: str) -> BriefingResult:
     """Typeset ``content`` (from :func:`briefing_content`) into PDF bytes."""
     import typst
 
-    data = {**content, "producer": producer, "banner_color": banner_color(content["banner"]),
-            "status_colors": STATUS_COLORS, "scope_is_priority": content["scope"] == "priority recommendations"}
+    data = {
+        **content,
+        "producer": producer,
+        "banner_color": banner_color(content["banner"]),
+        "status_colors": STATUS_COLORS,
+        "scope_is_priority": content["scope"] == "priority recommendations",
+    }
     with tempfile.TemporaryDirectory(prefix="rectrack-brief-") as tmp:
         root = Path(tmp)
         (root / "briefing.typ").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
         (root / "data.json").write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
-        (root / "status.svg").write_text(brief_charts.to_svg(brief_charts.status_bars(content["by_status"])), encoding="utf-8")
-        (root / "progress.svg").write_text(brief_charts.to_svg(brief_charts.progress_area(content["flow"])), encoding="utf-8")
+        (root / "status.svg").write_text(
+            brief_charts.to_svg(brief_charts.status_bars(content["by_status"])), encoding="utf-8"
+        )
+        (root / "progress.svg").write_text(
+            brief_charts.to_svg(brief_charts.progress_area(content["flow"])), encoding="utf-8"
+        )
         if content["blocking"]:
-            (root / "obstacles.svg").write_text(brief_charts.to_svg(brief_charts.obstacle_ranking(content["blocking"])),
-                                                encoding="utf-8")
+            (root / "obstacles.svg").write_text(
+                brief_charts.to_svg(brief_charts.obstacle_ranking(content["blocking"])), encoding="utf-8"
+            )
         try:
             pdf = typst.compile(str(root / "briefing.typ"), root=str(root), ignore_system_fonts=True)
         except Exception as e:  # typst.TypstError and friends: a template bug, never user input
@@ -90,13 +107,26 @@ def produce(engine: Engine, request: BriefingRequest, *, actor: User) -> tuple[d
     return content, build_pdf(content, producer=actor.display_name or actor.username)
 
 
-def record(engine: Engine, request: BriefingRequest, result: BriefingResult, *, actor: User,
-           destination: str, on_commit=None) -> BriefingResult:
+def record(
+    engine: Engine,
+    request: BriefingRequest,
+    result: BriefingResult,
+    *,
+    actor: User,
+    destination: str,
+    on_commit=None,
+) -> BriefingResult:
     """Record the export in the trail; ``on_commit`` (e.g. moving the file into place) runs inside
     the transaction, so a failure there records nothing."""
     with write_session(engine) as session:
-        event = record_briefing(session, actor=actor, scope=request.scope_json(), sha256=result.sha256,
-                                pages=result.pages, destination=destination)
+        event = record_briefing(
+            session,
+            actor=actor,
+            scope=request.scope_json(),
+            sha256=result.sha256,
+            pages=result.pages,
+            destination=destination,
+        )
         result.event_seq = event.seq
         if on_commit is not None:
             on_commit()

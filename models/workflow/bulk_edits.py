@@ -37,6 +37,7 @@ from models.store.schemas import RecommendationUpdate
 from models.store.settings import Settings, get_settings
 from models.store.tables import AuditEvent, Recommendation, User
 from models.store.vocabulary import STATUSES
+from models.trail.export_formats import spreadsheet_unsafe
 from models.workflow.bulk_export import (
     COLUMNS,
     EDITABLE,
@@ -47,7 +48,6 @@ from models.workflow.bulk_export import (
     Progress,
     _fmt,
 )
-from models.trail.export_formats import spreadsheet_unsafe
 from models.workflow.csv_import import RowProblem, RowsRefused, csv_records, decode_csv, sniff_delimiter
 
 
@@ -114,7 +114,9 @@ def _date(value) -> date | None:
     return date.fromisoformat(str(value).strip())
 
 
-def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: list[RowProblem]) -> EditRow | None:
+def _parse_row(
+    unit: str, number: int, raw: dict, settings: Settings, problems: list[RowProblem]
+) -> EditRow | None:
     bad = len(problems)
 
     def problem(name: str, message: str) -> None:
@@ -140,11 +142,17 @@ def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: 
         problem("owner", f"is {len(owner)} characters; the limit is 300")
     values["owner"] = owner
     try:
-        values["target_date"] = _date(spreadsheet_unsafe(raw["target_date"]) if isinstance(raw.get("target_date"), str)
-                                      else raw.get("target_date"))
+        values["target_date"] = _date(
+            spreadsheet_unsafe(raw["target_date"])
+            if isinstance(raw.get("target_date"), str)
+            else raw.get("target_date")
+        )
     except ValueError:
-        problem("target_date", f"{_text(raw.get('target_date'))!r} is not a date; use YYYY-MM-DD, or leave it "
-                               "empty for none (spreadsheet programs may reformat dates: the .xlsx export avoids this)")
+        problem(
+            "target_date",
+            f"{_text(raw.get('target_date'))!r} is not a date; use YYYY-MM-DD, or leave it "
+            "empty for none (spreadsheet programs may reformat dates: the .xlsx export avoids this)",
+        )
     progress = raw.get("progress")
     try:
         values["progress"] = _int(_text(progress) if isinstance(progress, str) else progress, 0, 100)
@@ -154,8 +162,11 @@ def _parse_row(unit: str, number: int, raw: dict, settings: Settings, problems: 
     try:
         version = _int(_text(version) if isinstance(version, str) else version, 1, None)
     except (ValueError, TypeError):
-        problem("version", f"{_text(version)!r} is not the version the file was exported with; "
-                           "keep the exported value (re-export to start from the current versions)")
+        problem(
+            "version",
+            f"{_text(version)!r} is not the version the file was exported with; "
+            "keep the exported value (re-export to start from the current versions)",
+        )
     reason = _text(raw.get("reason"))
     if len(problems) > bad:
         return None
@@ -168,11 +179,15 @@ def _check_header(header: list[str], where: str) -> None:
     unknown = [c for c in header if c not in COLUMNS]
     dupes = sorted({c for c in header if header.count(c) > 1})
     if missing or unknown or dupes:
-        parts = ([f"missing column(s): {', '.join(missing)}"] if missing else []) + \
-                ([f"unknown column(s): {', '.join(repr(c) for c in unknown)}"] if unknown else []) + \
-                ([f"repeated column(s): {', '.join(dupes)}"] if dupes else [])
-        raise InvalidInput(f"nothing applied: header ({where}): {'; '.join(parts)}. Expected the columns of "
-                           f"`rectrack export-recs`: {', '.join(COLUMNS)}")
+        parts = (
+            ([f"missing column(s): {', '.join(missing)}"] if missing else [])
+            + ([f"unknown column(s): {', '.join(repr(c) for c in unknown)}"] if unknown else [])
+            + ([f"repeated column(s): {', '.join(dupes)}"] if dupes else [])
+        )
+        raise InvalidInput(
+            f"nothing applied: header ({where}): {'; '.join(parts)}. Expected the columns of "
+            f"`rectrack export-recs`: {', '.join(COLUMNS)}"
+        )
 
 
 def parse_csv(data: bytes, settings: Settings | None = None) -> EditFile:
@@ -224,17 +239,23 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             too_big = _sheet_too_big(zf, settings)
         if too_big:
-            raise InvalidInput(f"nothing applied: the workbook is too large to read: {too_big}; "
-                               "export a fresh one with rectrack export-recs --out FILE.xlsx")
+            raise InvalidInput(
+                f"nothing applied: the workbook is too large to read: {too_big}; "
+                "export a fresh one with rectrack export-recs --out FILE.xlsx"
+            )
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise InvalidInput(f"nothing applied: the file is not an Excel .xlsx workbook ({e}); "
-                           "export one with rectrack export-recs --out FILE.xlsx") from None
+        raise InvalidInput(
+            f"nothing applied: the file is not an Excel .xlsx workbook ({e}); "
+            "export one with rectrack export-recs --out FILE.xlsx"
+        ) from None
     deadline = time.monotonic() + settings.import_time_budget_seconds
     try:
         if SHEET not in wb.sheetnames:
-            raise InvalidInput(f"nothing applied: the workbook has no sheet {SHEET!r} (it has: "
-                               f"{', '.join(repr(s) for s in wb.sheetnames)}); edit the sheet the export made")
+            raise InvalidInput(
+                f"nothing applied: the workbook has no sheet {SHEET!r} (it has: "
+                f"{', '.join(repr(s) for s in wb.sheetnames)}); edit the sheet the export made"
+            )
         ws = wb[SHEET]
         ws.reset_dimensions()  # forget the declared size: rows are padded to max_col below, no wider
         first = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_HEADER_COLUMNS, values_only=True), None)
@@ -247,15 +268,20 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
         rows: list[EditRow] = []
         problems: list[RowProblem] = []
         width = len(header)
-        for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width + _EXTRA_COLUMNS, values_only=True),
-                                        start=2):
+        for number, values in enumerate(
+            ws.iter_rows(min_row=2, max_col=width + _EXTRA_COLUMNS, values_only=True), start=2
+        ):
             if number > MAX_ROWS + 1:
-                raise InvalidInput(f"nothing applied: the sheet goes on past row {MAX_ROWS + 1:,} (the most an edit "
-                                   "file may have); split it, or delete the rows below your data")
+                raise InvalidInput(
+                    f"nothing applied: the sheet goes on past row {MAX_ROWS + 1:,} (the most an edit "
+                    "file may have); split it, or delete the rows below your data"
+                )
             if number % 256 == 0 and time.monotonic() > deadline:
-                raise InvalidInput(f"nothing applied: reading the workbook took longer than "
-                                   f"{settings.import_time_budget_seconds:g} s (stopped at row {number:,}); "
-                                   "export a fresh one with rectrack export-recs --out FILE.xlsx, or use CSV")
+                raise InvalidInput(
+                    f"nothing applied: reading the workbook took longer than "
+                    f"{settings.import_time_budget_seconds:g} s (stopped at row {number:,}); "
+                    "export a fresh one with rectrack export-recs --out FILE.xlsx, or use CSV"
+                )
             values = list(values)
             extra = values[width:]
             values = (values + [None] * width)[:width]
@@ -263,8 +289,14 @@ def parse_xlsx(data: bytes, settings: Settings | None = None) -> EditFile:
                 if not any(v is not None and _text(v) for v in extra):
                     continue
             if any(v is not None and _text(v) for v in extra):
-                problems.append(RowProblem(number, "(row)", "has values right of the last column; "
-                                                            "keep edits inside the exported columns", unit="row"))
+                problems.append(
+                    RowProblem(
+                        number,
+                        "(row)",
+                        "has values right of the last column; keep edits inside the exported columns",
+                        unit="row",
+                    )
+                )
                 continue
             row = _parse_row("row", number, dict(zip(header, values)), settings, problems)
             if row:
@@ -279,8 +311,10 @@ def parse_edit_file(data: bytes, filename: str, settings: Settings | None = None
     settings = settings or get_settings()
     fmt = _fmt(filename)
     if len(data) > settings.max_import_bytes:
-        raise InvalidInput(f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
-                           f"({settings.max_import_bytes:,} bytes)")
+        raise InvalidInput(
+            f"nothing applied: the file is {len(data):,} bytes; the limit is {settings.upload_limit_words} "
+            f"({settings.max_import_bytes:,} bytes)"
+        )
     parsed = parse_csv(data, settings) if fmt == "csv" else parse_xlsx(data, settings)
     if not parsed.rows and not parsed.problems:
         raise InvalidInput("nothing applied: the file has a header but no rows")
@@ -303,8 +337,9 @@ class EditReport:
     problems: list[RowProblem] = field(default_factory=list)
 
     def summary(self, filename: str) -> str:
-        return (f"applied {len(self.applied)} change(s) from {filename}; {self.unchanged} row(s) unchanged"
-                + (f"; {len(self.problems)} row(s) refused" if self.problems else ""))
+        return f"applied {len(self.applied)} change(s) from {filename}; {self.unchanged} row(s) unchanged" + (
+            f"; {len(self.problems)} row(s) refused" if self.problems else ""
+        )
 
 
 def _snapshot(rec: Recommendation) -> dict:
@@ -314,9 +349,11 @@ def _snapshot(rec: Recommendation) -> dict:
 def _values_at(session: Session, rec: Recommendation, version: int) -> dict | None:
     """The editable values as they were at ``version``, rebuilt by undoing later events; None if unknown."""
     values = _snapshot(rec)
-    events = session.exec(select(AuditEvent.before, AuditEvent.after)
-                          .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
-                          .order_by(AuditEvent.seq.desc())).all()
+    events = session.exec(
+        select(AuditEvent.before, AuditEvent.after)
+        .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
+        .order_by(AuditEvent.seq.desc())
+    ).all()
     reached = rec.version
     for before, after in events:
         if reached <= version:
@@ -326,18 +363,26 @@ def _values_at(session: Session, rec: Recommendation, version: int) -> dict | No
             continue
         for k in EDITABLE:
             if k in before_d:
-                values[k] = date.fromisoformat(before_d[k]) if k == "target_date" and before_d[k] else before_d[k]
+                values[k] = (
+                    date.fromisoformat(before_d[k]) if k == "target_date" and before_d[k] else before_d[k]
+                )
         reached = before_d.get("version", reached - 1)
     return values if reached == version else None
 
 
 def _chunks(items: list, n: int = 500):
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
-def apply_edits(session: Session, *, parsed: EditFile, actor: User, partial: bool = False,
-                progress: Progress | None = None) -> EditReport:
+def apply_edits(
+    session: Session,
+    *,
+    parsed: EditFile,
+    actor: User,
+    partial: bool = False,
+    progress: Progress | None = None,
+) -> EditReport:
     """Apply the changed rows of an edit file in the caller's write transaction.
 
     Without ``partial``, any problem raises :class:`EditsRefused` (listing every one) so the caller's
@@ -349,9 +394,11 @@ def apply_edits(session: Session, *, parsed: EditFile, actor: User, partial: boo
     parent = aliased(Recommendation)
     store: dict[str, tuple[Recommendation, str]] = {}
     for chunk in _chunks(keys):
-        for rec, parent_key in session.exec(select(Recommendation, parent.key)
-                                            .join(parent, Recommendation.parent_id == parent.id, isouter=True)
-                                            .where(Recommendation.key.in_(chunk))):
+        for rec, parent_key in session.exec(
+            select(Recommendation, parent.key)
+            .join(parent, Recommendation.parent_id == parent.id, isouter=True)
+            .where(Recommendation.key.in_(chunk))
+        ):
             store[rec.key] = (rec, parent_key or "")
     first_seen: dict[str, int] = {}
     total = len(parsed.rows)
@@ -367,24 +414,38 @@ def apply_edits(session: Session, *, parsed: EditFile, actor: User, partial: boo
     return report
 
 
-def _apply_row(session: Session, row: EditRow, unit: str, store: dict, first_seen: dict, actor: User,
-               report: EditReport) -> RowProblem | None:
+def _apply_row(
+    session: Session, row: EditRow, unit: str, store: dict, first_seen: dict, actor: User, report: EditReport
+) -> RowProblem | None:
     def refuse(name: str, message: str) -> RowProblem:
         return RowProblem(row.number, name, message, unit=unit)
 
     if row.key in first_seen:
-        return refuse("key", f"{row.key!r} appears twice (also on {unit} {first_seen[row.key]}); keep one row per key")
+        return refuse(
+            "key", f"{row.key!r} appears twice (also on {unit} {first_seen[row.key]}); keep one row per key"
+        )
     first_seen[row.key] = row.number
     if row.key not in store:
-        return refuse("key", f"unknown key {row.key!r}: no recommendation has it (this file edits existing "
-                             "recommendations; add new ones with rectrack import)")
+        return refuse(
+            "key",
+            f"unknown key {row.key!r}: no recommendation has it (this file edits existing "
+            "recommendations; add new ones with rectrack import)",
+        )
     rec, parent_key = store[row.key]
-    current = {"title": rec.title, "theme": rec.theme, "kind": rec.kind, "who_must_act": rec.who_must_act,
-               "parent": parent_key}
+    current = {
+        "title": rec.title,
+        "theme": rec.theme,
+        "kind": rec.kind,
+        "who_must_act": rec.who_must_act,
+        "parent": parent_key,
+    }
     for col, value in row.context.items():
         if value != (current[col] or "").strip():
-            return refuse(col, f"is read-only here and was changed (the file has {value!r}, the store has "
-                               f"{current[col]!r}); only status, owner, target_date and progress can be edited")
+            return refuse(
+                col,
+                f"is read-only here and was changed (the file has {value!r}, the store has "
+                f"{current[col]!r}); only status, owner, target_date and progress can be edited",
+            )
     now = _snapshot(rec)
     diff = {k: v for k, v in row.values.items() if now[k] != v}
     if not diff:
@@ -396,7 +457,9 @@ def _apply_row(session: Session, row: EditRow, unit: str, store: dict, first_see
             report.unchanged += 1  # not edited in the file; the store moved on since the export
             return None
     if not row.reason:
-        return refuse("reason", f"is empty but the row changes {', '.join(diff)}; say why in the reason column")
+        return refuse(
+            "reason", f"is empty but the row changes {', '.join(diff)}; say why in the reason column"
+        )
     try:
         change = RecommendationUpdate(expected_version=row.version, reason=row.reason, **diff)
     except ValidationError as e:
@@ -413,5 +476,7 @@ def _apply_row(session: Session, row: EditRow, unit: str, store: dict, first_see
         savepoint.rollback()
         name = "status" if "status" in diff and isinstance(e, RuleViolation) else "(row)"
         return refuse(name, str(e))
-    report.applied.append(AppliedEdit(row.number, row.key, {k: (now[k], v) for k, v in diff.items()}, updated.version))
+    report.applied.append(
+        AppliedEdit(row.number, row.key, {k: (now[k], v) for k, v in diff.items()}, updated.version)
+    )
     return None

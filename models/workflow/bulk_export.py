@@ -6,9 +6,10 @@ back in by :mod:`models.workflow.bulk_edits`)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -24,8 +25,20 @@ EDITABLE = ("status", "owner", "target_date", "progress")
 READ_ONLY = ("title", "theme", "kind", "who_must_act", "parent")
 
 
-COLUMNS = ("key", "title", "status", "owner", "target_date", "progress", "version",
-           "theme", "kind", "who_must_act", "parent", "reason")
+COLUMNS = (
+    "key",
+    "title",
+    "status",
+    "owner",
+    "target_date",
+    "progress",
+    "version",
+    "theme",
+    "kind",
+    "who_must_act",
+    "parent",
+    "reason",
+)
 
 
 REQUIRED = ("key", "status", "owner", "target_date", "progress", "version", "reason")
@@ -55,17 +68,31 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
     parent = aliased(Recommendation)
-    q = (select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
-         .order_by(Recommendation.key).execution_options(yield_per=500))
+    q = (
+        select(Recommendation, parent.key)
+        .join(parent, Recommendation.parent_id == parent.id, isouter=True)
+        .order_by(Recommendation.key)
+        .execution_options(yield_per=500)
+    )
     if status:
         q = q.where(Recommendation.status == status)
     if owner:
         q = q.where(Recommendation.owner == owner)
     for rec, parent_key in session.exec(q):
-        yield {"key": rec.key, "title": rec.title, "status": rec.status, "owner": rec.owner,
-               "target_date": rec.target_date, "progress": rec.progress, "version": rec.version,
-               "theme": rec.theme, "kind": rec.kind, "who_must_act": rec.who_must_act,
-               "parent": parent_key or "", "reason": ""}
+        yield {
+            "key": rec.key,
+            "title": rec.title,
+            "status": rec.status,
+            "owner": rec.owner,
+            "target_date": rec.target_date,
+            "progress": rec.progress,
+            "version": rec.version,
+            "theme": rec.theme,
+            "kind": rec.kind,
+            "who_must_act": rec.who_must_act,
+            "parent": parent_key or "",
+            "reason": "",
+        }
 
 
 def _csv_cell(value):
@@ -130,8 +157,9 @@ def write_xlsx(rows, out: BinaryIO) -> int:
     return n
 
 
-def export_edits(session: Session, out: BinaryIO, *, fmt: str, status: str | None = None,
-                 owner: str | None = None) -> int:
+def export_edits(
+    session: Session, out: BinaryIO, *, fmt: str, status: str | None = None, owner: str | None = None
+) -> int:
     """Write an edit file (``fmt`` ``csv`` or ``xlsx``) to a binary stream; returns the row count."""
     rows = export_rows(session, status=status, owner=owner)
     if fmt == "csv":
@@ -141,7 +169,9 @@ def export_edits(session: Session, out: BinaryIO, *, fmt: str, status: str | Non
     raise InvalidInput(f"unknown format {fmt!r}; use csv or xlsx")
 
 
-def export_edits_file(session: Session, path: Path, *, status: str | None = None, owner: str | None = None) -> int:
+def export_edits_file(
+    session: Session, path: Path, *, status: str | None = None, owner: str | None = None
+) -> int:
     fmt = _fmt(path)
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")

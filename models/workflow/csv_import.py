@@ -76,15 +76,19 @@ def csv_records(reader, header: list[str], problems: list[RowProblem]):
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            problems.append(RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}"))
+            problems.append(
+                RowProblem(start, "(row)", f"has {len(values)} fields; the header has {len(header)}")
+            )
             continue
         yield start, dict(zip(header, values))
 
 
-SAVE_AS_UTF8 = ("Save it as UTF-8 and try again. In Excel: File > Save As, and as the file type choose "
-                "\"CSV UTF-8 (Comma delimited) (*.csv)\". In LibreOffice Calc: File > Save As, choose the file type "
-                "\"Text CSV (.csv)\", tick \"Edit filter settings\", Save, then pick the character set "
-                "\"Unicode (UTF-8)\"")
+SAVE_AS_UTF8 = (
+    "Save it as UTF-8 and try again. In Excel: File > Save As, and as the file type choose "
+    '"CSV UTF-8 (Comma delimited) (*.csv)". In LibreOffice Calc: File > Save As, choose the file type '
+    '"Text CSV (.csv)", tick "Edit filter settings", Save, then pick the character set '
+    '"Unicode (UTF-8)"'
+)
 
 
 def decode_csv(data: bytes, outcome: str = "nothing imported") -> str:
@@ -108,9 +112,13 @@ def decode_csv(data: bytes, outcome: str = "nothing imported") -> str:
     except UnicodeDecodeError:
         as_1252, seen = None, None
     if encoding == "utf-8" and as_1252 is not None and bad >= 0x80:
-        raise InvalidInput(f"{outcome}: the file is not UTF-8 text: {where} is {seen!r} in Windows-1252, so it "
-                           f"looks saved as Windows-1252 (\"ANSI\"). {SAVE_AS_UTF8}") from None
-    raise InvalidInput(f"{outcome}: the file is not {encoding.upper()} text ({where}). {SAVE_AS_UTF8}") from None
+        raise InvalidInput(
+            f"{outcome}: the file is not UTF-8 text: {where} is {seen!r} in Windows-1252, so it "
+            f'looks saved as Windows-1252 ("ANSI"). {SAVE_AS_UTF8}'
+        ) from None
+    raise InvalidInput(
+        f"{outcome}: the file is not {encoding.upper()} text ({where}). {SAVE_AS_UTF8}"
+    ) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -125,7 +133,9 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> list[tuple[int, RecommendationCreate]]:
+def parse_recommendations_csv(
+    data: bytes, settings: Settings | None = None
+) -> list[tuple[int, RecommendationCreate]]:
     settings = settings or get_settings()
     if len(data) > settings.max_import_bytes:
         raise InvalidInput(
@@ -162,7 +172,11 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
     for start, raw in csv_records(reader, header, problems):
         too_long = [k for k, v in raw.items() if len(v) > settings.max_field_chars]
         for k in too_long:
-            problems.append(RowProblem(start, k, f"is {len(raw[k]):,} characters; the limit is {settings.max_field_chars:,}"))
+            problems.append(
+                RowProblem(
+                    start, k, f"is {len(raw[k]):,} characters; the limit is {settings.max_field_chars:,}"
+                )
+            )
         if too_long:
             continue
         fields = {k: v for k, v in raw.items() if v.strip() != "" and k != "parent"}
@@ -172,11 +186,17 @@ def parse_recommendations_csv(data: bytes, settings: Settings | None = None) -> 
             item = RecommendationCreate.model_validate(fields)
         except ValidationError as e:
             for err in e.errors():
-                name = "parent" if err["loc"] and err["loc"][0] == "parent_key" else ".".join(map(str, err["loc"])) or "(row)"
+                name = (
+                    "parent"
+                    if err["loc"] and err["loc"][0] == "parent_key"
+                    else ".".join(map(str, err["loc"])) or "(row)"
+                )
                 problems.append(RowProblem(start, name, err["msg"]))
             continue
         if item.key in first_line:
-            problems.append(RowProblem(start, "key", f"duplicate key {item.key!r} (also on line {first_line[item.key]})"))
+            problems.append(
+                RowProblem(start, "key", f"duplicate key {item.key!r} (also on line {first_line[item.key]})")
+            )
             continue
         first_line[item.key] = start
         rows.append((start, item))
@@ -193,15 +213,24 @@ def _check_against_store(session: Session, rows: list[tuple[int, RecommendationC
     parents = sorted({r.parent_key for _, r in rows if r.parent_key})
     known_parents: set[str] = set()
     for i in range(0, len(keys), 500):
-        existing |= set(session.exec(select(Recommendation.key).where(Recommendation.key.in_(keys[i:i + 500]))).all())
+        existing |= set(
+            session.exec(select(Recommendation.key).where(Recommendation.key.in_(keys[i : i + 500]))).all()
+        )
     for i in range(0, len(parents), 500):
-        known_parents |= set(session.exec(select(Recommendation.key)
-                                          .where(Recommendation.key.in_(parents[i:i + 500]))).all())
+        known_parents |= set(
+            session.exec(select(Recommendation.key).where(Recommendation.key.in_(parents[i : i + 500]))).all()
+        )
     known_parents |= set(keys)
-    problems = [RowProblem(line, "key", f"key {r.key!r} already exists in the store") for line, r in rows
-                if r.key in existing]
-    problems += [RowProblem(line, "parent", f"unknown key {r.parent_key!r}: no recommendation has it")
-                 for line, r in rows if r.parent_key and r.parent_key not in known_parents]
+    problems = [
+        RowProblem(line, "key", f"key {r.key!r} already exists in the store")
+        for line, r in rows
+        if r.key in existing
+    ]
+    problems += [
+        RowProblem(line, "parent", f"unknown key {r.parent_key!r}: no recommendation has it")
+        for line, r in rows
+        if r.parent_key and r.parent_key not in known_parents
+    ]
     if problems:
         raise ImportRefused(problems)
 
@@ -211,12 +240,13 @@ def _parents_first(rows: list[tuple[int, RecommendationCreate]]) -> list[tuple[i
     by_key = {r.key: (line, r) for line, r in rows}
     done: set[str] = set()
     out: list[tuple[int, RecommendationCreate]] = []
-    for line, r in rows:
+    for _line, r in rows:
         chain, k = [], r.key
         while k in by_key and k not in done:
             if k in chain:
-                raise ImportRefused([RowProblem(by_key[x][0], "parent", "parent chain loops back on itself")
-                                     for x in chain])
+                raise ImportRefused(
+                    [RowProblem(by_key[x][0], "parent", "parent chain loops back on itself") for x in chain]
+                )
             chain.append(k)
             k = by_key[k][1].parent_key
         for k in reversed(chain):
@@ -225,21 +255,32 @@ def _parents_first(rows: list[tuple[int, RecommendationCreate]]) -> list[tuple[i
     return out
 
 
-def import_recommendations(session: Session, *, rows: list[tuple[int, RecommendationCreate]], actor: User,
-                           filename: str) -> list[Recommendation]:
+def import_recommendations(
+    session: Session, *, rows: list[tuple[int, RecommendationCreate]], actor: User, filename: str
+) -> list[Recommendation]:
     """Create every row or none: the caller's write transaction rolls back on the first refusal."""
     _check_against_store(session, rows)
-    return [create_recommendation(session, data=r, actor=actor, origin="import",
-                                  reason=f"imported from {filename}, line {line}")
-            for line, r in _parents_first(rows)]
+    return [
+        create_recommendation(
+            session, data=r, actor=actor, origin="import", reason=f"imported from {filename}, line {line}"
+        )
+        for line, r in _parents_first(rows)
+    ]
 
 
 class ImportInterrupted(InvalidInput):
     """A batched import the store refused part-way: the batches before it are kept, and said so."""
 
 
-def import_in_batches(engine, *, rows: list[tuple[int, RecommendationCreate]], actor_name: str, filename: str,
-                      batch_rows: int | None = None, progress=None) -> int:
+def import_in_batches(
+    engine,
+    *,
+    rows: list[tuple[int, RecommendationCreate]],
+    actor_name: str,
+    filename: str,
+    batch_rows: int | None = None,
+    progress=None,
+) -> int:
     """Import a checked file without holding the write lock others need: every row is checked
     against the store first (any problem: nothing is imported), then rows are written in batches
     (``RECTRACK_IMPORT_BATCH_ROWS``), each one write transaction, with a pause between them so
@@ -257,13 +298,18 @@ def import_in_batches(engine, *, rows: list[tuple[int, RecommendationCreate]], a
     ordered = _parents_first(rows)
     done = 0
     for i in range(0, len(ordered), size):
-        part = ordered[i:i + size]
+        part = ordered[i : i + size]
         try:
             with write_session(engine) as session:
                 actor = get_user(session, actor_name)
                 for line, r in part:
-                    create_recommendation(session, data=r, actor=actor, origin="import",
-                                          reason=f"imported from {filename}, line {line}")
+                    create_recommendation(
+                        session,
+                        data=r,
+                        actor=actor,
+                        origin="import",
+                        reason=f"imported from {filename}, line {line}",
+                    )
         except DomainError as e:
             if done == 0:
                 raise
@@ -271,7 +317,8 @@ def import_in_batches(engine, *, rows: list[tuple[int, RecommendationCreate]], a
             raise ImportInterrupted(
                 f"import stopped after {done:,} of {len(ordered):,} recommendation(s): the store refused a row of "
                 f"the next batch ({e}). The {done:,} already imported (lines {lines[0]}-{lines[-1]} of the file, "
-                "in parent-first order) stay; remove their lines from the file and import the rest") from e
+                "in parent-first order) stay; remove their lines from the file and import the rest"
+            ) from e
         done += len(part)
         if progress:
             progress(done, len(ordered))

@@ -52,7 +52,7 @@ class LeadershipOutcome:
             "emailed": f"leadership digest for the week of {self.week}: e-mailed to {self.destination}",
             "written": f"leadership digest for the week of {self.week}: written to {self.destination}",
             "already_sent": f"leadership digest for the week of {self.week}: already sent ({self.destination}); "
-                            "not sent again",
+            "not sent again",
             "would_email": f"leadership digest for the week of {self.week}: would e-mail {self.destination} (dry run)",
             "would_write": f"leadership digest for the week of {self.week}: would write {self.destination} (dry run)",
             "failed": f"leadership digest for the week of {self.week}: not sent: {self.message}",
@@ -60,14 +60,22 @@ class LeadershipOutcome:
 
 
 def recipients(session: Session) -> list[str]:
-    rows = session.exec(select(User.email).where(User.role == "viewer", User.disabled == False,  # noqa: E712
-                                                 User.email.is_not(None))).all()
+    rows = session.exec(
+        select(User.email).where(
+            User.role == "viewer",
+            User.disabled == False,  # noqa: E712
+            User.email.is_not(None),
+        )
+    ).all()
     return sorted({e.strip() for e in rows if e and e.strip()})
 
 
 def _last_sent(session: Session, before: date) -> date | None:
-    row = session.exec(select(ReminderLog.sent_at).where(ReminderLog.owner == KEY, ReminderLog.digest_date < before)
-                       .order_by(ReminderLog.digest_date.desc())).first()
+    row = session.exec(
+        select(ReminderLog.sent_at)
+        .where(ReminderLog.owner == KEY, ReminderLog.digest_date < before)
+        .order_by(ReminderLog.digest_date.desc())
+    ).first()
     return row.date() if row else None
 
 
@@ -75,12 +83,19 @@ def render_text(session: Session, today: date, since: date, cfg: ReminderSetting
     """The body and the counts the trail keeps."""
     panel = headline(session, end_of_day(today) if today < date.today() else None)
     moved = changes_between(session, start_of_day(since), end_of_day(today), limit=CHANGES_IN_TEXT)
-    lines = [f"Recommendation Tracker: leadership summary for the week of {week_start(today)}", "",
-             f"Priority recommendations ({len(panel['items'])})"]
+    lines = [
+        f"Recommendation Tracker: leadership summary for the week of {week_start(today)}",
+        "",
+        f"Priority recommendations ({len(panel['items'])})",
+    ]
     for i in panel["items"]:
         status = STATUS_LABELS.get(i["status"], i["status"])
-        flags = (" [open five years or more]" if i["long_open"] else "") + (" [overdue]" if i["overdue"] else "")
-        lines.append(f"  - {i['title']} ({i['key']}): {status}, {i['days_in_status']:,} days in status{flags}")
+        flags = (" [open five years or more]" if i["long_open"] else "") + (
+            " [overdue]" if i["overdue"] else ""
+        )
+        lines.append(
+            f"  - {i['title']} ({i['key']}): {status}, {i['days_in_status']:,} days in status{flags}"
+        )
         if i["obstacles"]:
             lines.append(f"    blocked by: {'; '.join(o['title'] for o in i['obstacles'])}")
         lines.append(f"    to close: {i['close_plan'] or 'not stated yet'}")
@@ -97,20 +112,26 @@ def render_text(session: Session, today: date, since: date, cfg: ReminderSetting
     return "\n".join(lines) + "\n", counts
 
 
-def send_leadership_digest(engine: Engine, today: date, *, dry_run: bool = False,
-                           config: ReminderSettings | None = None) -> LeadershipOutcome:
+def send_leadership_digest(
+    engine: Engine, today: date, *, dry_run: bool = False, config: ReminderSettings | None = None
+) -> LeadershipOutcome:
     cfg = config or ReminderSettings()
     week = week_start(today)
     with read_session(engine) as session:
-        done = session.exec(select(ReminderLog).where(ReminderLog.owner == KEY, ReminderLog.digest_date == week)).first()
+        done = session.exec(
+            select(ReminderLog).where(ReminderLog.owner == KEY, ReminderLog.digest_date == week)
+        ).first()
         if done:
             return LeadershipOutcome("already_sent", week, f"{done.channel} to {done.destination}")
         to = recipients(session) if cfg.smtp_configured else []
         folder = cfg.digest_path
         stem = f"{week.isoformat()}_leadership"
         if dry_run:
-            return (LeadershipOutcome("would_email", week, ", ".join(to)) if to
-                    else LeadershipOutcome("would_write", week, str(folder / f"{stem}.txt")))
+            return (
+                LeadershipOutcome("would_email", week, ", ".join(to))
+                if to
+                else LeadershipOutcome("would_write", week, str(folder / f"{stem}.txt"))
+            )
         since = _last_sent(session, week) or today - timedelta(days=7)
         text, counts = render_text(session, today, since, cfg)
         request = BriefingRequest(as_of_day=today, since_day=min(since, today), scope="priority")
@@ -119,11 +140,18 @@ def send_leadership_digest(engine: Engine, today: date, *, dry_run: bool = False
     pdf_name = f"briefing-{today.isoformat()}.pdf"
     try:
         with write_session(engine) as session:
-            if session.exec(select(ReminderLog).where(ReminderLog.owner == KEY, ReminderLog.digest_date == week)).first():
+            if session.exec(
+                select(ReminderLog).where(ReminderLog.owner == KEY, ReminderLog.digest_date == week)
+            ).first():
                 return LeadershipOutcome("already_sent", week, "by another run")
             if to:
-                msg = build_message(cfg, to=to, subject=f"Recommendation Tracker: leadership summary, week of {week}",
-                                    text=text, attachments=[(pdf_name, "application/pdf", pdf.pdf)])
+                msg = build_message(
+                    cfg,
+                    to=to,
+                    subject=f"Recommendation Tracker: leadership summary, week of {week}",
+                    text=text,
+                    attachments=[(pdf_name, "application/pdf", pdf.pdf)],
+                )
                 try:
                     send(cfg, msg, to)
                 except MailError as e:
@@ -137,12 +165,26 @@ def send_leadership_digest(engine: Engine, today: date, *, dry_run: bool = False
                 except OSError as e:
                     raise ReminderError(f"could not write to {folder}: {e.strerror or e}") from e
                 channel, destination = "file", str(folder / f"{stem}.txt")
-            record_digest_sent(session, key=KEY, label=LABEL, digest_date=week, channel=channel,
-                               destination=destination, items=counts["priority"] + counts["changes"], period="weekly",
-                               details={"kind": "leadership", "since": since.isoformat(), "counts": counts,
-                                        "attachment": {"name": pdf_name, "sha256": pdf.sha256, "pages": pdf.pages}})
+            record_digest_sent(
+                session,
+                key=KEY,
+                label=LABEL,
+                digest_date=week,
+                channel=channel,
+                destination=destination,
+                items=counts["priority"] + counts["changes"],
+                period="weekly",
+                details={
+                    "kind": "leadership",
+                    "since": since.isoformat(),
+                    "counts": counts,
+                    "attachment": {"name": pdf_name, "sha256": pdf.sha256, "pages": pdf.pages},
+                },
+            )
     except ReminderError as e:
-        return LeadershipOutcome("failed", week, message=f"{e}; nothing was recorded, so the next run tries again")
+        return LeadershipOutcome(
+            "failed", week, message=f"{e}; nothing was recorded, so the next run tries again"
+        )
     return LeadershipOutcome("emailed" if channel == "email" else "written", week, destination)
 
 

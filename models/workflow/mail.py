@@ -63,8 +63,15 @@ def link(cfg: MailSettings, page: str = "", **params: str) -> str:
     return f"{base}/{page.strip('/')}{query}" if page else f"{base}/{query}"
 
 
-def build_message(cfg: MailSettings, *, to: list[str], subject: str, text: str, html: str | None = None,
-                  attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+def build_message(
+    cfg: MailSettings,
+    *,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
     """``attachments``: (filename, MIME type as ``maintype/subtype``, content)."""
     msg = EmailMessage()
     msg["Subject"] = subject

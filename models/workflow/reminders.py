@@ -71,7 +71,11 @@ def _when(section: str, item: DigestItem) -> str:
     if section == "overdue":
         when = f"target {target}, {_plural(item.days, 'day')} overdue"
     elif section == "due_soon":
-        when = f"target {target}, due today" if item.days == 0 else f"target {target}, due in {_plural(item.days, 'day')}"
+        when = (
+            f"target {target}, due today"
+            if item.days == 0
+            else f"target {target}, due in {_plural(item.days, 'day')}"
+        )
     elif section == "stale":
         when = f"{item.note}, {_plural(item.days, 'day')} ago"
     else:
@@ -80,8 +84,10 @@ def _when(section: str, item: DigestItem) -> str:
 
 
 def subject(digest: Digest) -> str:
-    return (f"Recommendation Tracker: {_plural(digest.total, 'item')} for {digest.label} "
-            f"on {digest.today.isoformat()}")
+    return (
+        f"Recommendation Tracker: {_plural(digest.total, 'item')} for {digest.label} "
+        f"on {digest.today.isoformat()}"
+    )
 
 
 def render_text(digest: Digest) -> str:
@@ -112,7 +118,11 @@ def digest_filename(digest: Digest) -> str:
 def recipients(session: Session, digest: Digest) -> list[str]:
     """Addresses of the enabled users the digest is for (its office, or the verifier)."""
     q = select(User.email).where(User.disabled == False, User.email.is_not(None))  # noqa: E712
-    q = q.where(User.office == digest.owner) if digest.kind == "office" else q.where(User.username == digest.owner)
+    q = (
+        q.where(User.office == digest.owner)
+        if digest.kind == "office"
+        else q.where(User.username == digest.owner)
+    )
     return sorted({e for e in session.exec(q).all() if e and e.strip()})
 
 
@@ -140,28 +150,35 @@ def render_html(cfg: MailSettings, digest: Digest) -> str:
     from html import escape
 
     stale = get_settings().stale_after_days
-    parts = [f"<p>Recommendation Tracker reminders for <b>{escape(digest.label)}</b>, {digest.today.isoformat()}</p>"]
+    parts = [
+        f"<p>Recommendation Tracker reminders for <b>{escape(digest.label)}</b>, {digest.today.isoformat()}</p>"
+    ]
     for name, heading in SECTIONS:
         items = getattr(digest, name)
         if not items:
             continue
         parts.append(f"<h3>{escape(heading.format(stale=stale))} ({len(items)})</h3><ul>")
         for i in items:
-            parts.append(f'<li><a href="{escape(link(cfg, RECORD_PAGE, rec=i.key))}">{escape(i.key)}</a> '
-                         f"[{escape(i.status)}] {escape(i.title)} ({escape(_when(name, i))})</li>")
+            parts.append(
+                f'<li><a href="{escape(link(cfg, RECORD_PAGE, rec=i.key))}">{escape(i.key)}</a> '
+                f"[{escape(i.status)}] {escape(i.title)} ({escape(_when(name, i))})</li>"
+            )
         parts.append("</ul>")
     parts.append(f'<p><a href="{escape(link(cfg, MY_ITEMS_PAGE))}">Open “My items”</a> to act on these.</p>')
-    return ("<!doctype html><html><body style=\"font-family:sans-serif\">" + "".join(parts) + "</body></html>")
+    return '<!doctype html><html><body style="font-family:sans-serif">' + "".join(parts) + "</body></html>"
 
 
 def _send_mail(cfg: ReminderSettings, to: list[str], digest: Digest) -> None:
-    msg = build_message(cfg, to=to, subject=subject(digest), text=render_mail_text(cfg, digest),
-                        html=render_html(cfg, digest))
+    msg = build_message(
+        cfg, to=to, subject=subject(digest), text=render_mail_text(cfg, digest), html=render_html(cfg, digest)
+    )
     try:
         send(cfg, msg, to)
     except MailError as e:
-        raise ReminderError(f"could not e-mail the digest for {digest.label} through {e.where}: {e.reason}; "
-                            "nothing was recorded, so the next run tries again") from e
+        raise ReminderError(
+            f"could not e-mail the digest for {digest.label} through {e.where}: {e.reason}; "
+            "nothing was recorded, so the next run tries again"
+        ) from e
 
 
 def _write_file(cfg: ReminderSettings, digest: Digest) -> Path:
@@ -173,7 +190,9 @@ def _write_file(cfg: ReminderSettings, digest: Digest) -> Path:
         tmp.write_text(render_text(digest), encoding="utf-8")
         tmp.replace(path)
     except OSError as e:
-        raise ReminderError(f"could not write the digest for {digest.label} to {path}: {e.strerror or e}") from e
+        raise ReminderError(
+            f"could not write the digest for {digest.label} to {path}: {e.strerror or e}"
+        ) from e
     return path
 
 
@@ -197,8 +216,9 @@ class Outcome:
 
 
 def _already(session: Session, digest: Digest) -> ReminderLog | None:
-    return session.exec(select(ReminderLog).where(ReminderLog.owner == digest.key,
-                                                  ReminderLog.digest_date == digest.today)).first()
+    return session.exec(
+        select(ReminderLog).where(ReminderLog.owner == digest.key, ReminderLog.digest_date == digest.today)
+    ).first()
 
 
 def _plan(session: Session, cfg: ReminderSettings, digest: Digest) -> tuple[str, str | list[str]]:
@@ -206,8 +226,9 @@ def _plan(session: Session, cfg: ReminderSettings, digest: Digest) -> tuple[str,
     return ("email", to) if to else ("file", str(cfg.digest_path / digest_filename(digest)))
 
 
-def send_reminders(engine: Engine, today: date, *, dry_run: bool = False,
-                   config: ReminderSettings | None = None) -> list[Outcome]:
+def send_reminders(
+    engine: Engine, today: date, *, dry_run: bool = False, config: ReminderSettings | None = None
+) -> list[Outcome]:
     """Deliver every digest for ``today`` once; see the module docstring for the rules."""
     cfg = config or ReminderSettings()
     with read_session(engine) as session:
@@ -222,7 +243,9 @@ def send_reminders(engine: Engine, today: date, *, dry_run: bool = False,
                 outcomes.append(Outcome(digest, "already_sent", f"{done.channel} to {done.destination}"))
             else:
                 shown = ", ".join(dest) if channel == "email" else dest
-                outcomes.append(Outcome(digest, "would_email" if channel == "email" else "would_write", shown))
+                outcomes.append(
+                    Outcome(digest, "would_email" if channel == "email" else "would_write", shown)
+                )
             continue
         try:
             with write_session(engine) as session:
@@ -237,11 +260,19 @@ def send_reminders(engine: Engine, today: date, *, dry_run: bool = False,
                 else:
                     destination = str(_write_file(cfg, digest))
                 record_digest_sent(
-                    session, key=digest.key, label=digest.label, digest_date=today, channel=channel,
-                    destination=destination, items=digest.total,
-                    details={"owner": digest.owner, "kind": digest.kind,
-                             "counts": {name: len(getattr(digest, name)) for name, _ in SECTIONS},
-                             "keys": sorted({i.key for name, _ in SECTIONS for i in getattr(digest, name)})},
+                    session,
+                    key=digest.key,
+                    label=digest.label,
+                    digest_date=today,
+                    channel=channel,
+                    destination=destination,
+                    items=digest.total,
+                    details={
+                        "owner": digest.owner,
+                        "kind": digest.kind,
+                        "counts": {name: len(getattr(digest, name)) for name, _ in SECTIONS},
+                        "keys": sorted({i.key for name, _ in SECTIONS for i in getattr(digest, name)}),
+                    },
                 )
             outcomes.append(Outcome(digest, "emailed" if channel == "email" else "written", destination))
         except ReminderError as e:

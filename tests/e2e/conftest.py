@@ -15,8 +15,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_collection_modifyitems(items):
@@ -48,11 +56,21 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     url = build_store(root / "e2e.db", seeded=True, with_passwords=True)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RECTRACK_DATA_DIR": str(root / "data"),
-           "RECTRACK_BANNER": "UNCLASSIFIED // TEST"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RECTRACK_DATA_DIR": str(root / "data"),
+        "RECTRACK_BANNER": "UNCLASSIFIED // TEST",
+    }
     log = open(root / "server.log", "w")
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "rectrack"), "serve", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "rectrack"), "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:

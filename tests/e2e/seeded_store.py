@@ -15,8 +15,14 @@ from models.store.upgrade import upgrade
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 NORTHCOM = "U.S. Northern Command (USNORTHCOM)"  # owns several seeded recommendations
-ROLES = {"vic": ("viewer", None), "ed": ("editor", None), "aud": ("auditor", None), "adm": ("admin", None),
-         "scoped": ("editor", "Nobody's Office"), "nc": ("editor", NORTHCOM)}
+ROLES = {
+    "vic": ("viewer", None),
+    "ed": ("editor", None),
+    "aud": ("auditor", None),
+    "adm": ("admin", None),
+    "scoped": ("editor", "Nobody's Office"),
+    "nc": ("editor", NORTHCOM),
+}
 
 
 def add_users(url: str, with_passwords: bool = False) -> None:
@@ -27,8 +33,15 @@ def add_users(url: str, with_passwords: bool = False) -> None:
             if with_passwords:
                 from models.rules.auth import create_user
 
-                create_user(s, username=name, role=role, password=PASSWORD, actor=actor, office=office,
-                            display_name=name.capitalize())
+                create_user(
+                    s,
+                    username=name,
+                    role=role,
+                    password=PASSWORD,
+                    actor=actor,
+                    office=office,
+                    display_name=name.capitalize(),
+                )
             else:
                 s.add(User(username=name, role=role, office=office, display_name=name.capitalize()))
     engine.dispose()

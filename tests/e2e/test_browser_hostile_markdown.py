@@ -14,7 +14,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -29,10 +28,18 @@ from tests.hostile_store import KEY, build_hostile_store, hostile_bundle, payloa
 
 pytestmark = pytest.mark.browser
 PAGES = {  # url path: (user, heading)
-    "": ("adm", "Overview"), "my-items": ("hoffice", "My items"), "recommendations": ("adm", "Recommendations"),
-    "update": ("adm", "Update a recommendation"), "verify": ("aud", "Verify closures"), "bulk": ("hoffice", "Bulk edits"),
-    "obstacles": ("vic", "Obstacles"), "indicators": ("vic", "Indicators"), "timeline": ("vic", "Timeline"),
-    "trail": ("aud", "Evidence trail"), "users": ("adm", "Users"), "account": ("hoffice", "My account"),
+    "": ("adm", "Overview"),
+    "my-items": ("hoffice", "My items"),
+    "recommendations": ("adm", "Recommendations"),
+    "update": ("adm", "Update a recommendation"),
+    "verify": ("aud", "Verify closures"),
+    "bulk": ("hoffice", "Bulk edits"),
+    "obstacles": ("vic", "Obstacles"),
+    "indicators": ("vic", "Indicators"),
+    "timeline": ("vic", "Timeline"),
+    "trail": ("aud", "Evidence trail"),
+    "users": ("adm", "Users"),
+    "account": ("hoffice", "My account"),
 }
 
 
@@ -62,10 +69,21 @@ def hostile_server(tmp_path_factory, attacker):
     root = tmp_path_factory.mktemp("hostile-e2e")
     url, data_dir = build_hostile_store(root, attacker)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RECTRACK_DATA_DIR": str(data_dir), "RECTRACK_BANNER": "UNCLASSIFIED"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RECTRACK_DATA_DIR": str(data_dir),
+        "RECTRACK_BANNER": "UNCLASSIFIED",
+    }
     log = open(root / "server.log", "w")
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "rectrack"), "serve", "--port", str(port)], cwd=REPO,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "rectrack"), "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:
@@ -122,12 +140,19 @@ def assert_nothing_rendered_or_fetched(page, attacker, base, requests, where):
     outbound = [u for u in requests if u.startswith(attacker) or "/rel-" in u]
     assert outbound == [], f"{where}: the browser fetched {outbound[:5]}"
     assert Attacker.hits == [], f"{where}: the attacker server was hit: {Attacker.hits[:5]}"
-    for sel in (f'a[href^="{attacker}"]', f'img[src^="{attacker}"]', 'a[href*="rel-phish"]', 'img[src*="rel-img"]',
-                'a[href*="phish.example"]'):
+    for sel in (
+        f'a[href^="{attacker}"]',
+        f'img[src^="{attacker}"]',
+        'a[href*="rel-phish"]',
+        'img[src*="rel-img"]',
+        'a[href*="phish.example"]',
+    ):
         assert page.locator(sel).count() == 0, f"{where}: rendered {sel}"
     # each fake warning still reads ":red[ACCOUNT SUSPENDED ...]": rendered as a colour, the ":red[" would be gone
     text = page.locator("body").inner_text().replace("\u2060", "")
-    assert text.count("ACCOUNT SUSPENDED") == text.count(":red[ACCOUNT SUSPENDED"), f"{where}: a :red[...] was rendered"
+    assert text.count("ACCOUNT SUSPENDED") == text.count(":red[ACCOUNT SUSPENDED"), (
+        f"{where}: a :red[...] was rendered"
+    )
 
 
 def test_no_page_fetches_or_links_to_what_user_text_names(hostile_server, browser, attacker, artifacts):
@@ -137,7 +162,7 @@ def test_no_page_fetches_or_links_to_what_user_text_names(hostile_server, browse
         ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = ctx.new_page()
         requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
+        page.on("request", lambda r, seen=requests: seen.append(r.url))
         # a new page load is a new session: sign in on the page itself (the link survives signing in)
         sign_in(page, base, user, f"recommendations?rec={KEY}" if path == "recommendations" else path)
         page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
@@ -151,7 +176,9 @@ def test_no_page_fetches_or_links_to_what_user_text_names(hostile_server, browse
         ctx.close()
 
 
-def test_a_rec_link_and_a_bundle_manifest_are_shown_as_text(hostile_server, browser, attacker, artifacts, tmp_path):
+def test_a_rec_link_and_a_bundle_manifest_are_shown_as_text(
+    hostile_server, browser, attacker, artifacts, tmp_path
+):
     base = hostile_server["base"]
     Attacker.hits.clear()
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -167,7 +194,9 @@ def test_a_rec_link_and_a_bundle_manifest_are_shown_as_text(hostile_server, brow
     engine = make_engine(hostile_server["url"])
     with read_session(engine) as s:
         aud = s.exec(select(User).where(User.username == "aud")).one()
-    real = export(engine, fmt="bundle", scope=Scope(keys=(KEY,)), actor=aud, out_path=tmp_path / "real.zip").path
+    real = export(
+        engine, fmt="bundle", scope=Scope(keys=(KEY,)), actor=aud, out_path=tmp_path / "real.zip"
+    ).path
     engine.dispose()
     bundle = hostile_bundle(real, attacker)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Evidence trail", exact=True).click()
@@ -201,8 +230,9 @@ def test_tables_offer_no_raw_download_as_csv(hostile_server, browser):
     ctx.close()
 
 
-def test_a_file_above_ten_megabytes_uploads_on_bulk_edits_and_gets_the_pages_own_answer(hostile_server, browser,
-                                                                                         tmp_path, artifacts):
+def test_a_file_above_ten_megabytes_uploads_on_bulk_edits_and_gets_the_pages_own_answer(
+    hostile_server, browser, tmp_path, artifacts
+):
     """The page says "up to 20 MB": the server takes 20 MB too (it refused at 10 MB with an Axios
     error), and the file then meets the import's own checks."""
     big = tmp_path / "edits.csv"

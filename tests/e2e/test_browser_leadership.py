@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -28,7 +28,12 @@ from tests.e2e.test_browser_update_flow import settle, sign_in
 
 pytestmark = pytest.mark.browser
 BANNER = "UNCLASSIFIED // TEST"
-HEADLINE = ["deare09-unified-defense-ministry", "deare09-bwg-revival", "deare09-pme-expansion", "deare09-dto-issue-team"]
+HEADLINE = [
+    "deare09-unified-defense-ministry",
+    "deare09-bwg-revival",
+    "deare09-pme-expansion",
+    "deare09-dto-issue-team",
+]
 MOVED = "ssi02-expand-tsc-support"  # a seeded in_progress item, not on the priority list
 TIMINGS: dict[str, float] = {}
 
@@ -36,8 +41,17 @@ TIMINGS: dict[str, float] = {}
 def headline_obstacles(url) -> dict[str, list[str]]:
     engine = make_engine(url)
     with read_session(engine) as s:
-        out = {k: list(s.exec(select(Obstacle.title).join(RecommendationObstacle).join(Recommendation)
-                              .where(Recommendation.key == k)).all()) for k in HEADLINE}
+        out = {
+            k: list(
+                s.exec(
+                    select(Obstacle.title)
+                    .join(RecommendationObstacle)
+                    .join(Recommendation)
+                    .where(Recommendation.key == k)
+                ).all()
+            )
+            for k in HEADLINE
+        }
     engine.dispose()
     return out
 
@@ -59,7 +73,9 @@ def pdf_pages(path) -> list[str]:
     return out.split("\f")[:-1]
 
 
-def test_a_viewer_sees_the_headline_items_their_obstacles_and_the_changes_on_one_screen(server, browser, artifacts):
+def test_a_viewer_sees_the_headline_items_their_obstacles_and_the_changes_on_one_screen(
+    server, browser, artifacts
+):
     base, url = server["base"], server["url"]
     obstacles = headline_obstacles(url)
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -80,7 +96,9 @@ def test_a_viewer_sees_the_headline_items_their_obstacles_and_the_changes_on_one
     for i in range(4):
         card = cards.nth(i)
         box = card.bounding_box()
-        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"card {i} is not on the first screen: {box}"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (
+            f"card {i} is not on the first screen: {box}"
+        )
         key = card.get_attribute("data-key")
         blocked = card.locator('[data-testid="headline-obstacles"]')
         assert blocked.is_visible()
@@ -95,15 +113,25 @@ def test_a_viewer_sees_the_headline_items_their_obstacles_and_the_changes_on_one
     ctx.close()
 
 
-def test_an_editors_status_change_shows_in_what_changed_and_the_delta_and_not_after_since(server, browser, artifacts):
+def test_an_editors_status_change_shows_in_what_changed_and_the_delta_and_not_after_since(
+    server, browser, artifacts
+):
     base, url = server["base"], server["url"]
-    ten_days_ago = datetime.now(timezone.utc) - timedelta(days=10)
+    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
     engine = make_engine(url)
     with write_session(engine) as s:
         rec = get_recommendation(s, MOVED)
-        update_recommendation(s, key=MOVED, actor=get_user(s, "ed"), effective_at=ten_days_ago,
-                              change=RecommendationUpdate(expected_version=rec.version, status="on_hold",
-                                                          reason="Funding paused by the partner ministry"))
+        update_recommendation(
+            s,
+            key=MOVED,
+            actor=get_user(s, "ed"),
+            effective_at=ten_days_ago,
+            change=RecommendationUpdate(
+                expected_version=rec.version,
+                status="on_hold",
+                reason="Funding paused by the partner ministry",
+            ),
+        )
     engine.dispose()
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
@@ -111,7 +139,9 @@ def test_an_editors_status_change_shows_in_what_changed_and_the_delta_and_not_af
     set_date(page, "Since", (ten_days_ago - timedelta(days=2)).date())
     listed = page.locator('[data-testid="changes-list"]')
     listed.wait_for(timeout=30_000)
-    assert re.search(rf"status\s*moves?:?\s*{MOVED}\s+In progress → On hold", listed.inner_text()), listed.inner_text()
+    assert re.search(rf"status\s*moves?:?\s*{MOVED}\s+In progress → On hold", listed.inner_text()), (
+        listed.inner_text()
+    )
     chips = page.locator('[data-testid="status-chips"]').inner_text()
     assert re.search(r"On hold\s+\d+\s+\(\+1\)", chips), chips
     assert re.search(r"Status moves\s+1\b", page.locator('[data-testid="changes-counts"]').inner_text())
@@ -146,13 +176,17 @@ def test_the_briefing_button_hands_over_a_marked_pdf_and_records_it(server, brow
         assert lines[0] == BANNER and lines[-1] == BANNER, f"page {i}"
     engine = make_engine(url)
     with read_session(engine) as s:
-        e = s.exec(select(AuditEvent).where(AuditEvent.record_key == "briefing").order_by(AuditEvent.seq.desc())).first()
+        e = s.exec(
+            select(AuditEvent).where(AuditEvent.record_key == "briefing").order_by(AuditEvent.seq.desc())
+        ).first()
     engine.dispose()
     assert e.actor == "vic" and json.loads(e.after)["destination"] == "download from the Overview"
     ctx.close()
 
 
-def test_printing_the_overview_drops_the_sidebar_and_widgets_and_repeats_the_banner(server, browser, artifacts, tmp_path):
+def test_printing_the_overview_drops_the_sidebar_and_widgets_and_repeats_the_banner(
+    server, browser, artifacts, tmp_path
+):
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     sign_in(page, server["base"], "vic")
@@ -189,4 +223,6 @@ def test_at_390_pixels_the_overview_fits_the_width(server, browser, artifacts):
     page.screenshot(path=str(artifacts / "overview-390.png"))
     ctx.close()
     publish_screenshots(artifacts)
-    (artifacts / "timings-leadership.txt").write_text("\n".join(f"{k}: {v}" for k, v in TIMINGS.items()) + "\n")
+    (artifacts / "timings-leadership.txt").write_text(
+        "\n".join(f"{k}: {v}" for k, v in TIMINGS.items()) + "\n"
+    )

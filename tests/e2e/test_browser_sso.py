@@ -70,22 +70,41 @@ def sso(tmp_path_factory):
     url = build_store(root / "sso.db", seeded=False, with_passwords=True)
     engine = make_engine(url)
     with write_session(engine) as s:  # single-sign-on-only accounts, by e-mail
-        create_user(s, username="rosa", role="auditor", password=None, actor=system_user(s), email="rosa@example.mil")
-        create_user(s, username="vera", role="viewer", password=None, actor=system_user(s), email="vera@example.mil")
+        create_user(
+            s, username="rosa", role="auditor", password=None, actor=system_user(s), email="rosa@example.mil"
+        )
+        create_user(
+            s, username="vera", role="viewer", password=None, actor=system_user(s), email="vera@example.mil"
+        )
     engine.dispose()
 
     op_port, apps = free_port(), {"documented": free_port(), "defaults": free_port()}
     callbacks = [f"http://127.0.0.1:{p}/oauth2callback" for p in apps.values()]
-    config = {"port": op_port, "accounts": ACCOUNTS,
-              "clients": [{"client_id": "rectrack", "client_secret": "a-test-client-secret-of-some-length",
-                           "redirect_uris": callbacks, "post_logout_redirect_uris": callbacks,
-                           "grant_types": ["authorization_code"], "response_types": ["code"]}]}
+    config = {
+        "port": op_port,
+        "accounts": ACCOUNTS,
+        "clients": [
+            {
+                "client_id": "rectrack",
+                "client_secret": "a-test-client-secret-of-some-length",
+                "redirect_uris": callbacks,
+                "post_logout_redirect_uris": callbacks,
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+            }
+        ],
+    }
     (root / "op.json").write_text(json.dumps(config))
     procs, logs = [], []
     op_log = root / "op.log"
     logs.append(open(op_log, "w"))
-    op = subprocess.Popen([node, str(OIDC_DIR / "provider.mjs"), str(root / "op.json")], cwd=OIDC_DIR,
-                          stdout=logs[-1], stderr=subprocess.STDOUT, start_new_session=True)
+    op = subprocess.Popen(
+        [node, str(OIDC_DIR / "provider.mjs"), str(root / "op.json")],
+        cwd=OIDC_DIR,
+        stdout=logs[-1],
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     procs.append(op)
     issuer = f"http://127.0.0.1:{op_port}"
     wait_for(f"{issuer}/.well-known/openid-configuration", op, op_log, "the OpenID provider")
@@ -93,18 +112,37 @@ def sso(tmp_path_factory):
     bases = {}
     for name, port in apps.items():
         secrets = root / f"secrets-{name}.toml"
-        extra = ('expose_tokens = ["access"]\nclient_kwargs = { prompt = "consent", scope = "openid email profile" }\n'
-                 if name == "documented" else "")
-        secrets.write_text(f'[auth]\nredirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-                           f'cookie_secret = "a-long-random-string-for-the-test-{name}"\nclient_id = "rectrack"\n'
-                           'client_secret = "a-test-client-secret-of-some-length"\n'
-                           f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n{extra}')
+        extra = (
+            'expose_tokens = ["access"]\nclient_kwargs = { prompt = "consent", scope = "openid email profile" }\n'
+            if name == "documented"
+            else ""
+        )
+        secrets.write_text(
+            f'[auth]\nredirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "a-long-random-string-for-the-test-{name}"\nclient_id = "rectrack"\n'
+            'client_secret = "a-test-client-secret-of-some-length"\n'
+            f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n{extra}'
+        )
         log = root / f"app-{name}.log"
         logs.append(open(log, "w"))
         env = {**os.environ, "DATABASE_URL": url, "RECTRACK_DATA_DIR": str(root / "data")}
-        proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "rectrack"), "serve", "--port", str(port),
-                                 "--address", "127.0.0.1", "--secrets", str(secrets)], cwd=REPO, env=env,
-                                stdout=logs[-1], stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                str(REPO / ".venv" / "bin" / "rectrack"),
+                "serve",
+                "--port",
+                str(port),
+                "--address",
+                "127.0.0.1",
+                "--secrets",
+                str(secrets),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=logs[-1],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         procs.append(proc)
         bases[name] = f"http://127.0.0.1:{port}"
         wait_for(f"{bases[name]}/_stcore/health", proc, log, f"the dashboard ({name})")
@@ -142,8 +180,11 @@ def start_sso(page, base: str) -> None:
 def trail(url: str, key: str) -> list[tuple[str, str]]:
     engine = make_engine(url)
     with read_session(engine) as s:
-        rows = s.exec(select(AuditEvent.action, AuditEvent.reason).where(AuditEvent.record_key == key)
-                      .order_by(AuditEvent.seq)).all()
+        rows = s.exec(
+            select(AuditEvent.action, AuditEvent.reason)
+            .where(AuditEvent.record_key == key)
+            .order_by(AuditEvent.seq)
+        ).all()
     engine.dispose()
     return [tuple(r) for r in rows]
 
@@ -165,7 +206,10 @@ def test_a_mapped_identity_gets_its_role_and_signing_out_ends_both_sessions(sso,
     assert "auditor" in sidebar.inner_text()
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Evidence trail", exact=True).count() == 1
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Users", exact=True).count() == 0
-    assert trail(sso["url"], "rosa")[-1] == ("signin", "signed in through single sign-on (e-mail from the UserInfo)")
+    assert trail(sso["url"], "rosa")[-1] == (
+        "signin",
+        "signed in through single sign-on (e-mail from the UserInfo)",
+    )
     page.screenshot(path=str(artifacts / "sso-1-signed-in.png"))
 
     sidebar.get_by_role("button", name="Sign out").click()
@@ -180,14 +224,25 @@ def test_a_mapped_identity_gets_its_role_and_signing_out_ends_both_sessions(sso,
     ctx.close()
 
 
-@pytest.mark.parametrize("login, words, recorded", [
-    ("stranger", "stranger@example.mil has no access yet", ("stranger@example.mil", "has no local account")),
-    ("vera", "the identity provider says it is not verified that vera@example.mil is yours",
-     ("vera@example.mil", "not verified by the provider")),
-    ("nobody", "the provider sent no e-mail address for you", ("sso:nobody", "no e-mail")),
-])
-def test_unknown_unverified_and_mail_less_identities_are_refused_in_words_and_recorded(sso, browser, login, words,
-                                                                                        recorded, artifacts):
+@pytest.mark.parametrize(
+    "login, words, recorded",
+    [
+        (
+            "stranger",
+            "stranger@example.mil has no access yet",
+            ("stranger@example.mil", "has no local account"),
+        ),
+        (
+            "vera",
+            "the identity provider says it is not verified that vera@example.mil is yours",
+            ("vera@example.mil", "not verified by the provider"),
+        ),
+        ("nobody", "the provider sent no e-mail address for you", ("sso:nobody", "no e-mail")),
+    ],
+)
+def test_unknown_unverified_and_mail_less_identities_are_refused_in_words_and_recorded(
+    sso, browser, login, words, recorded, artifacts
+):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     start_sso(page, sso["documented"])

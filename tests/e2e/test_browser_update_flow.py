@@ -26,7 +26,8 @@ def settle(page, timeout=30_000):
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Connecting/)",
-        timeout=timeout)
+        timeout=timeout,
+    )
     page.wait_for_timeout(300)
 
 
@@ -51,8 +52,11 @@ def go(page, name, heading, shots=None):
 
 def choose(page, label, text):
     """Pick an option in a Streamlit selectbox by typing part of it and pressing Enter."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
+    box = (
+        page.locator('[data-testid="stSelectbox"]')
+        .filter(has=page.locator('[data-testid="stWidgetLabel"]', has_text=label))
+        .first
+    )
     box.scroll_into_view_if_needed()
     box.locator("input").click()
     page.keyboard.type(text, delay=20)
@@ -70,7 +74,9 @@ def on_hold_count(url) -> int:
     return n
 
 
-def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(server, browser, artifacts, tmp_path):
+def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(
+    server, browser, artifacts, tmp_path
+):
     base, url = server["base"], server["url"]
     before = on_hold_count(url)
     evidence = tmp_path / "pause-letter.txt"
@@ -115,13 +121,17 @@ def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(serve
     sign_in(page, base, "vic")
     TIMINGS["Overview (after sign-in)"] = round(time.perf_counter() - t, 2)
     nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.get_by_text("Update", exact=True).count() == 0 and nav.get_by_text("Evidence trail").count() == 0
+    assert (
+        nav.get_by_text("Update", exact=True).count() == 0 and nav.get_by_text("Evidence trail").count() == 0
+    )
     body = page.locator("body").inner_text()
     assert re.search(rf"On hold\s+{before + 1}\b", body), "overview does not show the new count"
     page.screenshot(path=str(artifacts / "overview.png"))
     page.set_viewport_size({"width": 1280, "height": 2000})
     page.wait_for_timeout(800)
-    page.screenshot(path=str(artifacts / "overview-figures.png"), clip={"x": 300, "y": 700, "width": 980, "height": 1300})
+    page.screenshot(
+        path=str(artifacts / "overview-figures.png"), clip={"x": 300, "y": 700, "width": 980, "height": 1300}
+    )
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # "as of" a day before the change: the old state

@@ -71,8 +71,6 @@ def wait_text(page, text, artifacts, debug, timeout=30_000):
     settle(page)
 
 
-
-
 def history(url, key):
     engine = make_engine(url)
     with read_session(engine) as s:
@@ -84,6 +82,7 @@ def history(url, key):
 
 
 # ------------------------------------------------------------------ (a) a viewer cannot reach the update page
+
 
 def test_a_viewer_does_not_see_the_update_page_and_its_url_refuses(server, browser, artifacts):
     base = server["base"]
@@ -106,17 +105,23 @@ def test_a_viewer_does_not_see_the_update_page_and_its_url_refuses(server, brows
 
 # ------------------------------------------------------------------ (b) an office editor and another office's record
 
+
 def test_an_office_editor_cannot_change_another_offices_recommendation(server, browser, artifacts, tmp_path):
     base, url = server["base"], server["url"]
     ctx, page = new_page(browser)
     sign_in(page, base, "nc")
     go(page, "Update", "Update a recommendation")
-    box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text="Recommendation")).first
+    box = (
+        page.locator('[data-testid="stSelectbox"]')
+        .filter(has=page.locator('[data-testid="stWidgetLabel"]', has_text="Recommendation"))
+        .first
+    )
     box.locator("input").click()
     page.keyboard.type(OTHER, delay=10)
     page.wait_for_timeout(500)
-    assert page.get_by_role("option").filter(has_text=OTHER).count() == 0, "another office's record is offered"
+    assert page.get_by_role("option").filter(has_text=OTHER).count() == 0, (
+        "another office's record is offered"
+    )
     page.keyboard.press("Escape")
     settle(page)
     shot(page, artifacts, "access-2-office-editor-update.png")
@@ -164,6 +169,7 @@ def test_an_office_editor_cannot_change_another_offices_recommendation(server, b
 
 # ------------------------------------------------------------------ (c) verified closure between two people
 
+
 def propose(page, artifacts, reason, evidence=None, shot_name=None):
     go(page, "Update", "Update a recommendation")
     choose(page, "Recommendation", KEY)
@@ -185,8 +191,12 @@ def propose(page, artifacts, reason, evidence=None, shot_name=None):
 def verifier_decides(page, artifacts, base, button, reason, done, shot_before=None, shot_after=None):
     go(page, "Verify closures", "Verify closures")
     # the innermost block holding both the key and the buttons: the proposal's card
-    card = (page.locator('[data-testid="stVerticalBlock"]').filter(has_text=KEY)
-            .filter(has=page.get_by_role("button", name="Accept", exact=True)).last)
+    card = (
+        page.locator('[data-testid="stVerticalBlock"]')
+        .filter(has_text=KEY)
+        .filter(has=page.get_by_role("button", name="Accept", exact=True))
+        .last
+    )
     card.wait_for(timeout=15_000)
     assert "SHA-256" in card.inner_text()
     card.get_by_label("Your reason (required)").fill(reason)
@@ -209,7 +219,13 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
 
     ctx, page = new_page(browser)
     sign_in(page, base, "ed")
-    propose(page, artifacts, "The IMET request was expanded in the FY24 budget", evidence, "workflow-1-propose.png")
+    propose(
+        page,
+        artifacts,
+        "The IMET request was expanded in the FY24 budget",
+        evidence,
+        "workflow-1-propose.png",
+    )
     page.get_by_text("Waiting for verification").first.wait_for()
     page.get_by_role("heading", name="Update a recommendation").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
@@ -219,8 +235,16 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
 
     ctx, page = new_page(browser)
     sign_in(page, base, "aud")
-    verifier_decides(page, artifacts, base, "Return", "The report covers the request, not the appropriation",
-                     f"Returned to ed: {KEY}", "workflow-3-verify-queue.png", "workflow-4-returned.png")
+    verifier_decides(
+        page,
+        artifacts,
+        base,
+        "Return",
+        "The report covers the request, not the appropriation",
+        f"Returned to ed: {KEY}",
+        "workflow-3-verify-queue.png",
+        "workflow-4-returned.png",
+    )
     ctx.close()
     acts, status, _ = history(url, KEY)
     assert acts[-1] == "closure_returned" and status == "in_progress"
@@ -238,8 +262,16 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
 
     ctx, page = new_page(browser)
     sign_in(page, base, "aud")
-    verifier_decides(page, artifacts, base, "Accept", "Checked the appropriation table on p. 4",
-                     f"Accepted: {KEY} is now Implemented", None, "workflow-6-accepted.png")
+    verifier_decides(
+        page,
+        artifacts,
+        base,
+        "Accept",
+        "Checked the appropriation table on p. 4",
+        f"Accepted: {KEY} is now Implemented",
+        None,
+        "workflow-6-accepted.png",
+    )
     go(page, "Recommendations", "Recommendations")
     choose(page, "Detail of", KEY)
     page.get_by_role("tab", name=re.compile(r"History")).click()
@@ -255,6 +287,7 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
 
 
 # ------------------------------------------------------------------ (d) an auditor's bundle verifies offline
+
 
 def test_an_auditor_exports_a_bundle_that_verifies(server, browser, artifacts, tmp_path):
     base = server["base"]

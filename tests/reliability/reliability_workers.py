@@ -62,8 +62,12 @@ def concurrent_writer(url: str, worker: int, n_updates: int, keys: list[str], st
                 try:
                     with write_session(engine) as s:
                         update_recommendation(
-                            s, key=key, actor=actor,
-                            change=RecommendationUpdate(expected_version=version, reason=f"reliability {token}", **fields),
+                            s,
+                            key=key,
+                            actor=actor,
+                            change=RecommendationUpdate(
+                                expected_version=version, reason=f"reliability {token}", **fields
+                            ),
                         )
                 except StaleVersion:
                     conflicts += 1
@@ -85,9 +89,14 @@ def write_then_hang(url: str, key: str, token: str, ready, errors) -> None:
         with read_session(engine) as s:
             version = get_recommendation(s, key).version
         with write_session(engine) as s:
-            update_recommendation(s, key=key, actor=actor,
-                                  change=RecommendationUpdate(expected_version=version, owner=token, status="on_hold",
-                                                              reason="about to be killed"))
+            update_recommendation(
+                s,
+                key=key,
+                actor=actor,
+                change=RecommendationUpdate(
+                    expected_version=version, owner=token, status="on_hold", reason="about to be killed"
+                ),
+            )
             s.flush()  # the row change and the event are in the database's transaction now
             ready.set()
             time.sleep(600)

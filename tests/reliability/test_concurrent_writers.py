@@ -39,8 +39,12 @@ def _url(engine) -> str:
 def _run_workers(url: str, keys: list[str]) -> list[tuple]:
     ctx = multiprocessing.get_context("spawn")
     start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=concurrent_writer, args=(url, w, UPDATES_PER_WORKER, keys, start, results), daemon=True)
-             for w in range(WORKERS)]
+    procs = [
+        ctx.Process(
+            target=concurrent_writer, args=(url, w, UPDATES_PER_WORKER, keys, start, results), daemon=True
+        )
+        for w in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     reports: list[tuple] = []
@@ -86,7 +90,9 @@ def test_concurrent_writers_lose_nothing_and_apply_nothing_twice(engine, users):
 
     reported = [(key, token) for _, _, applied, _ in reports for key, token in applied]
     conflicts = sum(r[3] for r in reports)
-    print(f"\n{engine.dialect.name}: {len(reported)} updates applied, {conflicts} conflicts refused and retried")
+    print(
+        f"\n{engine.dialect.name}: {len(reported)} updates applied, {conflicts} conflicts refused and retried"
+    )
     # every worker got every one of its updates applied in the end, each token once
     assert sorted(len(r[2]) for r in reports) == [UPDATES_PER_WORKER] * WORKERS
     assert len(set(reported)) == len(reported) == WORKERS * UPDATES_PER_WORKER
@@ -117,7 +123,9 @@ def test_concurrent_writers_lose_nothing_and_apply_nothing_twice(engine, users):
         assert rec.version == SETUP_VERSION + per_rec[key], key
         history = [e for e in worker_events if e.record_key == key]
         # versions in the trail go up by one per applied update, in seq order
-        assert [json.loads(e.after)["version"] for e in history] == list(range(SETUP_VERSION + 1, rec.version + 1))
+        assert [json.loads(e.after)["version"] for e in history] == list(
+            range(SETUP_VERSION + 1, rec.version + 1)
+        )
         if history:
             assert rec.owner == json.loads(history[-1].after)["owner"]
             assert rec.status == history[-1].status_after

@@ -54,13 +54,38 @@ def hostile_template(tmp_path_factory):
     engine = make_engine(url)
     with write_session(engine) as s:
         ed = s.exec(select(User).where(User.username == "ed")).one()
-        create_recommendation(s, actor=ed, reason=REASON, data=RecommendationCreate(
-            key="rec-hostile", title=TITLE, summary=SUMMARY, theme="counter_drug", who_must_act="us", owner=OWNER))
-        update_recommendation(s, key="rec-hostile", actor=ed, change=RecommendationUpdate(
-            expected_version=1, status="accepted", owner=OWNER + " (acting)", reason=REASON))
-        stored = store_file(io.BytesIO(SUMMARY.encode()), f"{SCRIPT}{IMG}.txt", settings=Settings(data_dir=root / "data"))
-        attach_evidence(s, keys=["rec-hostile"], actor=ed, reason=REASON, files=[stored],
-                        evidence=EvidenceCreate(title=TITLE, summary=SUMMARY, kind="file"))
+        create_recommendation(
+            s,
+            actor=ed,
+            reason=REASON,
+            data=RecommendationCreate(
+                key="rec-hostile",
+                title=TITLE,
+                summary=SUMMARY,
+                theme="counter_drug",
+                who_must_act="us",
+                owner=OWNER,
+            ),
+        )
+        update_recommendation(
+            s,
+            key="rec-hostile",
+            actor=ed,
+            change=RecommendationUpdate(
+                expected_version=1, status="accepted", owner=OWNER + " (acting)", reason=REASON
+            ),
+        )
+        stored = store_file(
+            io.BytesIO(SUMMARY.encode()), f"{SCRIPT}{IMG}.txt", settings=Settings(data_dir=root / "data")
+        )
+        attach_evidence(
+            s,
+            keys=["rec-hostile"],
+            actor=ed,
+            reason=REASON,
+            files=[stored],
+            evidence=EvidenceCreate(title=TITLE, summary=SUMMARY, kind="file"),
+        )
     engine.dispose()
     return path
 
@@ -96,7 +121,9 @@ def test_hostile_text_is_inert_on_every_page(hostile_store, page):
     at = open_page(page)
     assert not at.exception, [e.value for e in at.exception]
     for body in raw_html_bodies(at):
-        assert not any(m in body for m in MARKUP), f"unescaped markup rendered as HTML on {page}: {body[:300]!r}"
+        assert not any(m in body for m in MARKUP), (
+            f"unescaped markup rendered as HTML on {page}: {body[:300]!r}"
+        )
 
 
 def test_the_recommendations_page_shows_the_hostile_text_exactly_as_text(hostile_store):

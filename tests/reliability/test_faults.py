@@ -69,10 +69,16 @@ def _write_lock_is_held_elsewhere(engine) -> bool:
         finally:
             con.close()
     with engine.connect() as c:
-        return c.execute(text(
-            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-            "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted AND d.datname = current_database()"
-        ), {"k": WRITE_LOCK_ID}).scalar() == 1
+        return (
+            c.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted AND d.datname = current_database()"
+                ),
+                {"k": WRITE_LOCK_ID},
+            ).scalar()
+            == 1
+        )
 
 
 def test_a_writer_killed_with_sigkill_before_commit_leaves_no_trace(engine, users):
@@ -83,11 +89,16 @@ def test_a_writer_killed_with_sigkill_before_commit_leaves_no_trace(engine, user
 
     ctx = multiprocessing.get_context("spawn")
     ready, errors = ctx.Event(), ctx.Queue()
-    child = ctx.Process(target=write_then_hang, args=(_url(engine), "rec-k", "KILLED-TOKEN", ready, errors), daemon=True)
+    child = ctx.Process(
+        target=write_then_hang, args=(_url(engine), "rec-k", "KILLED-TOKEN", ready, errors), daemon=True
+    )
     child.start()
     try:
         if not ready.wait(120):
-            pytest.fail("the child never reached its commit:\n" + (errors.get(timeout=5) if not errors.empty() else "no error"))
+            pytest.fail(
+                "the child never reached its commit:\n"
+                + (errors.get(timeout=5) if not errors.empty() else "no error")
+            )
         # the child is inside its write transaction, with the row changed and the event appended
         assert _write_lock_is_held_elsewhere(engine)
         os.kill(child.pid, signal.SIGKILL)
@@ -100,8 +111,10 @@ def test_a_writer_killed_with_sigkill_before_commit_leaves_no_trace(engine, user
 
     # PostgreSQL rolls the dead client's transaction back when its socket closes; a lock
     # timeout turns a leaked lock into a failure instead of a hang
-    guard = make_engine(_url(engine), **({} if engine.dialect.name == "sqlite"
-                                         else {"connect_args": {"options": "-c lock_timeout=60s"}}))
+    guard = make_engine(
+        _url(engine),
+        **({} if engine.dialect.name == "sqlite" else {"connect_args": {"options": "-c lock_timeout=60s"}}),
+    )
     try:
         assert _snapshot(guard, "rec-k") == before
         with read_session(guard) as s:
@@ -126,18 +139,25 @@ def _read_only_engine(engine):
     return make_engine(_url(engine), connect_args={"options": "-c default_transaction_read_only=on"})
 
 
-def test_a_read_only_store_refuses_writes_with_a_clear_message_and_keeps_what_was_saved(engine, users, tmp_path,
-                                                                                        monkeypatch):
+def test_a_read_only_store_refuses_writes_with_a_clear_message_and_keeps_what_was_saved(
+    engine, users, tmp_path, monkeypatch
+):
     make_rec(engine, key="rec-ro", title="Saved before the store went read-only")
     before = _snapshot(engine, "rec-ro")
     monkeypatch.chdir(tmp_path)
     ro = _read_only_engine(engine)
     try:
         assert read_rec(ro, "rec-ro").title == "Saved before the store went read-only"  # reading still works
-        with pytest.raises(StorageError, match=r"^the store is read-only: nothing was saved\. Ask the administrator"):
+        with pytest.raises(
+            StorageError, match=r"^the store is read-only: nothing was saved\. Ask the administrator"
+        ):
             with write_session(ro) as s:
-                update_recommendation(s, key="rec-ro", actor=_ed(s),
-                                      change=RecommendationUpdate(expected_version=1, owner="J5", reason="reassigned"))
+                update_recommendation(
+                    s,
+                    key="rec-ro",
+                    actor=_ed(s),
+                    change=RecommendationUpdate(expected_version=1, owner="J5", reason="reassigned"),
+                )
         with pytest.raises(StorageError, match="read-only"):
             make_rec(ro, key="rec-new")
     finally:
@@ -179,7 +199,8 @@ def test_a_full_sqlite_store_refuses_the_write_clearly_and_keeps_what_was_saved(
         with pytest.raises(StorageError) as refused:
             make_rec(capped, key="rec-big", summary="x" * 20_000)
         assert str(refused.value).startswith(
-            "the disk holding the store is full (or the store reached its size limit): nothing was saved. Free some space")
+            "the disk holding the store is full (or the store reached its size limit): nothing was saved. Free some space"
+        )
         assert "(database or disk is full)" in str(refused.value)
         with pytest.raises(StorageError, match="is full"):  # and again: the refusal is not a one-off
             make_rec(capped, key="rec-big-2", summary="y" * 20_000)
@@ -208,12 +229,20 @@ def _mkstemp_on_a_full_disk(monkeypatch) -> None:
     monkeypatch.setattr(models.rules.evidence_files.tempfile, "mkstemp", mkstemp)
 
 
-def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_saved(engine, users, monkeypatch):
+def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_saved(
+    engine, users, monkeypatch
+):
     make_rec(engine, key="rec-ev")
     saved = store_file(io.BytesIO(b"first report, stored fine"), "report.txt")
     with write_session(engine) as s:
-        attach_evidence(s, keys=["rec-ev"], evidence=EvidenceCreate(title="First report"), actor=_ed(s),
-                        reason="the first report", files=[saved])
+        attach_evidence(
+            s,
+            keys=["rec-ev"],
+            evidence=EvidenceCreate(title="First report"),
+            actor=_ed(s),
+            reason="the first report",
+            files=[saved],
+        )
     events = event_count(engine)
     evidence_dir = get_settings().evidence_dir
     files_before = sorted(p.relative_to(evidence_dir) for p in evidence_dir.rglob("*"))
@@ -223,7 +252,8 @@ def test_a_full_disk_while_storing_evidence_is_a_clear_error_and_keeps_what_was_
         store_file(io.BytesIO(b"%PDF-" + b"x" * (3 * 1024 * 1024)), "second report.pdf")
     assert str(refused.value) == (
         "the disk holding the evidence files is full: 'second report.pdf' was not stored and nothing was saved. "
-        "Free some space, or ask the administrator to, and attach it again (No space left on device)")
+        "Free some space, or ask the administrator to, and attach it again (No space left on device)"
+    )
     monkeypatch.undo()
 
     # no partial upload left behind, the first file intact, nothing written to the database
@@ -257,10 +287,18 @@ def _terminate(admin, dbname: str, pid: int | None = None) -> int:
     """Terminate the store's server connections (or one) and wait until they are gone."""
     where = "datname = :d AND pid <> pg_backend_pid()" + (" AND pid = :p" if pid else "")
     with admin.connect() as c:
-        killed = sum(1 for (ok,) in c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}"),
-                                              {"d": dbname, "p": pid}) if ok)
+        killed = sum(
+            1
+            for (ok,) in c.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}"),
+                {"d": dbname, "p": pid},
+            )
+            if ok
+        )
         for _ in range(200):
-            if not c.execute(text(f"SELECT count(*) FROM pg_stat_activity WHERE {where}"), {"d": dbname, "p": pid}).scalar():
+            if not c.execute(
+                text(f"SELECT count(*) FROM pg_stat_activity WHERE {where}"), {"d": dbname, "p": pid}
+            ).scalar():
                 return killed
             time.sleep(0.05)
     raise AssertionError("the terminated connections did not go away")
@@ -281,14 +319,23 @@ def test_a_connection_lost_mid_transaction_is_a_clear_error_and_the_next_write_s
     before = _snapshot(engine, "rec-pg")
     with pytest.raises(StorageError) as refused:
         with write_session(engine) as s:
-            update_recommendation(s, key="rec-pg", actor=_ed(s),
-                                  change=RecommendationUpdate(expected_version=1, owner="LOST", reason="lost"))
+            update_recommendation(
+                s,
+                key="rec-pg",
+                actor=_ed(s),
+                change=RecommendationUpdate(expected_version=1, owner="LOST", reason="lost"),
+            )
             _terminate(admin, dbname)
-            update_recommendation(s, key="rec-pg", actor=_ed(s),
-                                  change=RecommendationUpdate(expected_version=2, progress=10, reason="lost too"))
+            update_recommendation(
+                s,
+                key="rec-pg",
+                actor=_ed(s),
+                change=RecommendationUpdate(expected_version=2, progress=10, reason="lost too"),
+            )
     assert str(refused.value).startswith(
         "the connection to the database was lost: nothing was saved. Try again in a moment; if it keeps failing, "
-        "check that the database server is running (")
+        "check that the database server is running ("
+    )
     assert _snapshot(engine, "rec-pg") == before  # the half-done transaction was rolled back by the server
     rec = change(engine, "rec-pg", owner="retried")
     assert (rec.version, rec.owner) == (2, "retried")
@@ -308,14 +355,19 @@ def test_a_connection_lost_during_commit_says_the_outcome_is_unknown_and_the_sto
     try:
         with pytest.raises(StorageError) as refused:
             with write_session(engine) as s:
-                update_recommendation(s, key="rec-pg", actor=_ed(s),
-                                      change=RecommendationUpdate(expected_version=1, owner="MAYBE", reason="maybe"))
+                update_recommendation(
+                    s,
+                    key="rec-pg",
+                    actor=_ed(s),
+                    change=RecommendationUpdate(expected_version=1, owner="MAYBE", reason="maybe"),
+                )
                 state["pid"] = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
     finally:
         event.remove(Session, "before_commit", drop_before_commit)
     assert str(refused.value).startswith(
         "the connection to the database was lost while saving: the change may or may not have been saved. "
-        "Reload the record and check before trying again (")
+        "Reload the record and check before trying again ("
+    )
     # whichever way it went, the row and the trail agree and the chain holds
     after = _snapshot(engine, "rec-pg")
     assert after in (before, (2, "proposed", "MAYBE", before[3] + 1))

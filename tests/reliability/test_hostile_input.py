@@ -56,10 +56,16 @@ from models.workflow.csv_import import (
     parse_recommendations_csv,
 )
 
-FUZZ = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
-DB_FUZZ = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+FUZZ = settings(
+    deadline=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+DB_FUZZ = settings(
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -67,17 +73,21 @@ SQL = "'; DROP TABLE recommendation; --"
 RTL = "\u202egnp.exe\u202c"  # right-to-left override: shows as "exe.png"
 ZW = "zero\u200bwidth\u200cjoin\u200dbom\ufeffend"
 HOSTILE = [
-    SCRIPT, IMG, SQL, RTL, ZW,
+    SCRIPT,
+    IMG,
+    SQL,
+    RTL,
+    ZW,
     "Robert'); DROP TABLE auditevent;--",
-    "\" OR 1=1 -- ",
+    '" OR 1=1 -- ',
     "%s %(title)s {0} $1 ? :name",  # placeholder syntax of every driver
-    "=HYPERLINK(\"http://example.invalid\",\"x\")",
-    "<a href=\"javascript:alert(1)\">click</a>",
+    '=HYPERLINK("http://example.invalid","x")',
+    '<a href="javascript:alert(1)">click</a>',
     "**bold** _em_ [link](javascript:alert(1)) <b>tag</b> :red[x] $x^2$",
     "line one\nline two\r\nline three\rline four",
     "tab\tvertical\x0bformfeed\x0cbell\x07escape\x1b[31mred",
     "e\u0301 vs \u00e9 (NFD and NFC stay as given)",
-    "emoji \U0001F469\u200D\U0001F469\u200D\U0001F467 and \U0001D54F astral",
+    "emoji \U0001f469\u200d\U0001f469\u200d\U0001f467 and \U0001d54f astral",
     "..\\..\\windows\\system32 ../../etc/passwd",
     "\u0645\u0631\u062d\u0628\u0627 mixed \u05e9\u05dc\u05d5\u05dd bidi",
 ]
@@ -97,8 +107,10 @@ def _clean(v: str, lo: int, hi: int) -> None:
 
 
 # written out here rather than imported, so the oracle does not share the schema's mistakes
-INVISIBLE = re.compile(r"[\s\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-                       r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+INVISIBLE = re.compile(
+    r"[\s\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 ONE_LINE_REFUSED = re.compile(r"[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -122,8 +134,10 @@ def assert_valid_recommendation(r: RecommendationCreate) -> None:
     assert r.kind in {k.value for k in RecommendationKind} and r.confidence in {c.value for c in Confidence}
     assert type(r.progress) is int and 0 <= r.progress <= 100
     assert type(r.owner_inferred) is bool
-    assert r.target_date is None or (type(r.target_date) is date and date(2000, 1, 1) <= r.target_date
-                                     <= date.today().replace(year=date.today().year + 31))
+    assert r.target_date is None or (
+        type(r.target_date) is date
+        and date(2000, 1, 1) <= r.target_date <= date.today().replace(year=date.today().year + 31)
+    )
     assert r.primary_source_id is None or "\x00" not in r.primary_source_id
 
 
@@ -141,8 +155,9 @@ def assert_valid_evidence(e: EvidenceCreate) -> None:
     _title_like(e.title)
     _clean(e.summary, 0, 20_000)
     assert e.kind in ("file", "citation", "source_report")
-    assert e.observed_on is None or (type(e.observed_on) is date and date(1800, 1, 1) <= e.observed_on
-                                     <= date.today() + timedelta(days=1))
+    assert e.observed_on is None or (
+        type(e.observed_on) is date and date(1800, 1, 1) <= e.observed_on <= date.today() + timedelta(days=1)
+    )
 
 
 def assert_valid_user(u: UserCreate) -> None:
@@ -185,8 +200,11 @@ def test_arbitrary_bytes_after_a_valid_header_are_parsed_or_refused_with_invalid
     _parse(",".join(REQUIRED_COLUMNS).encode() + b"\n" + data)
 
 
-hostile_text = st.one_of(st.text(max_size=40), st.sampled_from(HOSTILE),
-                         st.text(alphabet=",\"'\r\n \t\x00\ufeff\u202e\u200b\\", max_size=8))
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(HOSTILE),
+    st.text(alphabet=",\"'\r\n \t\x00\ufeff\u202e\u200b\\", max_size=8),
+)
 VALID_CELLS = {
     "key": st.from_regex(r"[a-z0-9][a-z0-9-]{1,12}", fullmatch=True),
     "title": st.sampled_from(HOSTILE + ["A title"]),
@@ -208,7 +226,11 @@ def csv_files(draw):
     optional = draw(st.lists(st.sampled_from(OPTIONAL_COLUMNS), unique=True))
     header = draw(st.permutations(list(REQUIRED_COLUMNS) + optional))
     if draw(st.integers(0, 9)) == 0:  # now and then a broken header: missing, unknown or repeated column
-        header = draw(st.lists(st.sampled_from(header + ["bogus", "title", "key "]), min_size=1, max_size=len(header) + 2))
+        header = draw(
+            st.lists(
+                st.sampled_from(header + ["bogus", "title", "key "]), min_size=1, max_size=len(header) + 2
+            )
+        )
     rows = []
     for _ in range(draw(st.integers(0, 6))):
         row = [draw(VALID_CELLS.get(col.strip(), hostile_text)) for col in header]
@@ -216,8 +238,11 @@ def csv_files(draw):
             row[draw(st.integers(0, len(row) - 1))] = draw(hostile_text)
         rows.append(row)
     out = io.StringIO(newline="")
-    w = csv.writer(out, quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
-                   lineterminator=draw(st.sampled_from(["\r\n", "\n"])))
+    w = csv.writer(
+        out,
+        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
+        lineterminator=draw(st.sampled_from(["\r\n", "\n"])),
+    )
     w.writerow(header)
     w.writerows(rows)
     text = draw(st.sampled_from(["", "\ufeff"])) + out.getvalue()
@@ -244,8 +269,10 @@ def test_csv_shaped_text_is_parsed_exactly_or_refused_with_invalid_input(f):
 
 
 def test_a_repeated_column_in_the_header_is_refused_not_silently_overwritten():
-    data = ("key,title,summary,theme,who_must_act,owner,title\n"
-            "rec-x,First title,s,counter_drug,us,OSD,Second title\n").encode()
+    data = (
+        b"key,title,summary,theme,who_must_act,owner,title\n"
+        b"rec-x,First title,s,counter_drug,us,OSD,Second title\n"
+    )
     with pytest.raises(InvalidInput, match=r"header \(line 1\): repeated column\(s\): title"):
         parse_recommendations_csv(data, settings=SETTINGS)
 
@@ -253,9 +280,20 @@ def test_a_repeated_column_in_the_header_is_refused_not_silently_overwritten():
 # ------------------------------------------------------------------ the schemas
 
 anything = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30), st.sampled_from(HOSTILE),
-              st.dates(), st.dates().map(date.isoformat), st.text(alphabet="\x00 \t\u200b\x1c", max_size=3)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=30),
+        st.sampled_from(HOSTILE),
+        st.dates(),
+        st.dates().map(date.isoformat),
+        st.text(alphabet="\x00 \t\u200b\x1c", max_size=3),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=5,
 )
 
@@ -264,8 +302,11 @@ anything = st.recursive(
 def fields_of(draw, model, likely: dict):
     """Mostly plausible input (required fields present, likely values), then a few fields
     dropped, replaced by anything at all, or added."""
-    data = {name: draw(likely[name]) for name, f in model.model_fields.items()
-            if name in likely and (f.is_required() or draw(st.booleans()))}
+    data = {
+        name: draw(likely[name])
+        for name, f in model.model_fields.items()
+        if name in likely and (f.is_required() or draw(st.booleans()))
+    }
     for name in draw(st.lists(st.sampled_from([*model.model_fields, "unexpected"]), max_size=2, unique=True)):
         if draw(st.booleans()):
             data[name] = draw(anything)
@@ -282,9 +323,18 @@ def _accepts(model, data):
 
 
 @FUZZ
-@given(fields_of(RecommendationCreate, {**VALID_CELLS, "parent_key": VALID_CELLS["key"],
-                                        "progress": st.integers(-5, 105), "target_date": st.dates(),
-                                        "owner_inferred": st.booleans()}))
+@given(
+    fields_of(
+        RecommendationCreate,
+        {
+            **VALID_CELLS,
+            "parent_key": VALID_CELLS["key"],
+            "progress": st.integers(-5, 105),
+            "target_date": st.dates(),
+            "owner_inferred": st.booleans(),
+        },
+    )
+)
 def test_recommendation_create_accepts_only_what_the_schema_allows(data):
     item = _accepts(RecommendationCreate, data)
     if item is not None:
@@ -292,10 +342,19 @@ def test_recommendation_create_accepts_only_what_the_schema_allows(data):
 
 
 @FUZZ
-@given(fields_of(RecommendationUpdate, {"expected_version": st.integers(-2, 5), "reason": hostile_text,
-                                        "status": st.sampled_from(STATUSES + ("done", "")),
-                                        "owner": hostile_text, "progress": st.integers(-5, 105),
-                                        "target_date": st.dates()}))
+@given(
+    fields_of(
+        RecommendationUpdate,
+        {
+            "expected_version": st.integers(-2, 5),
+            "reason": hostile_text,
+            "status": st.sampled_from(STATUSES + ("done", "")),
+            "owner": hostile_text,
+            "progress": st.integers(-5, 105),
+            "target_date": st.dates(),
+        },
+    )
+)
 def test_recommendation_update_accepts_only_what_the_schema_allows(data):
     item = _accepts(RecommendationUpdate, data)
     if item is not None:
@@ -303,8 +362,17 @@ def test_recommendation_update_accepts_only_what_the_schema_allows(data):
 
 
 @FUZZ
-@given(fields_of(EvidenceCreate, {"title": hostile_text, "summary": hostile_text, "observed_on": st.dates(),
-                                  "kind": st.sampled_from(["file", "citation", "source_report", "file\n", "FILE"])}))
+@given(
+    fields_of(
+        EvidenceCreate,
+        {
+            "title": hostile_text,
+            "summary": hostile_text,
+            "observed_on": st.dates(),
+            "kind": st.sampled_from(["file", "citation", "source_report", "file\n", "FILE"]),
+        },
+    )
+)
 def test_evidence_create_accepts_only_what_the_schema_allows(data):
     item = _accepts(EvidenceCreate, data)
     if item is not None:
@@ -312,20 +380,32 @@ def test_evidence_create_accepts_only_what_the_schema_allows(data):
 
 
 @FUZZ
-@given(fields_of(UserCreate, {"username": st.one_of(st.from_regex(r"[A-Za-z0-9._@-]{2,12}", fullmatch=True), hostile_text),
-                              "role": st.sampled_from(["viewer", "editor", "auditor", "admin", "system", "root"]),
-                              "display_name": hostile_text, "office": hostile_text, "email": hostile_text}))
+@given(
+    fields_of(
+        UserCreate,
+        {
+            "username": st.one_of(st.from_regex(r"[A-Za-z0-9._@-]{2,12}", fullmatch=True), hostile_text),
+            "role": st.sampled_from(["viewer", "editor", "auditor", "admin", "system", "root"]),
+            "display_name": hostile_text,
+            "office": hostile_text,
+            "email": hostile_text,
+        },
+    )
+)
 def test_user_create_accepts_only_what_the_schema_allows(data):
     item = _accepts(UserCreate, data)
     if item is not None:
         assert_valid_user(item)
 
 
-@pytest.mark.parametrize("model, data", [
-    (UserCreate, {"username": "ann", "role": "viewer", "display_name": "Ann\x00"}),
-    (UserCreate, {"username": "ann", "role": "viewer", "email": "ann\x00@example.org"}),
-    (RecommendationUpdate, {"expected_version": 1, "reason": "\x1c\x1d"}),
-])
+@pytest.mark.parametrize(
+    "model, data",
+    [
+        (UserCreate, {"username": "ann", "role": "viewer", "display_name": "Ann\x00"}),
+        (UserCreate, {"username": "ann", "role": "viewer", "email": "ann\x00@example.org"}),
+        (RecommendationUpdate, {"expected_version": 1, "reason": "\x1c\x1d"}),
+    ],
+)
 def test_text_a_database_cannot_store_or_a_reader_cannot_see_is_refused(model, data):
     with pytest.raises(ValidationError):
         model.model_validate(data)
@@ -346,15 +426,42 @@ def _validate_yaml(tmp_path, text: str):
         path.unlink()
 
 
-CATALOG_NAMES = ["source", "coverage_note", "recommendations", "obstacles", "institutions", "evidence", "indicators",
-                 "events", "key", "title", "summary", "kind", "citations", "lines", "section", "values", "date"]
+CATALOG_NAMES = [
+    "source",
+    "coverage_note",
+    "recommendations",
+    "obstacles",
+    "institutions",
+    "evidence",
+    "indicators",
+    "events",
+    "key",
+    "title",
+    "summary",
+    "kind",
+    "citations",
+    "lines",
+    "section",
+    "values",
+    "date",
+]
 yaml_data = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
-              st.sampled_from(HOSTILE)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+        st.sampled_from(HOSTILE),
+    ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(CATALOG_NAMES), st.integers(), st.booleans(), st.text(max_size=5)),
-                        inner, max_size=4)),
+        st.dictionaries(
+            st.one_of(st.sampled_from(CATALOG_NAMES), st.integers(), st.booleans(), st.text(max_size=5)),
+            inner,
+            max_size=4,
+        ),
+    ),
     max_leaves=12,
 )
 
@@ -378,9 +485,33 @@ def test_odd_catalog_files_are_refused_with_a_catalog_error(tmp_path, text):
 
 # ------------------------------------------------------------------ evidence file names
 
-path_text = st.lists(st.one_of(st.sampled_from(["/", "\\", ".", "..", " ", "\x00", ":", "\u202e", "\u200b", "C:", "~",
-                                                "\n", "\u2215", "\uff0f", "etc", "passwd", ".txt"]),
-                               st.characters()), max_size=20).map("".join)
+path_text = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "/",
+                "\\",
+                ".",
+                "..",
+                " ",
+                "\x00",
+                ":",
+                "\u202e",
+                "\u200b",
+                "C:",
+                "~",
+                "\n",
+                "\u2215",
+                "\uff0f",
+                "etc",
+                "passwd",
+                ".txt",
+            ]
+        ),
+        st.characters(),
+    ),
+    max_size=20,
+).map("".join)
 
 
 @FUZZ
@@ -401,13 +532,16 @@ def test_safe_filename_never_returns_a_path_that_could_climb_or_hide(name):
 
 
 def _users(session) -> tuple[User, User]:
-    return (session.exec(select(User).where(User.username == "ed")).one(),
-            session.exec(select(User).where(User.username == "aud")).one())
+    return (
+        session.exec(select(User).where(User.username == "ed")).one(),
+        session.exec(select(User).where(User.username == "aud")).one(),
+    )
 
 
 def _rec_data(key: str, title: str, summary: str, owner: str) -> RecommendationCreate:
-    return RecommendationCreate(key=key, title=title, summary=summary, theme="counter_drug", who_must_act="us",
-                                owner=owner)
+    return RecommendationCreate(
+        key=key, title=title, summary=summary, theme="counter_drug", who_must_act="us", owner=owner
+    )
 
 
 def one_line(text: str) -> str:
@@ -426,8 +560,14 @@ def test_hostile_text_is_stored_exactly_through_create_update_and_evidence(engin
 
     with write_session(engine) as s:
         ed, _ = _users(s)
-        update_recommendation(s, key="rec-h", actor=ed, change=RecommendationUpdate(
-            expected_version=1, owner=title[:280] + " (acting)", reason=text[:4000].strip() or "x"))
+        update_recommendation(
+            s,
+            key="rec-h",
+            actor=ed,
+            change=RecommendationUpdate(
+                expected_version=1, owner=title[:280] + " (acting)", reason=text[:4000].strip() or "x"
+            ),
+        )
     stored = read_rec(engine, "rec-h")
     assert (stored.owner, stored.version) == (title[:280] + " (acting)", 2)
 
@@ -435,15 +575,23 @@ def test_hostile_text_is_stored_exactly_through_create_update_and_evidence(engin
     assert file["filename"] == safe_filename(f"{text[:60]}.txt")
     with write_session(engine) as s:
         ed, _ = _users(s)
-        attach_evidence(s, keys=["rec-h"], evidence=EvidenceCreate(title=title, summary=text), actor=ed,
-                        reason=text, files=[file])
+        attach_evidence(
+            s,
+            keys=["rec-h"],
+            evidence=EvidenceCreate(title=title, summary=text),
+            actor=ed,
+            reason=text,
+            files=[file],
+        )
     with read_session(engine) as s:
         item = s.exec(select(EvidenceItem)).one()
         assert (item.title, item.summary) == (title, text)
         assert s.exec(select(EvidenceFile.filename)).one() == file["filename"]
         events = s.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
         assert [e.reason for e in events] == [text, text[:4000].strip() or "x", text]
-        assert json.loads(events[0].after)["title"] == title and json.loads(events[0].after)["summary"] == text
+        assert (
+            json.loads(events[0].after)["title"] == title and json.loads(events[0].after)["summary"] == text
+        )
         assert json.loads(events[2].after)["title"] == title
         report = verify_store(s)
     assert report.ok, report.summary()
@@ -459,9 +607,17 @@ def _csv_bytes(rows: list[dict]) -> bytes:
 
 def test_hostile_text_survives_csv_import_and_every_export(engine, users, tmp_path):
     texts = HOSTILE + [LONG_TITLE]
-    rows = [{"key": f"rec-{i:02d}", "title": one_line(t[:300]).strip(), "summary": t if i else LONG_SUMMARY,
-             "theme": "counter_drug", "who_must_act": "us", "owner": one_line(t[:300]).strip()}
-            for i, t in enumerate(texts)]
+    rows = [
+        {
+            "key": f"rec-{i:02d}",
+            "title": one_line(t[:300]).strip(),
+            "summary": t if i else LONG_SUMMARY,
+            "theme": "counter_drug",
+            "who_must_act": "us",
+            "owner": one_line(t[:300]).strip(),
+        }
+        for i, t in enumerate(texts)
+    ]
     parsed = parse_recommendations_csv(_csv_bytes(rows))
     with write_session(engine) as s:
         ed, _ = _users(s)
@@ -472,8 +628,10 @@ def test_hostile_text_survives_csv_import_and_every_export(engine, users, tmp_pa
 
     with read_session(engine) as s:
         _, aud = _users(s)
-    out = {fmt: export(engine, fmt=fmt, scope=Scope(), actor=aud, out_path=tmp_path / f"trail.{fmt}")
-           for fmt in ("jsonl", "csv", "html")}
+    out = {
+        fmt: export(engine, fmt=fmt, scope=Scope(), actor=aud, out_path=tmp_path / f"trail.{fmt}")
+        for fmt in ("jsonl", "csv", "html")
+    }
 
     with open(out["jsonl"].path, encoding="utf-8") as fh:
         jsonl = [json.loads(line) for line in fh]
@@ -481,20 +639,26 @@ def test_hostile_text_survives_csv_import_and_every_export(engine, users, tmp_pa
         csv_rows = list(csv.DictReader(fh))
     for exported in (jsonl, csv_rows):
         created = {e["record_key"]: json.loads(e["after"]) for e in exported if e["action"] == "create"}
-        assert {k: (v["title"], v["summary"], v["owner"]) for k, v in created.items()} == \
-            {r["key"]: (r["title"], r["summary"], r["owner"]) for r in rows}
+        assert {k: (v["title"], v["summary"], v["owner"]) for k, v in created.items()} == {
+            r["key"]: (r["title"], r["summary"], r["owner"]) for r in rows
+        }
 
     report = out["html"].path.read_bytes().decode("utf-8")  # as written: no newline translation
     for r in rows:
         assert html.escape(r["title"]) in report and html.escape(r["owner"]) in report
-    assert "<script" not in report.lower() and "<img" not in report.lower() and "<a href" not in report.lower()
+    assert (
+        "<script" not in report.lower() and "<img" not in report.lower() and "<a href" not in report.lower()
+    )
     with read_session(engine) as s:
         assert verify_store(s).ok
 
 
 @DB_FUZZ
-@given(title=st.text(min_size=1, max_size=300), summary=st.text(min_size=1, max_size=2000),
-       owner=st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=300)))
+@given(
+    title=st.text(min_size=1, max_size=300),
+    summary=st.text(min_size=1, max_size=2000),
+    owner=st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=300)),
+)
 def test_whatever_the_schema_accepts_is_stored_and_read_back_exactly(engine, users, title, summary, owner):
     try:
         data = _rec_data(f"rec-{uuid.uuid4().hex[:12]}", title, summary, owner)

@@ -9,24 +9,28 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0003'
-down_revision: Union[str, None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('auditevent', schema=None) as batch_op:
-        batch_op.drop_index('ix_auditevent_record')
-        batch_op.create_index('ix_auditevent_record',
-                              ['record_type', 'record_key', 'seq', 'effective_at', 'status_after'], unique=False)
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.drop_index("ix_auditevent_record")
+        batch_op.create_index(
+            "ix_auditevent_record",
+            ["record_type", "record_key", "seq", "effective_at", "status_after"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('auditevent', schema=None) as batch_op:
-        batch_op.drop_index('ix_auditevent_record')
-        batch_op.create_index('ix_auditevent_record', ['record_type', 'record_key', 'seq'], unique=False)
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.drop_index("ix_auditevent_record")
+        batch_op.create_index("ix_auditevent_record", ["record_type", "record_key", "seq"], unique=False)
