@@ -68,7 +68,7 @@ def _admin_action(fn, **kwargs):
 @user_errors
 def user_set_role(username: str, role: str) -> None:
     """Give an account another role."""
-    from models.rules.auth import set_role
+    from models.rules.users import set_role
 
     user = _admin_action(set_role, username=username, role=role)
     typer.echo(f"{user.username} is now {user.role}")
@@ -80,7 +80,7 @@ def user_set_office(
     username: str, office: str = typer.Argument("", help="Office name; empty for none.")
 ) -> None:
     """Assign an editor to an owning office (they then update only its recommendations)."""
-    from models.rules.auth import set_office
+    from models.rules.users import set_office
 
     user = _admin_action(set_office, username=username, office=office)
     typer.echo(f"{user.username} office: {user.office or '(none)'}")
@@ -90,7 +90,7 @@ def user_set_office(
 @user_errors
 def user_disable(username: str) -> None:
     """Disable an account: it can no longer sign in or act."""
-    from models.rules.auth import set_disabled
+    from models.rules.users import set_disabled
 
     _admin_action(set_disabled, username=username, disabled=True)
     typer.echo(f"{username} disabled")
@@ -100,7 +100,7 @@ def user_disable(username: str) -> None:
 @user_errors
 def user_enable(username: str) -> None:
     """Re-enable a disabled account."""
-    from models.rules.auth import set_disabled
+    from models.rules.users import set_disabled
 
     _admin_action(set_disabled, username=username, disabled=False)
     typer.echo(f"{username} enabled")

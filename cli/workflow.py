@@ -83,7 +83,8 @@ def apply_edits_cmd(
 ) -> None:
     """Apply the changed rows of an edited export through the lifecycle rules: all rows or none unless --partial."""
     from models.store.db import write_session
-    from models.workflow.bulk_edits import apply_edits, parse_edit_file
+    from models.workflow.bulk_edits import apply_edits
+    from models.workflow.edit_files import parse_edit_file
 
     if not file.is_file():
         fail(f"file {str(file)!r} does not exist")

@@ -3,7 +3,7 @@ re-read on every run, so a disabled account loses access at once, and an idle se
 
 Single sign-on: when ``.streamlit/secrets.toml`` has an ``[auth]`` section, Streamlit's own
 OpenID Connect login (``st.login``) is offered; the identity that comes back maps to a local
-account through :func:`models.rules.auth.user_for_identity` (see :mod:`dashboard.sso`)."""
+account through :func:`models.rules.single_sign_on.user_for_identity` (see :mod:`dashboard.sso`)."""
 
 from __future__ import annotations
 

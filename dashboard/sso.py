@@ -6,7 +6,7 @@ Streamlit keeps the ID token's claims in ``st.user``. Many providers (the OpenID
 instead; with ``expose_tokens = ["access"]`` in secrets.toml this module asks the provider's
 UserInfo endpoint (from its discovery document) for it. An identity is admitted only with an
 e-mail the provider says is verified (``RECTRACK_SSO_REQUIRE_EMAIL_VERIFIED``), that maps to an
-enabled local account (:func:`models.rules.auth.user_for_identity`, which audits every outcome).
+enabled local account (:func:`models.rules.single_sign_on.user_for_identity`, which audits every outcome).
 
 When the provider refuses the sign-in (``/oauth2callback?error=...``: a prompt it does not
 support, a denied consent) or the token exchange fails, Streamlit only redirects home.
@@ -194,10 +194,10 @@ def identity_email() -> str | None:
 
 def sign_in_from_provider(engine, sign_in) -> None:
     """If the provider signed someone in and the app has not: map them to a local account (through
-    :func:`models.rules.auth.user_for_identity`, which records the outcome) and ``sign_in(name)``;
+    :func:`models.rules.single_sign_on.user_for_identity`, which records the outcome) and ``sign_in(name)``;
     a refusal is kept, in words, for the sign-in page, once per identity and session."""
     from dashboard import data
-    from models.rules.auth import user_for_identity
+    from models.rules.single_sign_on import user_for_identity
     from models.store.db import write_session
 
     if st.session_state.get("username") or not logged_in():
@@ -238,7 +238,7 @@ def report_callback_failure(engine) -> None:
     if what is None:
         return  # unknown or already shown: nothing to say, nothing to record
     from dashboard import data
-    from models.rules.auth import record_sso_failure
+    from models.rules.single_sign_on import record_sso_failure
     from models.store.db import write_session
 
     with write_session(engine or data.engine()) as session:

@@ -15,11 +15,9 @@ from models.rules.auth import (
     change_password,
     create_user,
     reset_password,
-    set_disabled,
-    set_role,
-    user_for_identity,
 )
-from models.rules.users import system_user
+from models.rules.single_sign_on import user_for_identity
+from models.rules.users import set_disabled, set_role, system_user
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput, PermissionDenied
 from models.store.tables import AuditEvent, User, utcnow

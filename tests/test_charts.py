@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dashboard import charts
+from dashboard import charts, obstacle_charts
 from models.store.vocabulary import STATUSES
 
 
@@ -81,7 +81,7 @@ STATUS_CHARTS = {
     "progress_area": lambda: charts.progress_area(FLOW),
     "status_heatmap": lambda: charts.status_heatmap(THEMES, "theme"),
     "status_stacked_bar": lambda: charts.status_stacked_bar(OWNERS, "owner", "By owner"),
-    "obstacle_matrix": lambda: charts.obstacle_matrix(MATRIX),
+    "obstacle_matrix": lambda: obstacle_charts.obstacle_matrix(MATRIX),
     "history_chart": lambda: charts.history_chart(HISTORY),
 }
 
@@ -115,7 +115,7 @@ def test_charts_draw_an_empty_frame_without_error(name):
         "progress_area": lambda: charts.progress_area(FLOW.iloc[0:0]),
         "status_heatmap": lambda: charts.status_heatmap(THEMES.iloc[0:0], "theme"),
         "status_stacked_bar": lambda: charts.status_stacked_bar(OWNERS.iloc[0:0], "owner", "t"),
-        "obstacle_matrix": lambda: charts.obstacle_matrix(MATRIX.iloc[0:0]),
+        "obstacle_matrix": lambda: obstacle_charts.obstacle_matrix(MATRIX.iloc[0:0]),
         "history_chart": lambda: charts.history_chart(HISTORY.iloc[0:0]),
     }[name]
     assert spec(empty())
@@ -269,7 +269,7 @@ def test_every_axis_that_cuts_labels_keeps_the_whole_text_in_the_tooltip():
     )
     for chart, field in (
         (charts.status_stacked_bar(owners, "owner", "By owner"), "owner"),
-        (charts.obstacle_bar(obstacles), "title"),
+        (obstacle_charts.obstacle_bar(obstacles), "title"),
     ):
         d = spec(chart)
         assert any(isinstance(a, dict) and a.get("labelLimit") for a in find_all(d, "axis"))
@@ -283,10 +283,10 @@ def test_the_obstacle_ranking_lists_every_obstacle_with_open_and_closed_counts()
             for i in range(44)
         ]
     )
-    rows = datasets(charts.obstacle_ranking(df))
+    rows = datasets(obstacle_charts.obstacle_ranking(df))
     assert len({r["title"] for r in rows}) == 44
     assert {r["Blocked"] for r in rows} == {"Open", "Closed"} and rows[0]["Category"] == "Political"
-    assert spec(charts.obstacle_ranking(df))["encoding"]["y"]["axis"]["labelLimit"] >= 400
+    assert spec(obstacle_charts.obstacle_ranking(df))["encoding"]["y"]["axis"]["labelLimit"] >= 400
 
 
 def test_the_obstacle_theme_view_is_44_rows_by_12_columns_at_most():
@@ -297,7 +297,7 @@ def test_the_obstacle_theme_view_is_44_rows_by_12_columns_at_most():
             for t in ("counter_drug", "education_training")
         ]
     )
-    rows = datasets(charts.obstacle_theme_heatmap(df))
+    rows = datasets(obstacle_charts.obstacle_theme_heatmap(df))
     assert {r["Theme"] for r in rows} == {"Counter-drug", "Education and training"}
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.rules.auth import REFUSED, authenticate, set_disabled
-from models.rules.users import get_user
+from models.rules.auth import REFUSED, authenticate
+from models.rules.users import get_user, set_disabled
 from models.store.db import make_engine, write_session
 from models.store.settings import get_settings
 from tests.e2e.seeded_store import PASSWORD

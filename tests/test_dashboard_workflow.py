@@ -233,7 +233,7 @@ def test_the_verify_queue_has_a_designed_empty_state(use_store):
 
 def test_a_flagged_editor_may_verify(use_store):
     use_store("seeded")
-    from models.rules.auth import set_can_verify
+    from models.rules.users import set_can_verify
 
     e = engine()
     with write_session(e) as s:
@@ -297,7 +297,7 @@ def test_bulk_edits_offers_the_recommendations_for_download(use_store, fmt):
     assert prepared["n"] == 10 and prepared["name"].endswith(fmt)
     if fmt == "csv":
         assert prepared["bytes"].decode("utf-8-sig").splitlines()[0].startswith("key,")
-    from models.workflow.bulk_edits import parse_edit_file
+    from models.workflow.edit_files import parse_edit_file
 
     parsed = parse_edit_file(prepared["bytes"], prepared["name"])
     assert len(parsed.rows) == 10 and not parsed.problems

@@ -22,9 +22,9 @@ from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput
 from models.store.settings import Settings, get_settings
 from models.store.tables import Recommendation
-from models.workflow.bulk_edits import parse_edit_file, parse_xlsx
 from models.workflow.bulk_export import export_edits
 from models.workflow.csv_import import import_in_batches, parse_recommendations_csv
+from models.workflow.edit_files import parse_edit_file, parse_xlsx
 from tests.helpers import change, make_rec
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,11 +8,10 @@ from sqlmodel import select
 
 from models.catalog.checks import load_catalog
 from models.catalog.loader import seed_catalog
-from models.rules.auth import set_role
 from models.rules.evidence_files import store_file
 from models.rules.recommendations import attach_evidence, update_recommendation
 from models.rules.records import get_recommendation
-from models.rules.users import add_user
+from models.rules.users import add_user, set_role
 from models.store.db import write_session
 from models.store.errors import PermissionDenied
 from models.store.schemas import EvidenceCreate, RecommendationUpdate, UserCreate

@@ -16,8 +16,9 @@ from cli.main import app
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput
 from models.store.tables import AuditEvent, Recommendation, User
-from models.workflow.bulk_edits import EditsRefused, apply_edits, parse_edit_file
+from models.workflow.bulk_edits import EditsRefused, apply_edits
 from models.workflow.bulk_export import COLUMNS, export_edits
+from models.workflow.edit_files import parse_edit_file
 from tests.helpers import change, event_count, make_rec
 
 KEYS = ("rec-a", "rec-b", "rec-c", "rec-d")

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 
 from models.store.db import read_session
 from models.store.errors import InvalidInput
-from models.workflow.bulk_edits import parse_edit_file
 from models.workflow.bulk_export import export_edits_file
 from models.workflow.csv_import import parse_recommendations_csv
+from models.workflow.edit_files import parse_edit_file
 from tests.helpers import make_rec
 from tests.spreadsheets import CSV_SEMICOLON_UTF8, CSV_WINDOWS_1252, convert
 

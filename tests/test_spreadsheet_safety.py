@@ -17,8 +17,8 @@ from models.store.tables import User
 from models.trail.bundle import verify_bundle
 from models.trail.export_formats import Scope, spreadsheet_safe
 from models.trail.exports import export
-from models.workflow.bulk_edits import parse_edit_file
 from models.workflow.bulk_export import export_edits_file
+from models.workflow.edit_files import parse_edit_file
 from tests.helpers import change, make_rec
 from tests.spreadsheets import cells, convert
 

@@ -14,8 +14,9 @@ from models.store.db import write_session
 from models.store.errors import DomainError
 from models.store.settings import get_settings
 from models.store.vocabulary import STATUSES
-from models.workflow.bulk_edits import EditsRefused, apply_edits, parse_edit_file
+from models.workflow.bulk_edits import EditsRefused, apply_edits
 from models.workflow.bulk_export import export_edits
+from models.workflow.edit_files import parse_edit_file
 
 user = ui.page_user("recommendation.update", "bulk edits")
 settings = get_settings()

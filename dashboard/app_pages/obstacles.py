@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, ui
+from dashboard import data, obstacle_charts, ui
 from models.store.vocabulary import human
 
 ui.page_user("read", "the obstacles")
@@ -47,10 +47,10 @@ st.dataframe(
 
 # what blocks most, legible at 145 recommendations × 44 obstacles: a ranked list, then obstacle × theme;
 # the record-level matrix only once a theme or category narrows it to what fits a screen
-st.altair_chart(charts.obstacle_ranking(pd.DataFrame(rows)), width="stretch")
+st.altair_chart(obstacle_charts.obstacle_ranking(pd.DataFrame(rows)), width="stretch")
 by_theme = data.read("obstacle_by_theme", category=cat)
 if by_theme:
-    st.altair_chart(charts.obstacle_theme_heatmap(pd.DataFrame(by_theme)), width="stretch")
+    st.altair_chart(obstacle_charts.obstacle_theme_heatmap(pd.DataFrame(by_theme)), width="stretch")
 MATRIX_MAX = 60
 matrix = data.read("obstacle_matrix", category=cat, theme=None if theme == ALL else theme)
 n_recs = len({m["recommendation"] for m in matrix})
@@ -64,7 +64,9 @@ elif n_recs > MATRIX_MAX:
     )
 else:
     st.altair_chart(
-        charts.obstacle_matrix(pd.DataFrame(matrix), "Obstacle × recommendation (colour: status now)"),
+        obstacle_charts.obstacle_matrix(
+            pd.DataFrame(matrix), "Obstacle × recommendation (colour: status now)"
+        ),
         width="stretch",
     )
 

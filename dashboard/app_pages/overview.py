@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, leadership, ui
+from dashboard import charts, data, leadership, obstacle_charts, ui
 from models.reads.briefing import BriefingRequest
 from models.reads.changes import KINDS, OVERDUE_KIND, end_of_day, quarter_start, start_of_day
 from models.store.settings import get_settings
@@ -226,7 +226,7 @@ with left:
 with right:
     blocking = data.read("blocking_obstacles", as_of, limit=15)
     if blocking:
-        st.altair_chart(charts.obstacle_bar(pd.DataFrame(blocking)), width="stretch")
+        st.altair_chart(obstacle_charts.obstacle_bar(pd.DataFrame(blocking)), width="stretch")
     else:
         st.info("No obstacle blocks an open recommendation.")
     ui.drilldown(

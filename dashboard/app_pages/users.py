@@ -8,17 +8,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dashboard import data, ui
-from models.rules.auth import (
-    create_user,
-    generate_password,
-    reset_password,
-    set_can_verify,
-    set_disabled,
-    set_office,
-    set_role,
-)
+from models.rules.auth import create_user, generate_password, reset_password
 from models.rules.permissions import ROLES
-from models.rules.users import get_user
+from models.rules.users import get_user, set_can_verify, set_disabled, set_office, set_role
 from models.store.db import write_session
 from models.store.errors import DomainError
 

@@ -1,10 +1,11 @@
-"""Accounts: looking up who is acting, and adding people."""
+"""Accounts: looking up who is acting, adding people, and an admin's changes to them (role, office,
+disabled, verifier), each with its event; one active admin always remains."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models.rules.permissions import require
+from models.rules.permissions import ROLES, require
 from models.store.errors import InvalidInput, NotFound
 from models.store.schemas import UserCreate
 from models.store.tables import User
@@ -47,5 +48,108 @@ def add_user(session: Session, *, data: UserCreate, actor: User) -> User:
         record_key=user.username,
         reason=f"added with role {user.role}",
         after={"role": user.role, "office": user.office},
+    )
+    return user
+
+
+def set_role(
+    session: Session, *, username: str, role: str, actor: User, reason: str = "role changed"
+) -> User:
+    require(actor, "user.manage")
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use viewer, editor, auditor or admin")
+    user = get_user(session, username)
+    if user.role == role:
+        raise InvalidInput(f"{username!r} already has role {role}")
+    _keep_an_admin(session, user, leaving=user.role == "admin")
+    before = user.role
+    user.role = role
+    user.version += 1
+    session.add(user)
+    append_event(
+        session,
+        actor=actor.username,
+        action="role_change",
+        record_type="user",
+        record_key=username,
+        reason=reason,
+        before={"role": before},
+        after={"role": role},
+    )
+    return user
+
+
+def set_office(session: Session, *, username: str, office: str | None, actor: User) -> User:
+    require(actor, "user.manage")
+    user = get_user(session, username)
+    before = user.office
+    user.office = office or None
+    user.version += 1
+    session.add(user)
+    append_event(
+        session,
+        actor=actor.username,
+        action="user_change",
+        record_type="user",
+        record_key=username,
+        reason="office changed",
+        before={"office": before},
+        after={"office": user.office},
+    )
+    return user
+
+
+def set_disabled(session: Session, *, username: str, disabled: bool, actor: User) -> User:
+    require(actor, "user.manage")
+    user = get_user(session, username)
+    if user.username == actor.username and disabled:
+        raise InvalidInput("you cannot disable your own account")
+    if disabled:
+        _keep_an_admin(session, user, leaving=user.role == "admin")
+    user.disabled = disabled
+    user.version += 1
+    session.add(user)
+    append_event(
+        session,
+        actor=actor.username,
+        action="user_disable" if disabled else "user_enable",
+        record_type="user",
+        record_key=username,
+        reason="account disabled" if disabled else "account enabled",
+    )
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, *, leaving: bool) -> None:
+    if not leaving:
+        return
+    others = session.exec(
+        select(User).where(
+            User.role == "admin",
+            User.disabled == False,  # noqa: E712
+            User.id != user.id,
+        )
+    ).first()
+    if others is None:
+        raise InvalidInput("this is the last active admin; make someone else admin first")
+
+
+def set_can_verify(session: Session, *, username: str, can_verify: bool, actor: User) -> User:
+    """Designate (or stop designating) someone as a verifier of closures."""
+    require(actor, "user.manage")
+    user = get_user(session, username)
+    before = user.can_verify
+    user.can_verify = can_verify
+    user.version += 1
+    session.add(user)
+    append_event(
+        session,
+        actor=actor.username,
+        action="user_change",
+        record_type="user",
+        record_key=username,
+        reason="verifier designation changed",
+        before={"can_verify": before},
+        after={"can_verify": can_verify},
     )
     return user
