@@ -139,41 +139,27 @@ def _check_password(
     refused = "signin_failed" if counted else "signin_refused"
     if action != "signin":
         refused = f"{action}_failed"
-    append_event(
-        session,
-        actor=username[:80] or "?",
-        action=refused,
-        record_type="user",
-        record_key=username[:80] or "?",
-        reason=why,
-        after={"client": client},
-        effective_at=now,
-    )
+
+    def audit(what: str, reason: str) -> None:  # every refusal and pause names the client it came from
+        append_event(
+            session,
+            actor=username[:80] or "?",
+            action=what,
+            record_type="user",
+            record_key=username[:80] or "?",
+            reason=reason,
+            after={"client": client},
+            effective_at=now,
+        )
+
+    audit(refused, why)
     if counted:
         by_client = by_client or SigninThrottle(key=f"client {client}"[:400])
         by_pair = by_pair or SigninThrottle(key=f"pair {client} {username}"[:400])
         if _count(by_client, now, window, settings.client_lockout_threshold):
-            append_event(
-                session,
-                actor=username[:80] or "?",
-                action="lockout",
-                record_type="user",
-                record_key=username[:80] or "?",
-                reason=f"client {client} paused until {by_client.blocked_until:%H:%M} UTC",
-                after={"client": client},
-                effective_at=now,
-            )
+            audit("lockout", f"client {client} paused until {by_client.blocked_until:%H:%M} UTC")
         if _count(by_pair, now, window, settings.lockout_threshold):
-            append_event(
-                session,
-                actor=username[:80] or "?",
-                action="lockout",
-                record_type="user",
-                record_key=username[:80] or "?",
-                reason=f"account locked for client {client} until {by_pair.blocked_until:%H:%M} UTC",
-                after={"client": client},
-                effective_at=now,
-            )
+            audit("lockout", f"account locked for client {client} until {by_pair.blocked_until:%H:%M} UTC")
         session.add(by_client)
         session.add(by_pair)
         if usable:
