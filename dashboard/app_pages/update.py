@@ -39,10 +39,9 @@ if not choices:
 
 keys = [c["key"] for c in choices]
 titles = {c["key"]: c["title"] for c in choices}
-wanted = st.session_state.get("detail_key")
-if "upd_key" not in st.session_state and wanted in keys:
-    st.session_state["upd_key"] = wanted
+record.pick(keys)
 key = st.selectbox("Recommendation", keys, key="upd_key", format_func=lambda k: f"{k} — {titles[k][:90]}")
+st.session_state["detail_key"] = key
 
 ed = record.Editing(
     user=user,

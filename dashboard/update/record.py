@@ -85,11 +85,31 @@ def load(k: str, reset_inputs: bool) -> dict:
 
 
 def current(key: str) -> dict:
-    """The loaded record, reloaded (inputs reset) when another record is picked or after a save."""
-    loaded = st.session_state.get("upd_loaded")
-    if loaded is None or loaded["key"] != key or st.session_state.pop("upd_reset", False):
+    """The loaded record, reloaded (inputs reset) when another record is picked, after a save, or when
+    the officer comes back from another page.
+
+    Streamlit drops a widget's value at the end of any run that does not draw it, so after a visit to
+    another page the form's inputs are gone while ``upd_loaded`` is not; drawing the form then would show
+    the widgets' defaults (progress 0, today's date) and a save would send them as the officer's change.
+    A missing input therefore means "start again from the record as stored now"."""
+    ss = st.session_state
+    loaded = ss.get("upd_loaded")
+    inputs_gone = any(w not in ss for w in ("upd_owner", "upd_target", "upd_progress"))
+    if loaded is None or loaded["key"] != key or ss.pop("upd_reset", False) or inputs_gone:
         loaded = load(key, reset_inputs=True)
     return loaded
+
+
+def pick(keys: list[str]) -> None:
+    """Before the record picker is drawn: keep the record the officer was working on.
+
+    The picker's own value is dropped when the officer visits another page (see :func:`current`), and
+    would fall back to the first record of the list; ``detail_key`` is the record the session is on
+    (set here and on the Recommendations detail), so it survives navigation."""
+    ss = st.session_state
+    if ss.get("upd_key") not in keys:
+        wanted = ss.get("detail_key")
+        ss["upd_key"] = wanted if wanted in keys else keys[0]
 
 
 def header(ed: Editing) -> None:
