@@ -15,7 +15,13 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from anywhere
 import streamlit as st  # noqa: E402
 
 from dashboard import data, ui  # noqa: E402
-from dashboard.identity import current_user, sign_out, sso_sign_in, sso_sign_out  # noqa: E402
+from dashboard.identity import (  # noqa: E402
+    current_user,
+    session_cookie_html,
+    sign_out,
+    sso_sign_in,
+    sso_sign_out,
+)
 from dashboard.navigation import page_names_for  # noqa: E402
 from models.reads.figures import StoreError  # noqa: E402
 from models.store.errors import DomainError  # noqa: E402
@@ -68,6 +74,8 @@ try:
 except StoreError as e:
     ui.store_down(e)
     st.stop()
+if cookie_html := session_cookie_html():  # sets the session cookie after sign-in, clears it after sign-out
+    st.html(cookie_html)
 
 if user is None:
     # every page's URL shows the sign-in form, so a link (…/update) survives signing in: the rerun

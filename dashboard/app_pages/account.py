@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.client import client_address
+from dashboard.identity import WEB_SESSION
 from models.rules.auth import change_password
 from models.rules.permissions import can
 from models.rules.users import get_user
@@ -66,6 +67,7 @@ if submitted:
                     old_password=current,
                     new_password=new,
                     client=client_address(),
+                    keep_session=st.session_state.get(WEB_SESSION),  # other browsers are signed out
                 )
         except DomainError as e:
             st.error(ui.refusal(e, "Not changed: "))

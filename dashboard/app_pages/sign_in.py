@@ -58,6 +58,7 @@ if submitted:
         st.error("Enter your username and password.")
     else:
         from models.rules.auth import authenticate
+        from models.rules.web_sessions import open_session
 
         try:
             with write_session(data.engine()) as session:
@@ -65,9 +66,11 @@ if submitted:
                     session, username=username.strip(), password=password, client=client_address()
                 )
                 name = user.username
+                # a reload, a new tab or a pasted link stays signed in (dashboard.session_cookie)
+                web_session, claim_code = open_session(session, username=name, client=client_address())
         except DomainError as e:
             st.error(ui.refusal(e))
         else:
             data.invalidate()  # the sign-in is in the trail now
-            sign_in(name)
+            sign_in(name, web_session=web_session, claim_code=claim_code)
             st.rerun()

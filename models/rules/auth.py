@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from models.rules.permissions import require
 from models.rules.users import add_user, get_user, system_user
+from models.rules.web_sessions import end_all_for
 from models.store.errors import DomainError, InvalidInput, NotFound
 from models.store.schemas import UserCreate
 from models.store.settings import get_settings
@@ -239,9 +240,11 @@ def change_password(
     new_password: str,
     client: str | None = None,
     now: datetime | None = None,
+    keep_session: str | None = None,
 ) -> None:
     """A wrong current password counts as a failed sign-in (and is refused while the account is
-    locked), so My account is no side door for guessing."""
+    locked), so My account is no side door for guessing. Every other signed-in browser of the
+    account is signed out (``keep_session``, the one making the change, stays)."""
     user = _check_password(
         session,
         username=user.username,
@@ -253,6 +256,7 @@ def change_password(
     user.password_hash = hash_password(new_password)
     user.version += 1
     session.add(user)
+    end_all_for(session, username=user.username, why="password changed", except_id=keep_session)
     append_event(
         session,
         actor=user.username,
@@ -272,6 +276,7 @@ def reset_password(session: Session, *, username: str, actor: User) -> str:
     user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
     user.version += 1
     session.add(user)
+    end_all_for(session, username=username, why="password reset")
     from sqlalchemy import delete
 
     session.exec(

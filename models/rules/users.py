@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from models.rules.permissions import ROLES, require
+from models.rules.web_sessions import end_all_for
 from models.store.errors import InvalidInput, NotFound
 from models.store.schemas import UserCreate
 from models.store.tables import User
@@ -109,6 +110,8 @@ def set_disabled(session: Session, *, username: str, disabled: bool, actor: User
     user.disabled = disabled
     user.version += 1
     session.add(user)
+    if disabled:  # signed-in browsers lose access at once, not at their next sign-in
+        end_all_for(session, username=username, why="account disabled")
     append_event(
         session,
         actor=actor.username,

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     )
     banner: str = "UNCLASSIFIED"
     session_idle_minutes: int = 30
+    session_max_hours: int = 12  # a browser stays signed in at most this long, however active
     lockout_threshold: int = 5  # failures of one account from one client
     client_lockout_threshold: int = 20  # failures from one client, any accounts
     account_lockout_threshold: int = 50  # failures of one account from all clients together

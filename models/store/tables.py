@@ -241,6 +241,27 @@ class SigninThrottle(SQLModel, table=True):
     blocked_until: datetime | None = _ts(default=None)
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser, so a reload, a new tab or a pasted link stays signed in.
+
+    Only hashes are stored: ``claim_hash`` of the one-time code the page hands the browser right
+    after sign-in, then ``token_hash`` of the cookie the server sets in exchange for it (see
+    :mod:`models.rules.web_sessions`). Ending a session (sign-out, disabled account, new password,
+    idle or absolute expiry) sets ``ended_at``; the row stays until it is pruned."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(max_length=80, index=True)
+    claim_hash: str | None = Field(default=None, max_length=64, unique=True)
+    claim_expires_at: datetime | None = _ts(default=None)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    ended_at: datetime | None = _ts(default=None)
+    ended_why: str | None = Field(default=None, max_length=40)
+    client: str | None = Field(default=None, max_length=200)
+
+
 class ClosureProposal(SQLModel, table=True):
     """An editor's proposal to close a recommendation, waiting for someone else to verify it."""
 
