@@ -146,6 +146,8 @@ t[3].metric(
     delta_arrow="off",
     help="Open, with a target date already past.",
 )
+if s["no_target"]:  # "0 overdue" would otherwise read as "on schedule"
+    t[3].caption(ui.say("{n} open without a target date", n=f"{s['no_target']:,}"))
 t[4].metric("Stale", s["stale"], help=f"Open, with no recorded change in the last {stale_days} days.")
 st.html(
     '<div data-testid="status-chips">'

@@ -223,7 +223,8 @@ def briefing_content(session: Session, req: BriefingRequest) -> dict:
             "Overdue",
             f"{figures['overdue']:,}",
             None,
-            f"{whole.counts.get('became_overdue', 0)} became overdue since {since}",
+            f"{whole.counts.get('became_overdue', 0)} became overdue since {since}; "
+            f"{figures['no_target']:,} open without a target date",
         ),
         tile("Stale", f"{figures['stale']:,}", None, f"no change in {settings.stale_after_days} days"),
     ]

@@ -8,11 +8,12 @@ Who gets a digest
 
   - ``overdue``: the target date is before ``today`` (``days`` = days overdue);
   - ``due_soon``: the target date is ``today`` or within the next 30 days (``days`` = days left);
-  - ``stale``: no update for ``settings.stale_after_days`` days or more (``days`` = days since the
-    last update). The last update is the later of ``Recommendation.updated_at`` and the latest
-    effective date of the recommendation's events, counting only those on or before ``today``,
-    so a digest for a past day reads as it would have on that day, and a recommendation that
-    did not exist yet is never stale;
+  - ``stale``: no recorded change for ``settings.stale_after_days`` days or more (``days`` = days
+    since the last change): the latest effective date of the recommendation's events, counting
+    only those on or before ``today``, so a digest for a past day reads as it would have on that
+    day, and a recommendation that did not exist yet is never stale. This is the Overview's
+    meaning too (:func:`models.reads.figures.summary`); the row's ``updated_at`` (when it was last
+    written, e.g. by the catalog loader) is not a change anyone reported;
   - ``awaiting_verification``: closures waiting for a verifier *in that office*, i.e. the union of
     :func:`models.rules.closure.pending_for_verifier` over the enabled users whose ``office`` equals the
     owner (``days`` = days since the proposal). A verifier never sees their own proposal, so a
@@ -123,9 +124,8 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
                 d.overdue.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, -left))
             elif left <= DUE_SOON_DAYS:
                 d.due_soon.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, left))
-        moments = [m for m in (_aware(event_at), _aware(rec.updated_at)) if m is not None and m < end]
-        if moments:
-            last = max(moments)
+        last = _aware(event_at)
+        if last is not None and last < end:
             idle = (today - last.date()).days
             if idle >= stale_after:
                 d.stale.append(

@@ -97,7 +97,10 @@ def summary(
     stale_after_days: int = 90,
     statuses: dict[str, str] | None = None,
 ) -> dict:
-    """Totals by status, share implemented, overdue and stale counts."""
+    """Totals by status, share implemented, overdue, no-target-date and stale counts.
+
+    Stale means open with no event in the last ``stale_after_days`` days (the trail's effective
+    dates); My items and the reminders use the same meaning (:mod:`models.reads.digests`)."""
     moment = _moment(as_of)
     last = _last_change_sq(as_of)
     if as_of is None:
@@ -121,6 +124,12 @@ def summary(
             .join(last, last.c.key == sq.c.key)
             .where(sq.c.status.in_(OPEN), last.c.last_at < moment - timedelta(days=stale_after_days))
         ).one()
+        no_target = session.exec(
+            select(func.count())
+            .select_from(sq)
+            .join(Recommendation, Recommendation.key == sq.c.key)
+            .where(sq.c.status.in_(OPEN), Recommendation.target_date.is_(None))
+        ).one()
     else:
         status_of = _statuses(session, as_of, statuses)
         by_status = {}
@@ -135,6 +144,9 @@ def summary(
             if st in OPEN and (fields.get(k, {}).get("target_date") or "9999") < day
         )
         stale = sum(1 for k in session.exec(stale_keys) if status_of.get(k) in OPEN)
+        no_target = sum(
+            1 for k, st in status_of.items() if st in OPEN and not fields.get(k, {}).get("target_date")
+        )
     total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
     return {
@@ -143,6 +155,7 @@ def summary(
         "open": sum(by_status.get(s, 0) for s in OPEN),
         "implemented_share": (implemented / total) if total else 0.0,
         "overdue": overdue,
+        "no_target": no_target,  # open with no target date: "0 overdue" says nothing about them
         "stale": stale,
     }
 
