@@ -16,7 +16,7 @@ from models.store.schemas import RecommendationUpdate
 from models.store.settings import get_settings
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)
 
-KEY = "deare09-pme-expansion"  # seeded in_progress
+KEY = "ssi02-expand-tsc-support"  # seeded in_progress (SSI 2002 reports the IMET request doubled)
 
 
 def update_page(key: str = KEY, user: str = "ed") -> AppTest:

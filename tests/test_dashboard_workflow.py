@@ -22,7 +22,7 @@ from tests.e2e.seeded_store import NORTHCOM
 from tests.helpers import shown
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)
 
-KEY = "deare09-pme-expansion"  # seeded in_progress, with evidence
+KEY = "ssi02-expand-tsc-support"  # seeded in_progress (SSI 2002 reports the IMET request doubled), with evidence
 
 
 def page(name: str, user: str | None = "adm", **state) -> AppTest:

@@ -2,8 +2,11 @@
 
 Seeding only adds what is missing, keyed by each record's stable key, so a second run
 changes nothing and a staff officer's edits to a seeded record are never overwritten.
-Statuses a source reports are reached by walking the lifecycle's allowed moves, each move
-an audited event dated to the source that supports it.
+A status a source reports is reached by walking the lifecycle's allowed moves, each an audited
+event dated to the passage that supports it (a year-only claim to the end of that year, capped at
+the reporting text's publication). Only the last move is the one the source reports; the moves the
+lifecycle needs on the way are labelled as implied by the loader, so the trail never shows a step
+nobody reported as if a source had.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.catalog.checks import Catalog
+from models.catalog.reading import reported_on
 from models.catalog.schema import Citation as SeedCitation
 from models.catalog.schema import RecommendationSeed, parse_partial_date
 from models.rules import catalog_records, lifecycle
@@ -36,6 +40,9 @@ from models.store.tables import (
     TimelineEvent,
     User,
 )
+
+REPORTED = "status reported by a source: "
+IMPLIED = "step implied by the loader (no source reports it), on the way to the reported status "
 
 
 @dataclass
@@ -175,15 +182,18 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
 
     # A historical proposal can be reported acted on before the source that records it was
     # published; its creation is then dated to the earliest reported status, not after it.
+    def claimed_on(value: str, citation: SeedCitation) -> date:
+        return reported_on(value, next(s.published for s in catalog.sources if s.id == citation.source))
+
     earliest_claim: dict[str, date] = {}
     for ev in catalog.evidence.values():
         if ev.status_claim and ev.observed:
             for rkey in ev.recommendations:
-                d = parse_partial_date(ev.observed)[0]
+                d = claimed_on(ev.observed, ev.citations[0])
                 earliest_claim[rkey] = min(d, earliest_claim.get(rkey, d))
     for rkey, seed in catalog.recommendations.items():
         if seed.seeded_status:
-            d = parse_partial_date(seed.seeded_status.as_of)[0]
+            d = claimed_on(seed.seeded_status.as_of, seed.seeded_status.citations[0])
             earliest_claim[rkey] = min(d, earliest_claim.get(rkey, d))
 
     obstacle_ids = _existing_keys(session, Obstacle)
@@ -244,10 +254,11 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
         src = ev.citations[0].source
         observed, precision = parse_partial_date(ev.observed) if ev.observed else (published[src], "none")
         if ev.status_claim:
+            claim_day = claimed_on(ev.observed, ev.citations[0]) if ev.observed else observed
             for rkey in ev.recommendations:
                 c = ev.citations[0]
                 claims.setdefault(rkey, []).append(
-                    (observed, ev.status_claim, f"{ev.title} ({c.source}, {c.section}, lines {c.lines})")
+                    (claim_day, ev.status_claim, f"{ev.title} ({c.source}, {c.section}, lines {c.lines})")
                 )
         if key in have_evidence:
             continue
@@ -295,7 +306,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             basis.observed_precision = precision
             report.added["evidence items"] += 1
             claims.setdefault(seed.key, []).append(
-                (as_of, s.status, f"{s.note} ({c.source}, {c.section}, lines {c.lines})")
+                (claimed_on(s.as_of, c), s.status, f"{s.note} ({c.source}, {c.section}, lines {c.lines})")
             )
     new_keys = {s.key for s in new_recs}
     for rkey, rec_claims in sorted(claims.items()):
@@ -303,16 +314,18 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             continue  # never move a record a user may have edited
         for when, status, why in sorted(rec_claims):
             rec = get_recommendation(session, rkey)
-            for step in lifecycle.path_to(rec.status, status):
+            if rec.status == status:
+                continue  # a second source reporting the same status adds evidence, not a move
+            steps = lifecycle.path_to(rec.status, status)
+            for step in steps:
+                reason = REPORTED + why if step == status else IMPLIED + f"{status}: {why}"
                 rec = update_recommendation(
                     session,
                     key=rkey,
                     actor=actor,
                     effective_at=_at(when),
                     change=RecommendationUpdate(
-                        expected_version=rec.version,
-                        status=step,
-                        reason=f"status reported by a source: {why}"[:4000],
+                        expected_version=rec.version, status=step, reason=reason[:4000]
                     ),
                 )
             report.added["seeded status moves"] += 1

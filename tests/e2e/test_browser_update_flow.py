@@ -15,7 +15,7 @@ from models.store.db import make_engine, read_session
 from tests.e2e.conftest import publish_screenshots
 from tests.e2e.seeded_store import PASSWORD
 
-KEY = "deare09-pme-expansion"
+KEY = "ssi02-expand-tsc-support"  # seeded in_progress, so "On hold" is an allowed move
 pytestmark = pytest.mark.browser
 TIMINGS: dict[str, float] = {}
 

@@ -1,0 +1,170 @@
+"""A careful reader's checks: the catalog claims no status, date, advice or wording its passage lacks.
+
+Each check is run twice: on the catalog as it stands (it must be clean) and on a copy with one of the
+defects the catalog once had put back (the check must catch it), so a check that stopped looking
+would fail here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from models.catalog import reading
+from models.catalog.checks import load_catalog
+from models.catalog.loader import IMPLIED, REPORTED, seed_catalog
+from models.catalog.schema import Citation, EvidenceSeed
+from models.rules.users import system_user
+from models.store.db import read_session, write_session
+from models.store.tables import AuditEvent
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = Path(os.environ.get("RECTRACK_SOURCES_DIR") or REPO.parent / "shared" / "sources")
+CURRY = "2017-curry-nps-thesis-combating-drug-trafficking"
+SAMANEZ = "2020-samanez-cfc-collective-security-programs"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(REPO / "seeds")
+
+
+@pytest.fixture(scope="module")
+def texts(catalog):
+    assert SOURCES.is_dir(), f"source library not found at {SOURCES}; these checks read the texts"
+    return reading.SourceTexts(catalog, SOURCES)
+
+
+def _with_recommendation(catalog, key, **changes):
+    cat = copy.copy(catalog)
+    cat.recommendations = dict(catalog.recommendations)
+    cat.recommendations[key] = catalog.recommendations[key].model_copy(update=changes)
+    return cat
+
+
+# ------------------------------------------------------------------------------------------ dates
+
+
+def test_a_year_only_claim_means_the_end_of_that_year_never_the_first_of_january():
+    assert reading.period_end("1995") == date(1995, 12, 31)
+    assert reading.period_end("2016-02") == date(2016, 2, 29)
+    assert reading.period_end("1942-02-19") == date(1942, 2, 19)
+    # a passage cannot report something after it was written
+    assert reading.reported_on("2009", "2009-07") == date(2009, 7, 1)
+
+
+def test_every_status_and_evidence_date_is_one_its_cited_lines_print(catalog, texts):
+    assert reading.dates_in_passages(catalog, texts) == []
+
+
+def test_an_evidence_date_taken_from_a_footnote_is_caught(catalog, texts):
+    """The 2020 paper counts 107 programs on line 237; 2017 is only the footnoted guide's date (247)."""
+    cat = copy.copy(catalog)
+    cat.evidence = dict(catalog.evidence)
+    cat.evidence["x-ev"] = EvidenceSeed(
+        key="x-ev",
+        title="Programs grew",
+        summary="Programs grew after 2001.",
+        observed="2017",
+        recommendations=["ssi02-expand-tsc-support"],
+        citations=[
+            Citation(source=SAMANEZ, section="Current Situation", lines="237"),
+            Citation(source=SAMANEZ, section="Current Situation", lines="247"),
+        ],
+    )
+    assert [p for p in reading.dates_in_passages(cat, texts) if "'x-ev'" in p]
+
+
+def test_no_status_is_dated_before_the_passage_or_the_proposal(catalog, texts):
+    assert reading.statuses_after_their_passage(catalog, texts) == []
+
+
+# ------------------------------------------------------------------------------------- advice
+
+
+def test_no_recommendation_says_in_its_own_summary_that_the_source_does_not_make_it(catalog):
+    assert reading.summaries_that_deny_advice(catalog) == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Plan Colombia pushed crime into Mexico; the paper draws no such lesson itself.",
+        "Programs would need to benefit partners. The paper does not state this as a recommendation.",
+        "The thesis does not recommend a change here.",
+    ],
+)
+def test_a_summary_denying_it_is_advice_is_caught(catalog, summary):
+    cat = _with_recommendation(catalog, "samanez20-colombia-model", summary=summary)
+    assert reading.summaries_that_deny_advice(cat)
+
+
+def test_the_2020_paper_now_shows_almost_no_recommendations(catalog):
+    advice = [
+        k
+        for k, r in catalog.recommendations.items()
+        if r.citations[0].source == SAMANEZ and r.kind in ("explicit", "implied", "research_agenda")
+    ]
+    assert len(advice) <= 2, advice
+
+
+# ------------------------------------------------------------------------------------ own words
+
+
+def test_no_summary_is_a_word_swapped_copy_of_its_cited_lines(catalog, texts):
+    assert reading.summaries_too_close(catalog, texts, kinds=reading.CHECKED_KINDS) == []
+
+
+def test_paraphrase_by_substitution_is_caught_on_the_issue_example(catalog, texts):
+    """The summary this record had before its rewrite, against Curry line 992."""
+    old = (
+        "The United States should record its cooperation efforts with Colombia in agreements and other "
+        "formal institutions, and both countries should work through their military representatives to "
+        "cut drug flows in and out of Colombia. The author argues informal ties among leaders tend to "
+        "mature into treaties and cooperation accords."
+    )
+    cat = _with_recommendation(catalog, "curry17-formalize-colombia-agreements", summary=old)
+    found = reading.summaries_too_close(cat, texts, kinds=("recommendations",))
+    assert [p for p in found if "curry17-formalize-colombia-agreements" in p]
+
+
+def test_a_summary_in_own_words_about_the_same_passage_passes(texts, catalog):
+    line = texts.cited(Citation(source=CURRY, section="IV.B", lines="992"))
+    fresh = "Curry wants the Colombian partnership fixed in written accords instead of personal ties alone."
+    assert reading.closest_window(reading._words(fresh), reading._words(line)) < reading.SIMILARITY_LIMIT
+
+
+# ------------------------------------------------------------------------------- in the store
+
+
+def test_seeding_shows_no_status_step_as_reported_that_no_source_reports(engine, catalog):
+    with write_session(engine) as s:
+        seed_catalog(s, catalog=catalog, actor=system_user(s))
+    claimed: dict[str, set[str]] = {}
+    for key, rec in catalog.recommendations.items():
+        if rec.seeded_status:
+            claimed.setdefault(key, set()).add(rec.seeded_status.status)
+    for ev in catalog.evidence.values():
+        if ev.status_claim:
+            for key in ev.recommendations:
+                claimed.setdefault(key, set()).add(ev.status_claim)
+    with read_session(engine) as s:
+        moves = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "recommendation", AuditEvent.action.in_(["status_change", "reopen"])
+            )
+        ).all()
+    assert moves
+    for m in moves:
+        if m.reason.startswith(REPORTED):
+            assert m.status_after in claimed.get(m.record_key, set()), (m.record_key, m.status_after)
+        else:
+            assert m.reason.startswith(IMPLIED), (m.record_key, m.reason)
+    # the BWG's 1995 founding ("1995" in Curry, "1995-12" in Deare) is not dated to 1 January
+    bwg = [m for m in moves if m.record_key == "deare09-hist-bwg-1995" and m.status_after == "implemented"]
+    assert bwg and all(m.effective_at.date() >= date(1995, 12, 1) for m in bwg)
