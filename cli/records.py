@@ -38,15 +38,19 @@ def list_cmd(
 @user_errors
 def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show one recommendation with its citations, evidence and history."""
+    from models.reads.plans import obstacles_of, steps_of
     from models.reads.records import recommendation_detail
 
     with read_session(engine_ready()) as session:
         d = recommendation_detail(session, key)
+        links, steps = obstacles_of(session, key), steps_of(session, key)
     if as_json:
         out = d.rec.model_dump(mode="json")
         out["citations"] = [c.label for c in d.citations]
         out["children"] = [c.key for c in d.children]
         out["obstacles"] = [o.key for o in d.obstacles]
+        out["obstacle_states"] = {o["key"]: o["state"] for o in links}
+        out["steps"] = [{**st, "due_date": st["due_date"] and st["due_date"].isoformat()} for st in steps]
         out["institutions"] = [i.key for i in d.institutions]
         out["evidence"] = [
             {
@@ -74,6 +78,11 @@ def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSO
         typer.echo(f"cites: {c.label}")
     for ch in d.children:
         typer.echo(f"sub-item: {ch.key} [{ch.status}] {ch.title}")
+    for o in links:
+        typer.echo(f"obstacle: {o['key']} [{o['state']}] {o['title']}")
+    for st in steps:
+        due = f" due {st['due_date']}" if st["due_date"] else ""
+        typer.echo(f"step {st['position']}: [{st['status']}] {st['title']} ({st['office'] or '—'}{due})")
     for e in d.evidence:
         typer.echo(f"evidence: {e['item'].key}: {e['item'].title}")
     for h in d.history:

@@ -157,7 +157,9 @@ def longest_stuck(
         obstacles = session.exec(
             select(Obstacle.title)
             .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-            .where(RecommendationObstacle.recommendation_id == rec.id)
+            .where(
+                RecommendationObstacle.recommendation_id == rec.id, RecommendationObstacle.state == "blocking"
+            )
             .order_by(Obstacle.title)
         ).all()
         out.append(

@@ -235,22 +235,28 @@ def blocking_obstacles(
             .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
             .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
             .join(sq, sq.c.key == Recommendation.key)
-            .where(sq.c.status.in_(OPEN))
+            .where(sq.c.status.in_(OPEN), RecommendationObstacle.state == "blocking")
             .group_by(Obstacle.key, Obstacle.title, Obstacle.category)
             .order_by(open_n.desc(), Obstacle.key)
             .limit(limit)
         ).all()
     else:
+        from models.trail.history import obstacle_links_as_of
+
         status_of = _statuses(session, as_of, statuses)
+        per_obstacle: dict[str, int] = {}
+        for rk, links in obstacle_links_as_of(session, as_of).items():
+            if status_of.get(rk) in OPEN:
+                for ok, state in links.items():
+                    if state == "blocking":
+                        per_obstacle[ok] = per_obstacle.get(ok, 0) + 1
         counts: dict[tuple, int] = {}  # in the database's order of obstacle keys
-        for ok, t, c, rk in session.exec(
-            select(Obstacle.key, Obstacle.title, Obstacle.category, Recommendation.key)
-            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-            .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+        for ok, t, c in session.exec(
+            select(Obstacle.key, Obstacle.title, Obstacle.category)
+            .where(Obstacle.key.in_(list(per_obstacle)))
             .order_by(Obstacle.key)
         ):
-            if status_of.get(rk) in OPEN:
-                counts[(ok, t, c)] = counts.get((ok, t, c), 0) + 1
+            counts[(ok, t, c)] = per_obstacle[ok]
         # a stable sort keeps the database's key order among equal counts
         rows = [(*o, n) for o, n in sorted(counts.items(), key=lambda kv: -kv[1])][:limit]
     return [{"obstacle": k, "title": t, "category": c, "open": n} for k, t, c, n in rows]
@@ -329,7 +335,7 @@ def segment_records(
         q = (
             q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
             .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
-            .where(Obstacle.key == obstacle)
+            .where(Obstacle.key == obstacle, RecommendationObstacle.state == "blocking")
         )
     q = q.order_by(Recommendation.key)
     if as_of is None:

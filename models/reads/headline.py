@@ -74,7 +74,7 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
     obstacles = session.exec(
         select(Obstacle.key, Obstacle.title, Obstacle.category)
         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-        .where(RecommendationObstacle.recommendation_id == rec.id)
+        .where(RecommendationObstacle.recommendation_id == rec.id, RecommendationObstacle.state == "blocking")
         .order_by(Obstacle.title)
     ).all()
     open_days = (moment - created).days

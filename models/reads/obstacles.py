@@ -14,7 +14,10 @@ from models.store.tables import (
 
 
 def obstacle_register(session: Session) -> list[dict]:
-    is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
+    # "open" counts the open recommendations the obstacle still blocks (not resolved for them)
+    is_open = case(
+        ((Recommendation.status.in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
+    )
     rows = session.exec(
         select(
             Obstacle.key,
@@ -70,7 +73,9 @@ def obstacle_matrix(session: Session, *, category: str | None = None, theme: str
 
 def obstacle_by_theme(session: Session, *, category: str | None = None) -> list[dict]:
     """Open recommendations each obstacle blocks, per theme: the obstacle view that fits a screen."""
-    is_open = case((Recommendation.status.in_(OPEN), 1), else_=0)
+    is_open = case(
+        ((Recommendation.status.in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
+    )
     q = (
         select(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
         .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from models.reads.plans import obstacles_of, plan_summary, steps_of
 from models.rules.records import evidence_count, get_recommendation
 from models.store.schemas import RecommendationRead
 from models.store.tables import (
@@ -72,9 +73,9 @@ def recommendation_view(session: Session, key: str) -> dict:
         "citations": [cite(c) for c in d.citations],
         "children": children,
         "children_by_status": rolled,
-        "obstacles": [
-            {"key": o.key, "title": o.title, "category": o.category, "side": o.side} for o in d.obstacles
-        ],
+        "obstacles": obstacles_of(session, key),
+        "steps": steps_of(session, key, today=datetime.now(UTC).date()),
+        "plan": plan_summary(session, key),
         "institutions": [
             {"key": i.key, "name": i.name, "acronym": i.acronym, "kind": i.kind, "country": i.country}
             for i in d.institutions

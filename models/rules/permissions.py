@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "recommendation.create": frozenset({"editor", "admin", "system"}),
     "recommendation.update": frozenset({"editor", "admin", "system"}),
     "evidence.attach": frozenset({"editor", "admin", "system"}),
+    "obstacle.create": frozenset({"editor", "admin", "system"}),  # linking is recommendation.update
     "catalog.seed": frozenset({"admin", "system"}),
     "trail.export": frozenset({"auditor", "admin"}),
     "briefing.export": frozenset({"viewer", "editor", "auditor", "admin"}),  # the leadership briefing (PDF)

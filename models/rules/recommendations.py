@@ -143,6 +143,8 @@ def update_recommendation(
         action = "priority_change"  # leadership's list moved: who, when and why stay in this event
     for k, v in diff.items():
         setattr(rec, k, v)
+    if "progress" in diff:
+        rec.progress_explicit = True  # the officer's figure now stands over the steps' (models.rules.steps)
     rec.version += 1
     rec.updated_at = utcnow()
     rec.updated_by = actor.username

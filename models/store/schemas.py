@@ -13,7 +13,16 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from models.store.settings import get_settings
-from models.store.vocabulary import STATUSES, Actor, Confidence, RecommendationKind, Theme
+from models.store.vocabulary import (
+    STATUSES,
+    STEP_STATUSES,
+    Actor,
+    Confidence,
+    Country,
+    ObstacleCategory,
+    RecommendationKind,
+    Theme,
+)
 
 MAX_TEXT = 20_000
 
@@ -253,3 +262,43 @@ class CitationIn(_In):
     section: Title
     line_start: int = Field(ge=1)
     line_end: int = Field(ge=1)
+
+
+class ObstacleCreate(_In):
+    """An obstacle an officer records; where it is attested (a citation or the officer's evidence
+    item) is checked by :func:`models.rules.obstacles.create_obstacle`."""
+
+    key: Key
+    title: Title
+    category: ObstacleCategory
+    side: Country
+    summary: LongText
+
+
+def _step_status(v: str) -> str:
+    if v not in STEP_STATUSES:
+        raise ValueError(f"unknown step status {v!r}; use one of: {', '.join(STEP_STATUSES)}")
+    return v
+
+
+StepStatus = Annotated[str, AfterValidator(_step_status)]
+
+
+class StepCreate(_In):
+    """One step of a recommendation's action plan."""
+
+    title: Title
+    office: SingleLine = ""
+    due_date: TargetDate = None
+    status: StepStatus = "not_started"
+
+
+class StepUpdate(_In):
+    """A change to one step; ``expected_version`` is the step's version the officer was looking at."""
+
+    expected_version: int = Field(ge=1)
+    reason: Reason
+    title: Title | None = None
+    office: SingleLine | None = None
+    due_date: TargetDate = None
+    status: StepStatus | None = None

@@ -82,6 +82,9 @@ class Recommendation(SQLModel, table=True):
     status: str = Field(default="proposed", max_length=20, index=True)
     target_date: date | None = None
     progress: int = Field(default=0, ge=0, le=100)
+    # True once an officer sets progress by hand; until then it is derived from the action plan's
+    # steps by count (done / (all - dropped)), see models.rules.steps (migration 0009)
+    progress_explicit: bool = Field(default=False)
     # leadership's priority list (who set it, when and why is the trail's) and, for each item,
     # the owner's short statement of what it takes to close it (migration 0006)
     priority: bool = Field(default=False, index=True)
@@ -107,17 +110,48 @@ class Citation(SQLModel, table=True):
 
 
 class Obstacle(SQLModel, table=True):
+    """An obstacle from the catalog (``origin`` catalog) or recorded by an officer (``user``, with
+    a citation or the officer's evidence item); officers' obstacles are versioned like records."""
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80, unique=True, index=True)
     title: str = Field(max_length=300)
     summary: str | None = _long(default=None)
     category: str = Field(max_length=40, index=True)
     side: str = Field(max_length=20)
+    origin: str = Field(default="catalog", max_length=20)
+    evidence_id: int | None = Field(default=None, foreign_key="evidenceitem.id")
+    created_by: str = Field(default="", max_length=80)
+    version: int = Field(default=1)
 
 
 class RecommendationObstacle(SQLModel, table=True):
+    """An obstacle blocking one recommendation; ``state`` becomes resolved or no_longer_blocking
+    (with the evidence that shows it) for that recommendation alone. Unlinking deletes the row;
+    the trail keeps every link, unlink and resolution (migration 0009)."""
+
     recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True)
     obstacle_id: int = Field(foreign_key="obstacle.id", primary_key=True, index=True)
+    state: str = Field(default="blocking", max_length=20, index=True)
+    evidence_id: int | None = Field(default=None, foreign_key="evidenceitem.id")
+
+
+class ActionStep(SQLModel, table=True):
+    """One step of a recommendation's action plan (UNDP's "key actions"); ``position`` numbers the
+    steps of one recommendation from 1 and names them in the trail (migration 0009)."""
+
+    __table_args__ = (UniqueConstraint("recommendation_id", "position", name="uq_actionstep_position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    recommendation_id: int = Field(foreign_key="recommendation.id", index=True)
+    position: int
+    title: str = Field(max_length=300)
+    office: str = Field(default="", max_length=300)
+    due_date: date | None = Field(default=None, index=True)
+    status: str = Field(default="not_started", max_length=20, index=True)
+    evidence_id: int | None = Field(default=None, foreign_key="evidenceitem.id")
+    version: int = Field(default=1)
+    updated_at: datetime = _ts(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=80)
 
 
 class Institution(SQLModel, table=True):

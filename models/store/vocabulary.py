@@ -177,8 +177,25 @@ CATEGORY_LABELS = {
     "human_rights": "Human rights",
     "other": "Other",
 }
+#: an action plan step's status (models.rules.steps); dropped steps do not count towards progress
+STEP_STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "done": "Done",
+    "dropped": "Dropped",
+}
+STEP_STATUSES = tuple(STEP_STATUS_LABELS)
+#: an obstacle's standing for one recommendation (models.rules.obstacles)
+OBSTACLE_STATE_LABELS = {
+    "blocking": "Blocking",
+    "resolved": "Resolved",
+    "no_longer_blocking": "No longer blocking",
+}
+OBSTACLE_STATES = tuple(OBSTACLE_STATE_LABELS)
 LABELS = {
     "status": STATUS_LABELS,
+    "step_status": STEP_STATUS_LABELS,
+    "obstacle_state": OBSTACLE_STATE_LABELS,
     "theme": THEME_LABELS,
     "kind": KIND_LABELS,
     "who_must_act": ACTOR_LABELS,

@@ -141,3 +141,44 @@ def fields_as_of(
             if f in values:
                 state[f] = values[f]
     return out
+
+
+#: the trail's actions on a recommendation's obstacles; each event's ``before`` names the obstacle
+#: and its state for that recommendation before the change (None: not linked)
+LINK_ACTIONS = ("obstacle_linked", "obstacle_unlinked", "obstacle_resolved")
+
+
+def obstacle_links_as_of(session: Session, as_of: datetime, keys: list[str] | None = None) -> dict[str, dict]:
+    """``{recommendation key: {obstacle key: state}}`` as the links stood at ``as_of``.
+
+    Catalog links carry no event of their own (the catalog load is one ``seed`` event), so the
+    answer starts from today's links and undoes, newest first, every link, unlink and resolution
+    effective after ``as_of``: the cost is the events since that date, not the store's history."""
+    from models.store.tables import Obstacle, Recommendation, RecommendationObstacle
+
+    q = (
+        select(Recommendation.key, Obstacle.key, RecommendationObstacle.state)
+        .join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
+        .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+    )
+    later = select(AuditEvent.record_key, AuditEvent.before).where(
+        AuditEvent.record_type == "recommendation",
+        AuditEvent.action.in_(LINK_ACTIONS),
+        AuditEvent.effective_at > as_of,
+    )
+    if keys is not None:
+        q = q.where(Recommendation.key.in_(keys))
+        later = later.where(AuditEvent.record_key.in_(keys))
+    out: dict[str, dict] = {}
+    for rk, ok, state in session.exec(q):
+        out.setdefault(rk, {})[ok] = state
+    for rk, before in session.exec(later.order_by(AuditEvent.seq.desc())):
+        b = json.loads(before) if before else {}
+        if "obstacle" not in b:
+            continue
+        links = out.setdefault(rk, {})
+        if b.get("obstacle_state") is None:
+            links.pop(b["obstacle"], None)
+        else:
+            links[b["obstacle"]] = b["obstacle_state"]
+    return {k: v for k, v in out.items() if v}

@@ -98,4 +98,30 @@ def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
             )
             if len(report.store_problems) >= 20:
                 break
+    _check_obstacle_versions(session, report)
     return report
+
+
+def _check_obstacle_versions(session: Session, report: VerifyReport) -> None:
+    """Officers' obstacles are versioned like records: the newest event must record the row's version."""
+    from models.store.tables import Obstacle
+
+    latest = (
+        select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.record_type == "obstacle")
+        .group_by(AuditEvent.record_key)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Obstacle.key, Obstacle.version, AuditEvent.after)
+        .where(Obstacle.origin == "user")
+        .join(latest, latest.c.record_key == Obstacle.key, isouter=True)
+        .join(AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True)
+    ).all()
+    for key, version, after in rows:
+        recorded = json.loads(after).get("version") if after else None
+        if recorded != version:
+            report.store_problems.append(
+                f"obstacle {key!r} is at version {version} but its latest event records version {recorded}: "
+                "its events are missing, or the row was changed outside the app"
+            )
