@@ -114,6 +114,7 @@ def test_the_export_has_the_editable_context_and_reason_columns(store):
             "kind",
             "who_must_act",
             "parent",
+            "obstacles",
             "reason",
         )
     )
@@ -129,6 +130,7 @@ def test_the_export_has_the_editable_context_and_reason_columns(store):
         "explicit",
         "us",
         "rec-a",
+        "",
         "",
     ]
     # cells a spreadsheet would run as formulas are escaped in CSV and stored as text in xlsx

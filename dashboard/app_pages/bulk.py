@@ -1,6 +1,6 @@
 """Bulk edits, for staff officers and admins: download the recommendations as CSV or Excel,
-edit status, owner, target date and progress (with a reason per row) in a spreadsheet, and
-upload the file back. Every row goes through the same rules as the update form; by default
+edit status, owner, target date, progress and the blocking obstacles (with a reason per row) in
+a spreadsheet, and upload the file back. Every row goes through the same rules as the update form; by default
 all rows or none are applied."""
 
 from io import BytesIO
@@ -28,8 +28,9 @@ FORMATS = {
 
 st.title("Bulk edits")
 st.caption(
-    "Download, edit status, owner, target_date and progress with a reason on each changed row, and upload "
-    "the file back. Leave key, version and the other columns as they are. Closing as implemented or not "
+    "Download, edit status, owner, target_date, progress and obstacles (the keys of the obstacles blocking "
+    "the record, separated by ';': add one to link it, delete one to unlink it) with a reason on each changed "
+    "row, and upload the file back. Leave key, version and the other columns as they are. Closing as implemented or not "
     "implemented goes through Propose closure on the Update page, not this file."
 )
 

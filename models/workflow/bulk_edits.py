@@ -12,6 +12,11 @@ not edit is left alone even if the store moved on since the export (its values a
 with the values at the row's version, rebuilt from the trail), so an old file only conflicts
 where it really disagrees.
 
+The optional ``obstacles`` column is the set of obstacles blocking the record: keys added are
+linked and keys removed unlinked through :mod:`models.rules.obstacles` (the same functions the
+CLI calls), after the row's field change and in the same savepoint, so a row is applied whole or
+not at all. Each link or unlink is its own audited event with the row's reason.
+
 All rows or none by default: every row is checked and tried, each in a savepoint, and any
 refusal raises :class:`EditsRefused` listing every problem by CSV line or worksheet row, so the
 caller's write transaction rolls back. With ``partial=True`` the good rows are applied and the
@@ -29,12 +34,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models.rules.lifecycle import RuleViolation
+from models.rules.obstacles import link_obstacle, unlink_obstacle
 from models.rules.recommendations import update_recommendation
-from models.store.errors import DomainError, StaleVersion
+from models.store.errors import DomainError, NotFound, StaleVersion
 from models.store.schemas import RecommendationUpdate
-from models.store.tables import AuditEvent, Recommendation, User
+from models.store.tables import AuditEvent, Obstacle, Recommendation, RecommendationObstacle, User
 from models.workflow.bulk_export import (
     EDITABLE,
+    OBSTACLE_SEPARATOR,
+    OBSTACLES,
     Progress,
 )
 from models.workflow.csv_import import RowProblem, RowsRefused
@@ -72,9 +80,25 @@ def _snapshot(rec: Recommendation) -> dict:
     return {f: getattr(rec, f) for f in EDITABLE}
 
 
-def _values_at(session: Session, rec: Recommendation, version: int) -> dict | None:
-    """The editable values as they were at ``version``, rebuilt by undoing later events; None if unknown."""
+def _blocking(session: Session, keys: list[str]) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for rk, ok in session.exec(
+        select(Recommendation.key, Obstacle.key)
+        .join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
+        .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+        .where(RecommendationObstacle.state == "blocking", Recommendation.key.in_(keys))
+    ):
+        out.setdefault(rk, set()).add(ok)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _values_at(
+    session: Session, rec: Recommendation, version: int, blocking: frozenset[str] = frozenset()
+) -> dict | None:
+    """The editable values (and the blocking obstacles) as they were at ``version``, rebuilt by
+    undoing later events; None if unknown."""
     values = _snapshot(rec)
+    links = set(blocking)
     events = session.exec(
         select(AuditEvent.before, AuditEvent.after)
         .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
@@ -92,7 +116,13 @@ def _values_at(session: Session, rec: Recommendation, version: int) -> dict | No
                 values[k] = (
                     date.fromisoformat(before_d[k]) if k == "target_date" and before_d[k] else before_d[k]
                 )
+        if "obstacle" in before_d:  # a link, unlink or resolution (models.rules.obstacles)
+            if before_d.get("obstacle_state") == "blocking":
+                links.add(before_d["obstacle"])
+            else:
+                links.discard(before_d["obstacle"])
         reached = before_d.get("version", reached - 1)
+    values[OBSTACLES] = frozenset(links)
     return values if reached == version else None
 
 
@@ -119,6 +149,7 @@ def apply_edits(
     keys = sorted({r.key for r in parsed.rows})
     parent = aliased(Recommendation)
     store: dict[str, tuple[Recommendation, str]] = {}
+    links: dict[str, frozenset[str]] = {}
     for chunk in _chunks(keys):
         for rec, parent_key in session.exec(
             select(Recommendation, parent.key)
@@ -126,10 +157,12 @@ def apply_edits(
             .where(Recommendation.key.in_(chunk))
         ):
             store[rec.key] = (rec, parent_key or "")
+        if any(r.obstacles is not None for r in parsed.rows):
+            links.update(_blocking(session, chunk))
     first_seen: dict[str, int] = {}
     total = len(parsed.rows)
     for done, row in enumerate(parsed.rows, start=1):
-        problem = _apply_row(session, row, unit, store, first_seen, actor, report)
+        problem = _apply_row(session, row, unit, store, links, first_seen, actor, report)
         if problem:
             report.problems.append(problem)
         if progress:
@@ -141,7 +174,14 @@ def apply_edits(
 
 
 def _apply_row(
-    session: Session, row: EditRow, unit: str, store: dict, first_seen: dict, actor: User, report: EditReport
+    session: Session,
+    row: EditRow,
+    unit: str,
+    store: dict,
+    links: dict,
+    first_seen: dict,
+    actor: User,
+    report: EditReport,
 ) -> RowProblem | None:
     def refuse(name: str, message: str) -> RowProblem:
         return RowProblem(row.number, name, message, unit=unit)
@@ -174,35 +214,67 @@ def _apply_row(
             )
     now = _snapshot(rec)
     diff = {k: v for k, v in row.values.items() if now[k] != v}
-    if not diff:
+    blocking = links.get(row.key, frozenset())
+    wanted = blocking if row.obstacles is None else row.obstacles
+    to_link, to_unlink = sorted(wanted - blocking), sorted(blocking - wanted)
+    if not diff and not to_link and not to_unlink:
         report.unchanged += 1
         return None
     if row.version != rec.version:
-        at_export = _values_at(session, rec, row.version) if row.version < rec.version else None
-        if at_export is not None and all(at_export[k] == v for k, v in row.values.items()):
+        at_export = _values_at(session, rec, row.version, blocking) if row.version < rec.version else None
+        if (
+            at_export is not None
+            and all(at_export[k] == v for k, v in row.values.items())
+            and at_export[OBSTACLES] == wanted
+        ):
             report.unchanged += 1  # not edited in the file; the store moved on since the export
             return None
+    changed = [*diff, *([OBSTACLES] if to_link or to_unlink else [])]
     if not row.reason:
         return refuse(
-            "reason", f"is empty but the row changes {', '.join(diff)}; say why in the reason column"
+            "reason", f"is empty but the row changes {', '.join(changed)}; say why in the reason column"
         )
     try:
-        change = RecommendationUpdate(expected_version=row.version, reason=row.reason, **diff)
+        change = (
+            RecommendationUpdate(expected_version=row.version, reason=row.reason, **diff) if diff else None
+        )
     except ValidationError as e:
         err = e.errors()[0]
         return refuse(".".join(map(str, err["loc"])) or "(row)", err["msg"])
     savepoint = session.begin_nested()
+    expected, name = row.version, "(row)"
     try:
-        updated = update_recommendation(session, key=row.key, change=change, actor=actor)
+        if change is not None:
+            expected = update_recommendation(session, key=row.key, change=change, actor=actor).version
+        name = OBSTACLES
+        for write, obstacle_key in [(unlink_obstacle, k) for k in to_unlink] + [
+            (link_obstacle, k) for k in to_link
+        ]:
+            write(
+                session,
+                key=row.key,
+                obstacle_key=obstacle_key,
+                actor=actor,
+                reason=row.reason,
+                expected_version=expected,
+            )
+            expected = rec.version
         savepoint.commit()
     except StaleVersion as e:
         savepoint.rollback()
         return refuse("version", str(e))
     except DomainError as e:
         savepoint.rollback()
-        name = "status" if "status" in diff and isinstance(e, RuleViolation) else "(row)"
+        if isinstance(e, NotFound) and name == OBSTACLES:
+            return refuse(OBSTACLES, f"{e}; leave the keys the export listed, or add existing ones")
+        if "status" in diff and isinstance(e, RuleViolation):
+            name = "status"
         return refuse(name, str(e))
-    report.applied.append(
-        AppliedEdit(row.number, row.key, {k: (now[k], v) for k, v in diff.items()}, updated.version)
-    )
+    changes = {k: (now[k], v) for k, v in diff.items()}
+    if to_link or to_unlink:
+        changes[OBSTACLES] = (
+            OBSTACLE_SEPARATOR.join(sorted(blocking)) or None,
+            OBSTACLE_SEPARATOR.join(sorted(wanted)) or None,
+        )
+    report.applied.append(AppliedEdit(row.number, row.key, changes, rec.version))
     return None

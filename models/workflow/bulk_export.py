@@ -1,5 +1,10 @@
 """Round-trip bulk edits, the export half: recommendations to CSV or Excel with their versions.
 
+The ``obstacles`` column lists the keys of the obstacles that block a recommendation now,
+separated by ``;``: adding a key links that obstacle, removing one unlinks it (through
+:mod:`models.rules.obstacles`, with the row's reason). Obstacles already resolved or no longer
+blocking for a recommendation are not listed, so a file never unlinks them by leaving them out.
+
 Cells a spreadsheet would run as a formula are escaped on the way out (and unescaped on the way
 back in by :mod:`models.workflow.bulk_edits`)."""
 
@@ -15,11 +20,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from models.store.errors import InvalidInput
-from models.store.tables import Recommendation
+from models.store.tables import Obstacle, Recommendation, RecommendationObstacle
 from models.store.vocabulary import STATUSES
 from models.trail.export_formats import CsvOut, spreadsheet_safe
 
 EDITABLE = ("status", "owner", "target_date", "progress")
+
+#: the editable column of obstacle keys; optional on import, so files exported before it still apply
+OBSTACLES = "obstacles"
+OBSTACLE_SEPARATOR = "; "
 
 
 READ_ONLY = ("title", "theme", "kind", "who_must_act", "parent")
@@ -37,6 +46,7 @@ COLUMNS = (
     "kind",
     "who_must_act",
     "parent",
+    "obstacles",
     "reason",
 )
 
@@ -78,6 +88,14 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
         q = q.where(Recommendation.status == status)
     if owner:
         q = q.where(Recommendation.owner == owner)
+    blocking: dict[int, list[str]] = {}
+    for rec_id, ob_key in session.exec(
+        select(RecommendationObstacle.recommendation_id, Obstacle.key)
+        .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+        .where(RecommendationObstacle.state == "blocking")
+        .order_by(Obstacle.key)
+    ):
+        blocking.setdefault(rec_id, []).append(ob_key)
     for rec, parent_key in session.exec(q):
         yield {
             "key": rec.key,
@@ -91,6 +109,7 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
             "kind": rec.kind,
             "who_must_act": rec.who_must_act,
             "parent": parent_key or "",
+            "obstacles": OBSTACLE_SEPARATOR.join(blocking.get(rec.id, [])),
             "reason": "",
         }
 
@@ -148,6 +167,8 @@ def write_xlsx(rows, out: BinaryIO) -> int:
     about = wb.create_sheet("how to edit")
     for line in (
         "Edit status, owner, target_date and progress on the 'recommendations' sheet, and say why in 'reason'.",
+        "In 'obstacles', list the keys of the obstacles that block the record, separated by ';': add a key to link "
+        "it, delete one to unlink it (`rectrack obstacle list` shows the keys).",
         "Leave key, version and the other columns as they are; they tell the import which record and version you edited.",
         "Import with: rectrack apply-edits FILE.xlsx --as USERNAME (add --partial to apply the good rows only).",
         "Closing as implemented or not_implemented needs the two-step verified closure, not this file.",

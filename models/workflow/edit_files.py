@@ -21,6 +21,7 @@ from models.trail.export_formats import spreadsheet_unsafe
 from models.workflow.bulk_export import (
     COLUMNS,
     MAX_ROWS,
+    OBSTACLES,
     READ_ONLY,
     REQUIRED,
     SHEET,
@@ -37,6 +38,7 @@ class EditRow:
     version: int
     reason: str
     context: dict  # read-only columns present in the file, as text
+    obstacles: frozenset[str] | None = None  # keys of the blocking obstacles; None: no such column
 
 
 @dataclass
@@ -140,10 +142,19 @@ def _parse_row(
             "keep the exported value (re-export to start from the current versions)",
         )
     reason = _text(raw.get("reason"))
+    obstacles = None
+    if OBSTACLES in raw:
+        # ";" as exported, "," or a new line as people type lists; blanks between separators ignored
+        text = _text(raw[OBSTACLES]).replace(",", ";").replace("\n", ";")
+        obstacles = frozenset(k.strip() for k in text.split(";") if k.strip())
+        for k in sorted(obstacles):
+            if len(k) > 80 or any(c.isspace() for c in k):
+                problem(OBSTACLES, f"{k[:80]!r} is not an obstacle key; separate the keys with ';'")
+                break
     if len(problems) > bad:
         return None
     context = {c: _text(raw[c]) for c in READ_ONLY if c in raw}
-    return EditRow(number, key, values, version, reason, context)
+    return EditRow(number, key, values, version, reason, context, obstacles)
 
 
 def _check_header(header: list[str], where: str) -> None:

@@ -54,6 +54,7 @@ SECTIONS = (
     ("overdue", "Overdue"),
     ("due_soon", f"Due within {DUE_SOON_DAYS} days"),
     ("stale", "No update for {stale} days or more"),
+    ("overdue_steps", "Overdue steps of the action plans"),
     ("awaiting_verification", "Waiting for your verification"),
 )
 
@@ -78,6 +79,8 @@ def _when(section: str, item: DigestItem) -> str:
         )
     elif section == "stale":
         when = f"{item.note}, {_plural(item.days, 'day')} ago"
+    elif section == "overdue_steps":
+        when = f"{item.note}, {_plural(item.days, 'day')} overdue"
     else:
         when = f"{item.note}, waiting {_plural(item.days, 'day')}"
     return when
