@@ -36,10 +36,13 @@ def verify(
             f"{head['hash'][:16]}…; exported {report.manifest['exported_at'][:19]} by {report.manifest['exporter']}"
         )
         return
+    from models.trail.verdicts import full_verdict
     from models.trail.verify import verify_store
 
     with read_session(engine_ready()) as session:
         report = verify_store(session, check_files=files)
+        if files:  # the trail page reads this verdict instead of verifying the store itself
+            full_verdict(session, report, by="rectrack verify")
     if not report.ok:
         lines = report.lines()
         for extra in lines[1:]:

@@ -1,9 +1,13 @@
 """The engine (created once) and cached reads for every page.
 
 Reads go through :func:`read`, which calls a named query function of :mod:`models.reads`
-inside a short read session and caches the plain-data result with a
-TTL, keyed by the store URL and the (hashable) arguments. Every successful write calls
-:func:`invalidate`, so the next run reads fresh figures.
+inside a short read session and caches the plain-data result with a TTL, keyed by the store
+URL, the (hashable) arguments and the head of the trail the query depends on
+(:func:`models.reads.trail_page.trail_heads`). Every write appends an event in its own
+transaction, so the next read after a write is fresh without clearing anything: a sign-in or an
+export moves only the full chain head, which the trail's own queries key on, and leaves every
+other user's cached figures in place. (Clearing ``st.cache_data`` on each sign-in emptied the
+cache of every session on the server.)
 
 The "as of" figures share one expensive input, every record's status rebuilt from the trail at
 that moment: :func:`read` computes it once per (store, moment) in the same cache and hands it to
@@ -57,11 +61,14 @@ QUERIES = {
                 "source_choices",
                 "owner_choices",
                 "list_recommendations",
+                "recommendation_page",
+                "find_records",
+                "record_titles",
             ),
         ),
         (obstacles, ("obstacle_register", "obstacle_matrix", "obstacle_by_theme")),
         (indicators, ("indicator_catalog", "indicator_values")),
-        (timeline, ("timeline_countries", "timeline_bounds", "timeline_items")),
+        (timeline, ("timeline_countries", "timeline_bounds", "timeline_items", "timeline_counts")),
         (trail_page, ("trail_facets", "trail_page", "trail_head")),
         (queues, ("closure_state", "my_items")),
         (accounts, ("user_list", "is_synthetic_store")),
@@ -70,6 +77,9 @@ QUERIES = {
     )
     for name in names
 }
+
+# the queries that read sign-in, account or export events (or accounts): keyed on the full chain head
+TRAIL_QUERIES = {"trail_facets", "trail_page", "trail_head", "user_list"}
 
 # the queries that take the statuses as of a moment as ``statuses=`` (see models.reads.figures)
 AS_OF_QUERIES = {"summary", "status_breakdown", "blocking_obstacles", "segment_records"}
@@ -84,8 +94,14 @@ def engine():
     return engine_for(get_settings().url)
 
 
+def heads(url: str | None = None) -> tuple[tuple[int, str], tuple[int, str]]:
+    """(chain head, newest record event), read now: two index look-ups."""
+    with read_session(engine_for(url or get_settings().url)) as session:
+        return trail_page.trail_heads(session)
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=20)
-def _statuses_as_of(url: str, as_of):
+def _statuses_as_of(url: str, as_of, head: tuple[int, str]):
     with read_session(engine_for(url)) as session:
         return figures.as_of_statuses(session, as_of)
 
@@ -96,17 +112,20 @@ def _as_of_arg(name: str, args: tuple, kwargs: dict):
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=500)
-def _cached(url: str, name: str, args: tuple, kwargs: tuple):
+def _cached(url: str, name: str, args: tuple, kwargs: tuple, head: tuple[int, str]):
     kw = dict(kwargs)
     if name in AS_OF_QUERIES and (as_of := _as_of_arg(name, args, kw)) is not None:
-        kw["statuses"] = _statuses_as_of(url, as_of)
+        kw["statuses"] = _statuses_as_of(url, as_of, head)
     with read_session(engine_for(url)) as session:
         return QUERIES[name](session, *args, **kw)
 
 
 def read(name: str, *args, **kwargs):
     """A cached read: ``read("summary", as_of, stale_after_days=90)``."""
-    return _cached(get_settings().url, name, tuple(args), tuple(sorted(kwargs.items())))
+    url = get_settings().url
+    full, records_head = heads(url)
+    head = full if name in TRAIL_QUERIES else records_head
+    return _cached(url, name, tuple(args), tuple(sorted(kwargs.items())), head)
 
 
 def fresh(fn, *args, **kwargs):
@@ -115,35 +134,18 @@ def fresh(fn, *args, **kwargs):
         return fn(session, *args, **kwargs)
 
 
-@st.cache_data(
-    ttl=600, show_spinner="Verifying the audit trail's hash chain, the evidence files and the records…"
-)
-def _store_verdict(url: str, head: int) -> dict:
-    from models.trail.verify import verify_store
+def store_verdict(full: bool = False, by: str = "") -> dict:
+    """The stored verdict brought up to the chain head (:func:`models.trail.verdicts.current`), or
+    with ``full`` a verification of everything, stored for the next visit."""
+    from models.trail import verdicts
 
-    with read_session(engine_for(url)) as session:
-        report = verify_store(session)
-    return {
-        "ok": report.ok,
-        "events": report.events_checked,
-        "files": report.files_checked,
-        "problems": report.lines(),
-        "summary": report.summary(),
-    }
-
-
-def store_verdict() -> dict:
-    """:func:`models.trail.verify.verify_store` (chain, evidence files, versions against the
-    trail), cached until the trail grows."""
-    return _store_verdict(get_settings().url, read("trail_head"))
-
-
-def chain_verdict() -> tuple[int, str | None]:
-    """(events checked, first problem or None), cached until the trail grows."""
-    v = store_verdict()
-    return v["events"], (None if v["ok"] else "; ".join(v["problems"][:3]))
+    with read_session(engine()) as session:
+        if full:
+            verdicts.full_verdict(session, by=by)
+        return verdicts.current(session)
 
 
 def invalidate() -> None:
-    """After every successful write: drop every cached read."""
-    st.cache_data.clear()
+    """After every successful write. Nothing to drop: the write appended an event, so every read
+    that depends on it is keyed by a new head (see the module's docstring); entries for old heads
+    age out by TTL and size."""

@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.identity import PREPARED_FILES
+from dashboard.picker import record_multipicker
 from models.rules.permissions import can
 from models.store.errors import DomainError
 from models.store.settings import get_settings
@@ -68,17 +69,13 @@ def render_exports(engine, user) -> None:
 
 def _export_form(engine, user) -> None:
     st.markdown("**Export the trail**")
-    choices = data.read("recommendation_choices")
-    titles = {c["key"]: c["title"] for c in choices}
     owners = data.read("owner_choices")
+    # outside the form: each search reruns the page to offer its matches (a multiselect over every
+    # key sent 50,000 options to the browser)
+    keys = record_multipicker(
+        "Recommendations (none: all)", key="exp_keys", placeholder="All recommendations"
+    )
     with st.form("exp_form", border=True):
-        keys = st.multiselect(
-            "Recommendations (none: all)",
-            list(titles),
-            key="exp_keys",
-            format_func=lambda k: f"{k} — {titles[k][:60]}",
-            placeholder="All recommendations",
-        )
         owner = st.selectbox("Owner", [ALL, *owners], key="exp_owner")
         d1, d2 = st.columns(2)
         since = d1.date_input(

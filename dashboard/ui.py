@@ -255,13 +255,10 @@ def records_table(rows: list[dict], key: str, height: int | None = None) -> None
             ),
         },
     )
-    keys = [r["key"] for r in rows]
+    titles = {r["key"]: r.get("title", "") for r in rows}  # a dict: a scan per option was O(n²)
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     pick = c1.selectbox(
-        "Open a record",
-        keys,
-        key=f"{key}_pick",
-        format_func=lambda k: f"{k} — {next(r['title'] for r in rows if r['key'] == k)[:80]}",
+        "Open a record", list(titles), key=f"{key}_pick", format_func=lambda k: f"{k} — {titles[k][:80]}"
     )
     if c2.button("Open detail", key=f"{key}_open"):
         open_detail(pick)

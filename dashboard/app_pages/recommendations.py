@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
+from dashboard.picker import record_picker
 from models.catalog.checks import cited_lines
 from models.reads.durations import time_in_status
 from models.store.errors import NotFound
@@ -62,8 +63,8 @@ def _v(x):
     return None if x == ALL else x
 
 
-recs = data.read(
-    "list_recommendations",
+PAGE_SIZE = 100
+filters = dict(
     status=_v(status),
     theme=_v(theme),
     owner=_v(owner),
@@ -72,11 +73,25 @@ recs = data.read(
     kind=_v(kind),
     search=search.strip() or None,
 )
-if not recs and not any(map(_v, (status, theme, owner, source, who, kind))) and not search.strip():
+if st.session_state.get("_rec_filters") != filters:  # new filters start at their first page
+    st.session_state["_rec_filters"] = filters
+    st.session_state["rec_page"] = 1
+total = data.read("recommendation_page", **filters, offset=0, limit=1)["total"]
+if not total and not any(filters.values()):
     ui.empty_store()
     st.stop()
 
-st.caption(f"{len(recs)} recommendation(s)")
+pages = max(1, -(-total // PAGE_SIZE))
+if st.session_state.get("rec_page", 1) > pages:  # the store shrank under this page
+    st.session_state["rec_page"] = pages
+p1, p2 = st.columns([1, 3], vertical_alignment="bottom")
+page = p1.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="rec_page")
+first = (int(page) - 1) * PAGE_SIZE
+recs = data.read("recommendation_page", **filters, offset=first, limit=PAGE_SIZE)["rows"]
+p2.caption(
+    f"{total:,} recommendation(s)"
+    + (f"; {first + 1:,}–{first + len(recs):,} shown, by key" if total > PAGE_SIZE else "")
+)
 rows = [
     {
         "key": r.key,
@@ -122,19 +137,9 @@ if requested is None and link and link != st.session_state.get("_rec_link_seen")
     requested = link
 if requested is None and "rec_detail" not in st.session_state:
     requested = st.session_state.get("detail_key")
-keys = [r["key"] for r in rows]
-current = requested or st.session_state.get("rec_detail")
-if current and current not in keys:
-    keys = [current, *keys]
-if not keys:
+key = record_picker("Detail of", key="rec_detail", selected=requested, rows=rows)
+if key is None:
     st.stop()
-st.session_state["rec_detail"] = current or keys[0]
-key = st.selectbox(
-    "Detail of",
-    keys,
-    key="rec_detail",
-    format_func=lambda k: f"{k} — {next((r['title'] for r in rows if r['key'] == k), '')[:90]}",
-)
 st.session_state["detail_key"] = key
 st.query_params["rec"] = key
 st.session_state["_rec_link_seen"] = key

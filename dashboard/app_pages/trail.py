@@ -13,17 +13,20 @@ user = ui.page_user("trail.export", "the evidence trail")
 ALL = "All"
 st.title("Evidence trail")
 
-verdict = data.store_verdict()
-if verdict["events"] == 0 and verdict["ok"]:
+if st.session_state.pop("_tr_verify_all", False):
+    with st.spinner("Verifying every event, every evidence file and every record…"):
+        data.store_verdict(full=True, by=user.username)
+verdict = data.store_verdict()  # the stored verdict, brought up to the chain head (models.trail.verdicts)
+if verdict["state"] == "verified" and verdict["events"] == 0:
     st.info("The trail is empty: nothing has been recorded yet.")
-elif verdict["ok"]:
+elif verdict["state"] == "verified":
     st.success(
         f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
         f"{verdict['files']:,} evidence file(s) match their SHA-256; every record's version agrees "
         "with its latest event.",
         icon=":material/verified:",
     )
-else:
+elif verdict["state"] == "failed":
     st.error(
         "The store does not verify. Records and events from the first problem on cannot be trusted; "
         "compare with an exported bundle.",
@@ -31,6 +34,30 @@ else:
     )
     for line in verdict["problems"][:20]:
         st.markdown("- " + ui.md_escape(line))
+else:
+    st.warning(
+        f"Not verified up to the newest event: {verdict['pending']:,} event(s) since the last verification "
+        f"(event {verdict.get('seq', 0):,}). Run `rectrack verify` on the server, or verify everything here.",
+        icon=":material/pending:",
+    )
+if verdict.get("full_at"):
+    st.caption(
+        ui.say(
+            "Last full verification {at} UTC by {by}, up to event {seq:,}"
+            + (
+                "; the {n:,} event(s) since were checked from that point on."
+                if verdict["new_events"]
+                else "."
+            ),
+            at=verdict["full_at"][:19].replace("T", " "),
+            by=verdict["full_by"],
+            seq=verdict["events"] - verdict["new_events"],
+            n=verdict["new_events"],
+        )
+    )
+if st.button("Verify everything now", key="tr_verify_all", icon=":material/verified:"):
+    st.session_state["_tr_verify_all"] = True
+    st.rerun()
 
 facets = data.read("trail_facets")
 with st.container(border=True):

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -117,6 +117,42 @@ def recommendation_choices(session: Session) -> list[dict]:
     return [{"key": k, "title": t, "owner": o, "status": s} for k, t, o, s in rows]
 
 
+PICK_LIMIT = 50
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_records(session: Session, query: str = "", *, limit: int = PICK_LIMIT) -> dict:
+    """Recommendations for a picker: keys starting with ``query``, or titles containing each of its
+    words, ordered by key, at most ``limit`` (and whether there are more).
+
+    A select box over every record formatted 50,000 options on each run; this returns one screenful.
+    Rows are read in the order of the unique key index and the read stops at ``limit + 1`` matches,
+    so a common word costs a screenful and a rare one at most one pass over keys and titles."""
+    q = select(Recommendation.key, Recommendation.title)
+    text = " ".join(query.split()).lower()
+    if text:
+        by_key = func.lower(Recommendation.key).like(f"{_like_escape(text)}%", escape="\\")
+        words = [
+            func.lower(Recommendation.title).like(f"%{_like_escape(w)}%", escape="\\") for w in text.split()
+        ]
+        q = q.where(by_key | and_(*words))
+    rows = session.exec(q.order_by(Recommendation.key).limit(limit + 1)).all()
+    return {"rows": [{"key": k, "title": t} for k, t in rows[:limit]], "more": len(rows) > limit}
+
+
+def record_titles(session: Session, keys: tuple[str, ...]) -> dict[str, str]:
+    """Key -> title for a few keys (a picker's current choice that its search does not match)."""
+    if not keys:
+        return {}
+    rows = session.exec(
+        select(Recommendation.key, Recommendation.title).where(Recommendation.key.in_(keys))
+    ).all()
+    return {k: t for k, t in rows}
+
+
 def recommendation_state(session: Session, key: str) -> dict:
     """The editable fields and version of one recommendation, read fresh for the update form."""
     rec = get_recommendation(session, key)
@@ -153,20 +189,9 @@ def _read(rec: Recommendation, parent_key: str | None) -> RecommendationRead:
     )
 
 
-def list_recommendations(
-    session: Session,
-    *,
-    status: str | None = None,
-    theme: str | None = None,
-    owner: str | None = None,
-    source: str | None = None,
-    kind: str | None = None,
-    who_must_act: str | None = None,
-    search: str | None = None,
-    limit: int | None = None,
-) -> list[RecommendationRead]:
-    parent = aliased(Recommendation)
-    q = select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
+def _listing_filters(
+    q, *, status=None, theme=None, owner=None, source=None, kind=None, who_must_act=None, search=None
+):
     if status:
         q = q.where(Recommendation.status == status)
     if theme:
@@ -180,16 +205,54 @@ def list_recommendations(
     if who_must_act:
         q = q.where(Recommendation.who_must_act == who_must_act)
     if search:
-        like = f"%{search.lower()}%"
+        like = f"%{_like_escape(search.lower())}%"
         q = q.where(
-            func.lower(Recommendation.title).like(like)
-            | func.lower(Recommendation.summary).like(like)
-            | func.lower(Recommendation.key).like(like)
+            func.lower(Recommendation.title).like(like, escape="\\")
+            | func.lower(Recommendation.summary).like(like, escape="\\")
+            | func.lower(Recommendation.key).like(like, escape="\\")
         )
+    return q
+
+
+def list_recommendations(
+    session: Session,
+    *,
+    status: str | None = None,
+    theme: str | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    who_must_act: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[RecommendationRead]:
+    parent = aliased(Recommendation)
+    q = select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
+    q = _listing_filters(
+        q,
+        status=status,
+        theme=theme,
+        owner=owner,
+        source=source,
+        kind=kind,
+        who_must_act=who_must_act,
+        search=search,
+    )
     q = q.order_by(Recommendation.key)
+    if offset:
+        q = q.offset(offset)
     if limit:
         q = q.limit(limit)
     return [_read(rec, pk) for rec, pk in session.exec(q).all()]
+
+
+def recommendation_page(session: Session, *, offset: int = 0, limit: int = 100, **filters) -> dict:
+    """One page of the filtered list (ordered by key) and the number of matching records, counted
+    in SQL: the page holds at most ``limit`` rows whatever the size of the store."""
+    total = session.exec(_listing_filters(select(func.count()).select_from(Recommendation), **filters)).one()
+    rows = list_recommendations(session, offset=offset, limit=limit, **filters)
+    return {"total": total, "rows": rows}
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -37,41 +37,18 @@ def timeline_bounds(session: Session) -> tuple[int, int] | None:
     return (min(years), max(years)) if years else None
 
 
-def timeline_items(
-    session: Session, *, start: date, end: date, countries: tuple[str, ...] = ()
-) -> list[dict]:
-    """Historical events, recommendation creation dates (from the trail) and target dates in a period."""
-    out: list[dict] = []
-    q = select(
-        TimelineEvent.key,
-        TimelineEvent.occurred_on,
-        TimelineEvent.title,
-        TimelineEvent.country,
-        TimelineEvent.category,
-        TimelineEvent.precision,
-    ).where(TimelineEvent.occurred_on.between(start, end))
+LANES = ("Historical event", "Recommendation made", "Target date")
+
+
+def _lane_queries(start: date, end: date, countries: tuple[str, ...], cols: dict):
+    """The three lanes' queries (historical events, creation dates from the trail, target dates),
+    selecting ``cols[lane]`` (a list of columns, or a count), with their date column."""
+    ev = select(*cols[LANES[0]]).where(TimelineEvent.occurred_on.between(start, end))
     if countries:
-        q = q.where(TimelineEvent.country.in_(countries))
-    for k, d, t, c, cat, p in session.exec(q.order_by(TimelineEvent.occurred_on)).all():
-        out.append(
-            {
-                "key": k,
-                "date": d,
-                "title": t,
-                "country": c,
-                "lane": "Historical event",
-                "category": cat,
-                "precision": p,
-            }
-        )
-    q = (
-        select(
-            Recommendation.key,
-            AuditEvent.effective_at,
-            Recommendation.title,
-            Recommendation.who_must_act,
-            Recommendation.theme,
-        )
+        ev = ev.where(TimelineEvent.country.in_(countries))
+    made = (
+        select(*cols[LANES[1]])
+        .select_from(Recommendation)
         .join(
             AuditEvent,
             and_(
@@ -85,39 +62,73 @@ def timeline_items(
             AuditEvent.effective_at <= end_of_day(end),
         )
     )
+    target = select(*cols[LANES[2]]).where(
+        Recommendation.target_date.is_not(None), Recommendation.target_date.between(start, end)
+    )
     if countries:
-        q = q.where(Recommendation.who_must_act.in_(countries))
-    for k, at, t, c, theme in session.exec(q.order_by(AuditEvent.effective_at)).all():
-        out.append(
-            {
-                "key": k,
-                "date": at.date(),
-                "title": t,
-                "country": c,
-                "lane": "Recommendation made",
-                "category": theme,
-                "precision": "day",
-            }
-        )
-    q = select(
+        made = made.where(Recommendation.who_must_act.in_(countries))
+        target = target.where(Recommendation.who_must_act.in_(countries))
+    return (
+        (ev, TimelineEvent.occurred_on),
+        (made, AuditEvent.effective_at),
+        (target, Recommendation.target_date),
+    )
+
+
+def timeline_counts(
+    session: Session, *, start: date, end: date, countries: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """How many items each lane has in the period, counted in SQL."""
+    cols = {lane: [func.count()] for lane in LANES}
+    return {
+        lane: session.exec(q).one() for lane, (q, _) in zip(LANES, _lane_queries(start, end, countries, cols))
+    }
+
+
+def timeline_items(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    countries: tuple[str, ...] = (),
+    limit: int | None = None,
+) -> list[dict]:
+    """Historical events, recommendation creation dates (from the trail) and target dates in a
+    period, in date order; with ``limit``, at most that many per lane (the earliest)."""
+    rec_cols = [
         Recommendation.key,
-        Recommendation.target_date,
         Recommendation.title,
         Recommendation.who_must_act,
         Recommendation.theme,
-    ).where(Recommendation.target_date.is_not(None), Recommendation.target_date.between(start, end))
-    if countries:
-        q = q.where(Recommendation.who_must_act.in_(countries))
-    for k, d, t, c, theme in session.exec(q.order_by(Recommendation.target_date)).all():
-        out.append(
-            {
-                "key": k,
-                "date": d,
-                "title": t,
-                "country": c,
-                "lane": "Target date",
-                "category": theme,
-                "precision": "day",
-            }
-        )
+    ]
+    cols = {
+        LANES[0]: [
+            TimelineEvent.key,
+            TimelineEvent.occurred_on,
+            TimelineEvent.title,
+            TimelineEvent.country,
+            TimelineEvent.category,
+            TimelineEvent.precision,
+        ],
+        LANES[1]: [rec_cols[0], AuditEvent.effective_at, *rec_cols[1:]],
+        LANES[2]: [rec_cols[0], Recommendation.target_date, *rec_cols[1:]],
+    }
+    out: list[dict] = []
+    for lane, (q, when) in zip(LANES, _lane_queries(start, end, countries, cols)):
+        q = q.order_by(when)
+        if limit:
+            q = q.limit(limit)
+        for row in session.exec(q).all():
+            k, d, t, c, cat = row[:5]
+            out.append(
+                {
+                    "key": k,
+                    "date": d.date() if isinstance(d, datetime) else d,
+                    "title": t,
+                    "country": c,
+                    "lane": lane,
+                    "category": cat,
+                    "precision": row[5] if lane == LANES[0] else "day",
+                }
+            )
     return out

@@ -82,3 +82,20 @@ def trail_page(
 
 def trail_head(session: Session) -> int:
     return session.exec(select(func.coalesce(func.max(AuditEvent.seq), 0))).one()
+
+
+# events that change no record a page lists or counts: sign-ins, account changes, exports
+ACCOUNT_RECORD_TYPES = ("user", "export")
+
+
+def trail_heads(session: Session) -> tuple[tuple[int, str], tuple[int, str]]:
+    """(the chain head, the newest event about records) as (seq, hash) pairs.
+
+    Every write appends an event in its own transaction, so a cached read keyed by the head it
+    depends on is fresh without clearing anything: record reads key on the second, which a
+    sign-in does not move; the trail's own reads on the first. Both are a backward walk of the
+    primary key that stops at the first row that qualifies."""
+    newest = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    full = session.exec(newest).first()
+    data = session.exec(newest.where(AuditEvent.record_type.not_in(ACCOUNT_RECORD_TYPES))).first()
+    return (tuple(full) if full else (0, "")), (tuple(data) if data else (0, ""))

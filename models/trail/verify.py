@@ -27,6 +27,7 @@ class VerifyReport:
     file_problems: list[str] = field(default_factory=list)
     store_problems: list[str] = field(default_factory=list)
     head: tuple[int, str] | None = None
+    files_through: int = 0  # the highest evidence file id checked
 
     @property
     def ok(self) -> bool:
@@ -64,45 +65,52 @@ def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
     report.events_checked, report.chain_problem, report.head = checker.count, checker.problem, last
 
     if check_files:
-        root = get_settings().data_dir
-        for f in session.exec(select(EvidenceFile).order_by(EvidenceFile.id)).all():
-            report.files_checked += 1
-            path = root / f.stored_path
-            if not path.is_file():
-                report.file_problems.append(
-                    f"evidence file {f.filename!r} ({f.sha256[:12]}…) is missing from {path}"
-                )
-            elif _file_sha256(path) != f.sha256:
-                report.file_problems.append(
-                    f"evidence file {f.filename!r} was altered: its SHA-256 no longer matches"
-                )
-
-    # newest event per recommendation must record the row's current version
-    latest = (
-        select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq"))
-        .where(AuditEvent.record_type == "recommendation")
-        .group_by(AuditEvent.record_key)
-        .subquery()
-    )
-    rows = session.exec(
-        select(Recommendation.key, Recommendation.version, AuditEvent.after)
-        .join(latest, latest.c.record_key == Recommendation.key, isouter=True)
-        .join(AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True)
-    ).all()
-    for key, version, after in rows:
-        recorded = json.loads(after).get("version") if after else None
-        if recorded != version:
-            report.store_problems.append(
-                f"recommendation {key!r} is at version {version} but its latest event records version {recorded}: "
-                "events are missing from the end of its history, or the row was changed outside the app"
-            )
-            if len(report.store_problems) >= 20:
-                break
-    _check_obstacle_versions(session, report)
+        report.file_problems, report.files_checked, report.files_through = file_problems(session)
+    report.store_problems = version_problems(session) + obstacle_version_problems(session)
     return report
 
 
-def _check_obstacle_versions(session: Session, report: VerifyReport) -> None:
+def file_problems(session: Session, *, after_id: int = 0) -> tuple[list[str], int, int]:
+    """(problems, files checked, highest id checked) for the evidence files with id > ``after_id``."""
+    root, problems, checked, through = get_settings().data_dir, [], 0, after_id
+    for f in session.exec(select(EvidenceFile).where(EvidenceFile.id > after_id).order_by(EvidenceFile.id)):
+        checked, through = checked + 1, f.id
+        path = root / f.stored_path
+        if not path.is_file():
+            problems.append(f"evidence file {f.filename!r} ({f.sha256[:12]}…) is missing from {path}")
+        elif _file_sha256(path) != f.sha256:
+            problems.append(f"evidence file {f.filename!r} was altered: its SHA-256 no longer matches")
+    return problems, checked, through
+
+
+def version_problems(session: Session, keys=None) -> list[str]:
+    """The newest event of each recommendation (of ``keys``, or all) must record the row's version."""
+    latest = select(AuditEvent.record_key, func.max(AuditEvent.seq).label("seq")).where(
+        AuditEvent.record_type == "recommendation"
+    )
+    rows = select(Recommendation.key, Recommendation.version, AuditEvent.after)
+    if keys is not None:
+        latest = latest.where(AuditEvent.record_key.in_(keys))
+        rows = rows.where(Recommendation.key.in_(keys))
+    latest = latest.group_by(AuditEvent.record_key).subquery()
+    problems = []
+    for key, version, after in session.exec(
+        rows.join(latest, latest.c.record_key == Recommendation.key, isouter=True).join(
+            AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True
+        )
+    ).all():
+        recorded = json.loads(after).get("version") if after else None
+        if recorded != version:
+            problems.append(
+                f"recommendation {key!r} is at version {version} but its latest event records version {recorded}: "
+                "events are missing from the end of its history, or the row was changed outside the app"
+            )
+            if len(problems) >= 20:
+                break
+    return problems
+
+
+def obstacle_version_problems(session: Session) -> list[str]:
     """Officers' obstacles are versioned like records: the newest event must record the row's version."""
     from models.store.tables import Obstacle
 
@@ -118,10 +126,12 @@ def _check_obstacle_versions(session: Session, report: VerifyReport) -> None:
         .join(latest, latest.c.record_key == Obstacle.key, isouter=True)
         .join(AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True)
     ).all()
+    problems = []
     for key, version, after in rows:
         recorded = json.loads(after).get("version") if after else None
         if recorded != version:
-            report.store_problems.append(
+            problems.append(
                 f"obstacle {key!r} is at version {version} but its latest event records version {recorded}: "
                 "its events are missing, or the row was changed outside the app"
             )
+    return problems
