@@ -129,6 +129,11 @@ def main() -> None:
             r["page"] = "trail (verdict stored by rectrack verify)"
             run["pages"].append(r)
             print(json.dumps(r), file=sys.stderr, flush=True)
+        save(run)  # after each page, so a run cut short keeps what it measured
+    print(json.dumps(run, indent=1, default=str))
+
+
+def save(run: dict) -> None:
     old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"runs": []}
     old["runs"] = [
         x
@@ -136,7 +141,6 @@ def main() -> None:
         if not (x["label"] == run["label"] and x["recommendations"] == run["recommendations"])
     ] + [run]
     RESULTS.write_text(json.dumps(old, indent=1, default=str) + "\n")
-    print(json.dumps(run, indent=1, default=str))
 
 
 if __name__ == "__main__":

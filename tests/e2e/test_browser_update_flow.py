@@ -50,6 +50,16 @@ def go(page, name, heading, shots=None):
         page.screenshot(path=str(shots / f"{name.lower().replace(' ', '-')}.png"))
 
 
+def pick_record(page, label, key):
+    """A record picker (dashboard/picker.py): search for the key, then choose it among the matches."""
+    search = page.get_by_label("Find a recommendation (key prefix or title words)").first
+    search.scroll_into_view_if_needed()
+    search.fill(key)
+    search.press("Enter")
+    settle(page)
+    choose(page, label, key)
+
+
 def choose(page, label, text):
     """Pick an option in a Streamlit selectbox by typing part of it and pressing Enter."""
     box = (
@@ -153,7 +163,7 @@ def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(
 
     # the recommendation's history
     go(page, "Recommendations", "Recommendations")
-    choose(page, "Detail of", KEY)
+    pick_record(page, "Detail of", KEY)
     page.get_by_role("tab", name=re.compile(r"History")).click()
     try:
         page.get_by_text("Partner ministry paused the exchange pending budget").first.wait_for(timeout=15_000)

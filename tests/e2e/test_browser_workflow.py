@@ -18,7 +18,7 @@ from models.store.db import make_engine, read_session
 from models.trail.bundle import verify_bundle
 from tests.e2e.conftest import publish_screenshots
 from tests.e2e.seeded_store import PASSWORD
-from tests.e2e.test_browser_update_flow import choose, settle
+from tests.e2e.test_browser_update_flow import choose, pick_record, settle
 
 pytestmark = pytest.mark.browser
 KEY = "ssi02-expand-tsc-support"  # seeded in_progress, with evidence
@@ -273,7 +273,7 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
         "workflow-6-accepted.png",
     )
     go(page, "Recommendations", "Recommendations")
-    choose(page, "Detail of", KEY)
+    pick_record(page, "Detail of", KEY)
     page.get_by_role("tab", name=re.compile(r"History")).click()
     page.get_by_text("closure_accepted by aud").first.wait_for(timeout=15_000)
     settle(page)
