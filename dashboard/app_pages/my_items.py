@@ -1,5 +1,5 @@
 """My items: what the signed-in person should look at today — their office's overdue, due-soon
-and stale recommendations and the closures waiting for their verification (the same digest
+and stale recommendations, the overdue steps of their action plans, and the closures waiting for their verification (the same digest
 `rectrack remind` sends), each opening the record's detail view."""
 
 from datetime import UTC, datetime
@@ -49,6 +49,13 @@ SECTIONS = [
         ":material/hourglass_empty:",
     ),
     (
+        "overdue_steps",
+        "Overdue steps",
+        "action-plan steps past their due date, not done or dropped",
+        lambda i: f"{i['note']} — {i['days']} day(s) overdue",
+        ":material/checklist:",
+    ),
+    (
         "awaiting_verification",
         "Waiting for my verification",
         "closures someone else proposed",
@@ -58,7 +65,7 @@ SECTIONS = [
 ]
 total = sum(len(d[k]) for k, *_ in SECTIONS)
 
-m = st.columns(4)
+m = st.columns(len(SECTIONS))
 for col, (k, label, help_, *_rest) in zip(m, SECTIONS):
     col.metric(label, len(d[k]), help=help_.capitalize() + ".")
 
@@ -68,8 +75,8 @@ if total == 0:
             st.success(
                 ui.say(
                     "Nothing needs you today. None of {office}'s open recommendations is overdue, due "
-                    "within 30 days or without a change for {days} days, and no closure waits for "
-                    "verification in your office.",
+                    "within 30 days or without a change for {days} days, no step of their action plans "
+                    "is overdue, and no closure waits for verification in your office.",
                     office=user.office,
                     days=stale_days,
                 ),

@@ -14,6 +14,9 @@ Who gets a digest
     day, and a recommendation that did not exist yet is never stale. This is the Overview's
     meaning too (:func:`models.reads.figures.summary`); the row's ``updated_at`` (when it was last
     written, e.g. by the catalog loader) is not a change anyone reported;
+  - ``overdue_steps``: steps of its open recommendations' action plans that are past their due
+    date and neither done nor dropped (one item per step, ``days`` = days overdue, ``note`` names
+    the step), from :func:`models.reads.plans.overdue_steps`;
   - ``awaiting_verification``: closures waiting for a verifier *in that office*, i.e. the union of
     :func:`models.rules.closure.pending_for_verifier` over the enabled users whose ``office`` equals the
     owner (``days`` = days since the proposal). A verifier never sees their own proposal, so a
@@ -39,6 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from models.reads.plans import overdue_steps
 from models.rules.closure import pending_for_verifier
 from models.rules.lifecycle import OPEN
 from models.rules.permissions import can
@@ -66,6 +70,7 @@ class Digest:
     overdue: list[DigestItem] = field(default_factory=list)
     due_soon: list[DigestItem] = field(default_factory=list)
     stale: list[DigestItem] = field(default_factory=list)
+    overdue_steps: list[DigestItem] = field(default_factory=list)
     awaiting_verification: list[DigestItem] = field(default_factory=list)
 
     @property
@@ -79,7 +84,13 @@ class Digest:
 
     @property
     def total(self) -> int:
-        return len(self.overdue) + len(self.due_soon) + len(self.stale) + len(self.awaiting_verification)
+        return (
+            len(self.overdue)
+            + len(self.due_soon)
+            + len(self.stale)
+            + len(self.overdue_steps)
+            + len(self.awaiting_verification)
+        )
 
     def __bool__(self) -> bool:  # an empty digest is not worth sending
         return self.total > 0
@@ -138,6 +149,28 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
                         note=f"last updated {last.date().isoformat()}",
                     )
                 )
+    late = overdue_steps(session, today=today, owner=owner)  # oldest due date first
+    recs = {
+        r.key: r
+        for r in (
+            session.exec(select(Recommendation).where(Recommendation.key.in_({k for k, _ in late})))
+            if late
+            else ()
+        )
+    }
+    for key, step in late:
+        rec = recs[key]
+        office = f", {step.office}" if step.office else ""
+        out.setdefault(rec.owner, Digest(owner=rec.owner, today=today)).overdue_steps.append(
+            DigestItem(
+                rec.key,
+                rec.title,
+                rec.status,
+                rec.target_date,
+                (today - step.due_date).days,
+                note=f"step {step.position}: {step.title}{office}, due {step.due_date.isoformat()}",
+            )
+        )
     for d in out.values():
         d.overdue.sort(key=lambda i: (-i.days, i.key))
         d.due_soon.sort(key=lambda i: (i.days, i.key))

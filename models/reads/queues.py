@@ -94,6 +94,6 @@ def my_items(session: Session, username: str, today: date) -> dict:
         "today": d.today,
         **{
             k: [asdict(i) for i in getattr(d, k)]
-            for k in ("overdue", "due_soon", "stale", "awaiting_verification")
+            for k in ("overdue", "due_soon", "stale", "overdue_steps", "awaiting_verification")
         },
     }
