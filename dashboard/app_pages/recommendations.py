@@ -1,5 +1,6 @@
 """Recommendations: search and filter the catalog, then open one to see its sources, sub-items,
-obstacles, institutions, evidence (with files) and full history."""
+obstacles (who linked or resolved each, and why), its action plan, institutions, evidence (with
+files) and full history."""
 
 import html
 from pathlib import Path
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, ui
+from dashboard import charts, data, plan_view, ui
 from dashboard.picker import record_picker
 from models.catalog.checks import cited_lines
 from models.reads.durations import time_in_status
@@ -243,6 +244,7 @@ tabs = st.tabs(
         f"Citations ({len(v['citations'])})",
         f"Sub-recommendations ({len(v['children'])})",
         f"Obstacles ({len(v['obstacles'])})",
+        f"Action plan ({len(v['steps'])})",
         f"Institutions ({len(v['institutions'])})",
         f"Evidence ({len(v['evidence'])})",
         f"History ({len(v['history'])})",
@@ -255,8 +257,10 @@ with tabs[0]:
 with tabs[1]:
     if v["children"]:
         done = v["children_by_status"].get("implemented", 0)
+        rolled_progress = v["plan"]["children_progress"]
         st.markdown(
-            f"**Roll-up:** {done} of {len(v['children'])} sub-recommendations implemented. "
+            f"**Roll-up:** {done} of {len(v['children'])} sub-recommendations implemented, "
+            f"mean progress {rolled_progress}%. "
             + " ".join(f"{ui.status_chip(s)} {n}" for s, n in v["children_by_status"].items()),
             unsafe_allow_html=True,
         )
@@ -273,16 +277,34 @@ with tabs[2]:
     for o in v["obstacles"]:
         st.markdown(
             ui.say(
-                "- **{title}** — {category}, {side} ({key})",
+                "- **{title}** — {category}, {side} ({key}) · *{state}*",
                 title=o["title"],
-                category=o["category"],
-                side=o["side"],
+                category=human("category", o["category"]),
+                side=human("side", o["side"]),
                 key=o["key"],
+                state=human("obstacle_state", o["state"]),
             )
+            + (ui.say(" · evidence {ev}", ev=o["evidence"]) if o["evidence"] else "")
         )
+        if o["by"]:
+            st.caption(
+                ui.say(
+                    "{what} by {who} on {at:%d %b %Y}: “{reason}”",
+                    what={"obstacle_linked": "Linked", "obstacle_resolved": "Marked"}.get(
+                        o["action"], "Changed"
+                    ),
+                    who=o["by"],
+                    at=o["at"],
+                    reason=o["reason"],
+                )
+            )
+        else:
+            st.caption("Linked in the catalog, from the sources.")
     if not v["obstacles"]:
         st.caption("No obstacle linked.")
 with tabs[3]:
+    plan_view.action_plan(v)
+with tabs[4]:
     for inst in v["institutions"]:
         acronym = ui.say(" ({a})", a=inst["acronym"]) if inst["acronym"] else ""
         st.markdown(
@@ -292,7 +314,7 @@ with tabs[3]:
         )
     if not v["institutions"]:
         st.caption("No institution linked.")
-with tabs[4]:
+with tabs[5]:
     if not v["evidence"]:
         st.caption("No evidence yet.")
     for n, e in enumerate(v["evidence"]):
@@ -328,7 +350,7 @@ with tabs[4]:
                         + ui.say(": the stored file is missing from {folder}.", folder=str(settings.data_dir))
                     )
             st.caption(ui.say("Added by {who} on {at:%d %b %Y}", who=e["created_by"], at=e["created_at"]))
-with tabs[5]:
+with tabs[6]:
     hist = pd.DataFrame(v["history"])
     if hist.empty:
         st.caption("No history.")

@@ -331,7 +331,16 @@ def segment_records(
         q = q.join(last, last.c.key == key_col).where(
             last.c.last_at < moment - timedelta(days=stale_after_days)
         )
-    if obstacle:
+    if obstacle and as_of is not None:  # the links as they stood, officers' links and unlinks undone
+        from models.trail.history import obstacle_links_as_of
+
+        blocked = [
+            k
+            for k, links in obstacle_links_as_of(session, as_of).items()
+            if links.get(obstacle) == "blocking"
+        ]
+        q = q.where(key_col.in_(blocked))
+    elif obstacle:
         q = (
             q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
             .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)

@@ -61,7 +61,14 @@ def plan_summary(session: Session, key: str) -> dict:
 
 
 def obstacles_of(session: Session, key: str) -> list[dict]:
-    """The obstacles linked to one recommendation with their standing (blocking, resolved, ...)."""
+    """The obstacles linked to one recommendation with their standing (blocking, resolved, ...) and
+    the last change to it from the trail: who, when, what and why (``by`` is None for the catalog's
+    own links, which arrived with the seed)."""
+    import json
+
+    from models.store.tables import AuditEvent
+    from models.trail.history import LINK_ACTIONS
+
     rec = get_recommendation(session, key)
     rows = session.exec(
         select(Obstacle, RecommendationObstacle.state, EvidenceItem.key)
@@ -70,18 +77,40 @@ def obstacles_of(session: Session, key: str) -> list[dict]:
         .where(RecommendationObstacle.recommendation_id == rec.id)
         .order_by(Obstacle.key)
     ).all()
-    return [
-        {
-            "key": o.key,
-            "title": o.title,
-            "category": o.category,
-            "side": o.side,
-            "origin": o.origin,
-            "state": state,
-            "evidence": ev,
-        }
-        for o, state, ev in rows
-    ]
+    last: dict[str, tuple] = {}
+    for action, actor, at, reason, before in session.exec(
+        select(
+            AuditEvent.action, AuditEvent.actor, AuditEvent.effective_at, AuditEvent.reason, AuditEvent.before
+        )
+        .where(
+            AuditEvent.record_type == "recommendation",
+            AuditEvent.record_key == rec.key,
+            AuditEvent.action.in_(LINK_ACTIONS),
+        )
+        .order_by(AuditEvent.seq)
+    ):
+        ob = json.loads(before or "{}").get("obstacle")
+        if ob:
+            last[ob] = (action, actor, at, reason)
+    out = []
+    for o, state, ev in rows:
+        action, by, at, reason = last.get(o.key, (None, None, None, None))
+        out.append(
+            {
+                "key": o.key,
+                "title": o.title,
+                "category": o.category,
+                "side": o.side,
+                "origin": o.origin,
+                "state": state,
+                "evidence": ev,
+                "action": action,
+                "by": by,
+                "at": at,
+                "reason": reason,
+            }
+        )
+    return out
 
 
 def find_obstacles(session: Session, text: str = "", *, limit: int = 20) -> list[dict]:
