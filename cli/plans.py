@@ -241,6 +241,18 @@ def step_set(
     typer.echo(f"{key}: step {position} saved; progress {progress}%")
 
 
+@step_app.command("from-steps")
+@user_errors
+def step_from_steps(key: str, reason: str = REASON, as_user: str = AS) -> None:
+    """Let KEY's progress come from its steps again after an officer had set it by hand."""
+    from models.rules.steps import use_step_progress
+
+    with write_session(engine_ready()) as session:
+        use_step_progress(session, key=key, actor=actor_for(session, as_user), reason=reason)
+        progress = _progress(session, key)
+    typer.echo(f"{key}: progress now comes from its steps ({progress}%)")
+
+
 def _day(text: str | None) -> date | None:
     if text is None or text == "":
         return None
