@@ -85,9 +85,10 @@ def serve(
         address,
         "--server.headless",
         str(headless).lower(),
-        # the server refuses larger uploads itself: the same limit the pages state (settings)
+        # the server refuses larger uploads itself: twice the limit the pages state, so a file just
+        # over it is refused by the page in words instead (settings.upload_transfer_mb)
         "--server.maxUploadSize",
-        str(get_settings().upload_limit_mb),
+        str(get_settings().upload_transfer_mb),
     ]
     if secrets:
         cmd += ["--secrets.files", secrets]

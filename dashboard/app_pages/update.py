@@ -56,11 +56,11 @@ if msg := st.session_state.pop("upd_flash", None):
 record.header(ed)
 record.conflict_panel(key)
 
-saved, upload = change_form.render(ed)
+saved, upload, slots = change_form.render(ed)
 propose, clo_upload = closure_form.render(ed)
 correct, fix_upload = correction_form.render(ed)
 if saved:
-    change_form.handle(ed, upload)
+    change_form.handle(ed, upload, slots)
 if correct:
     correction_form.handle(ed, fix_upload)
 if propose:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.update import evidence, saving
-from dashboard.update.record import KEEP, Editing
+from dashboard.update.record import KEEP, Editing, Slots
 from models.rules.lifecycle import CLOSED, allowed_next
 from models.store.settings import get_settings
 
@@ -23,7 +23,7 @@ def target_date_window() -> tuple[date, date]:
     ) - timedelta(days=1)
 
 
-def render(ed: Editing) -> tuple[bool, list]:
+def render(ed: Editing) -> tuple[bool, list, Slots]:
     """Draw the form; return (submitted, uploaded files)."""
     loaded = ed.loaded
     nexts = [] if ed.pending else list(allowed_next(loaded["status"]))
@@ -57,17 +57,19 @@ def render(ed: Editing) -> tuple[bool, list]:
             max_chars=4000,
             placeholder="Why this change? It goes into the audit trail with your name.",
         )
+        reason_slot = st.empty()  # "a reason is required" appears under the box, not below the page
         upload = evidence.fields(ed, "upd", "**Evidence** (optional; needed before closing as implemented)")
         submitted = st.form_submit_button("Save", type="primary", key="upd_save", icon=":material/save:")
-    return submitted, upload
+        save_slot = st.empty()  # every other refusal appears right under Save
+    return submitted, upload, Slots(reason_slot, save_slot)
 
 
-def handle(ed: Editing, upload: list) -> None:
+def handle(ed: Editing, upload: list, slots: Slots) -> None:
     ss = st.session_state
     loaded, key = ed.loaded, ed.key
     reason = (ss.get("upd_reason") or "").strip()
     if not reason:
-        st.error("A reason is required for every change: say why in a sentence. Nothing was saved.")
+        slots.reason.error("A reason is required for every change: say why in a sentence. Nothing was saved.")
         return
     change: dict = {}
     if ss.get("upd_status") not in (None, KEEP):
@@ -79,12 +81,12 @@ def handle(ed: Editing, upload: list) -> None:
         change["target_date"] = ss.get("upd_target")
     if ss.get("upd_progress") != loaded["progress"]:
         change["progress"] = ss.get("upd_progress")
-    got = evidence.read_or_error("upd", upload)
+    got = evidence.read_or_error("upd", upload, where=slots.save)
     if got is False:
         return
     ev, cite = got
     if not change and ev is None:
-        st.error("Nothing to save: change a field or attach evidence.")
+        slots.save.error("Nothing to save: change a field or attach evidence.")
         return
     close_as = (
         change.pop("status") if change.get("status") in CLOSED else None
@@ -98,6 +100,7 @@ def handle(ed: Editing, upload: list) -> None:
         upload=upload,
         close_as=close_as,
         also=ss.get("upd_ev_also") or (),
+        where=slots.save,
     ):
         return
     if close_as:

@@ -18,6 +18,10 @@ def explain(err: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors())
 
 
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> list:
     """Render the inputs; return the uploaded files (a list, possibly empty)."""
     settings = get_settings()
@@ -41,10 +45,12 @@ def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> lis
         st.file_uploader(
             f"Files (one item may hold several; each up to {settings.upload_limit_words}: "
             f"{', '.join(settings.allowed_upload_types)})",
-            type=[t.lstrip(".") for t in settings.allowed_upload_types],
+            # no type filter and twice the limit in the browser: a refused file then reaches the
+            # server and the refusal names it, its size and the limit in words (the browser's own
+            # refusal is a red icon with the reason on hover); beyond twice the limit it stays there
             accept_multiple_files=True,
             key=f"{prefix}_file_{st.session_state.get('upd_upload_n', 0)}",
-            max_upload_size=settings.upload_limit_mb,
+            max_upload_size=settings.upload_transfer_mb,
         )
         or []
     )
@@ -93,7 +99,13 @@ def read(prefix: str, upload) -> tuple[EvidenceCreate | None, dict | None]:
     for f in upload:
         if f.size > settings.max_upload_bytes:
             raise ValueError(
-                f"{f.name} is larger than the {settings.upload_limit_words} limit. Nothing was saved."
+                f"{f.name} is {_megabytes(f.size)}, larger than the {settings.upload_limit_words} limit "
+                "for one file. Nothing was saved."
+            )
+        if not f.name.lower().endswith(tuple(settings.allowed_upload_types)):
+            raise ValueError(
+                f"{f.name} is not a type the store accepts ({', '.join(settings.allowed_upload_types)}). "
+                "Nothing was saved."
             )
     evidence = EvidenceCreate(
         title=ss[f"{prefix}_ev_title"].strip(),
@@ -104,12 +116,13 @@ def read(prefix: str, upload) -> tuple[EvidenceCreate | None, dict | None]:
     return evidence, cite
 
 
-def read_or_error(prefix: str, upload):
-    """:func:`read`, with any problem shown on the page; ``False`` when the input is not usable."""
+def read_or_error(prefix: str, upload, where=st):
+    """:func:`read`, with any problem shown ``where`` (under the form's button); ``False`` when the
+    input is not usable."""
     try:
         return read(prefix, upload)
     except ValidationError as e:
-        st.error(ui.say("Not saved: {why}", why=explain(e)))
+        where.error(ui.say("Not saved: {why}", why=explain(e)))
     except ValueError as e:
-        st.error(ui.refusal(e))
+        where.error(ui.refusal(e))
     return False

@@ -36,6 +36,17 @@ FIELDS = (
 )
 
 
+_EMPTY = {"observed": None, "source": None, "start": None, "end": None, "also": []}
+
+
+@dataclass
+class Slots:
+    """Where a form's refusals appear: under the reason box, and under the form's button."""
+
+    reason: object
+    save: object
+
+
 @dataclass
 class Editing:
     """What every part of the page needs: who edits, which record, as loaded, and what else they may edit."""
@@ -68,8 +79,13 @@ def load(k: str, reset_inputs: bool) -> dict:
             if st.session_state.get(widget) == previous[fld]:
                 st.session_state[widget] = state[fld]
     if reset_inputs:
+        # set, not deleted: a browser keeps showing what was typed into a widget whose state is
+        # merely dropped, so the evidence inputs would survive the save that used them
         for f in FIELDS:
-            st.session_state.pop(f, None)
+            if f in ("clo_target", "fix_old"):  # choices among options: their first option again
+                st.session_state.pop(f, None)
+            else:
+                st.session_state[f] = _EMPTY.get(f.rsplit("_", 1)[-1], "")
         st.session_state.update(
             {
                 "upd_status": KEEP,

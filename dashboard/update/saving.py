@@ -15,7 +15,7 @@ from models.rules.evidence_files import store_file
 from models.rules.recommendations import attach_evidence, supersede_evidence, update_recommendation
 from models.rules.users import get_user
 from models.store.db import write_session
-from models.store.errors import DomainError, StaleVersion
+from models.store.errors import DomainError, DuplicateEvidence, StaleVersion
 from models.store.schemas import RecommendationUpdate
 from models.store.settings import get_settings
 
@@ -31,8 +31,9 @@ def write(
     close_as: str | None,
     also=(),
     supersedes: str | None = None,
+    where=st,
 ) -> bool:
-    """True when saved; otherwise the refusal is on the page."""
+    """True when saved; otherwise the refusal is on the page, ``where`` (under the form's button)."""
     ss = st.session_state
     loaded, key = ed.loaded, ed.key
     try:
@@ -42,7 +43,7 @@ def write(
             else None
         )
     except ValidationError as e:
-        st.error(ui.say("Not saved: {why}", why=explain(e)))
+        where.error(ui.say("Not saved: {why}", why=explain(e)))
         return False
     try:
         with st.status("Saving…", expanded=False) as progress:
@@ -97,10 +98,20 @@ def write(
         }
         st.rerun()
     except ValidationError as e:
-        st.error(ui.say("Not saved: {why}", why=explain(e)))
+        where.error(ui.say("Not saved: {why}", why=explain(e)))
+        return False
+    except DuplicateEvidence as e:  # the same file again: say where it already is
+        box = where.container()
+        box.error(ui.refusal(e, "Not saved: "))
+        box.page_link(
+            ui.RECOMMENDATIONS_PAGE,
+            label=ui.say("Open {rec} (evidence {ev})", rec=e.recommendation, ev=e.evidence),
+            query_params={"rec": e.recommendation},
+            icon=":material/attach_file:",
+        )
         return False
     except DomainError as e:
-        st.error(ui.refusal(e, "Not saved: "))
+        where.error(ui.refusal(e, "Not saved: "))
         return False
     data.invalidate()
     return True

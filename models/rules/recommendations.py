@@ -15,7 +15,7 @@ from models.rules import lifecycle
 from models.rules.evidence_files import slug
 from models.rules.permissions import require
 from models.rules.records import evidence_count, get_recommendation, pending_closure, stale_version
-from models.store.errors import InvalidInput, NotFound
+from models.store.errors import DuplicateEvidence, InvalidInput, NotFound
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
 from models.store.tables import (
     Citation,
@@ -174,6 +174,33 @@ def _unique_evidence_key(session: Session, base: str) -> str:
     return key
 
 
+def _refuse_duplicate_files(session: Session, recs, files, *, replacing: EvidenceItem | None) -> None:
+    """Saving the same file twice made two evidence items that count as two; a file already attached
+    to one of these recommendations is refused, naming the item that holds it (a superseding item may
+    carry the files of the item it replaces)."""
+    by_hash = {f["sha256"]: f for f in files}
+    if not by_hash:
+        return
+    q = (
+        select(EvidenceFile.sha256, EvidenceItem.key, EvidenceItem.id, Recommendation.key)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceFile.evidence_id)
+        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
+        .where(EvidenceFile.sha256.in_(list(by_hash)), Recommendation.id.in_([r.id for r in recs]))
+    )
+    for sha, ev_key, ev_id, rec_key in session.exec(q):
+        if replacing is not None and ev_id == replacing.id:
+            continue
+        name = by_hash[sha]["filename"]
+        raise DuplicateEvidence(
+            f"{name} is already evidence for {rec_key} (item {ev_key}, same SHA-256 {sha[:12]}…); "
+            "nothing was saved. Open that item instead of attaching the file again.",
+            recommendation=rec_key,
+            evidence=ev_key,
+            filename=name,
+        )
+
+
 def attach_evidence(
     session: Session,
     *,
@@ -202,6 +229,7 @@ def attach_evidence(
         raise InvalidInput("evidence must support at least one recommendation")
     for rec in recs:
         require(actor, "evidence.attach", rec)
+    _refuse_duplicate_files(session, recs, files, replacing=supersedes)
     item = EvidenceItem(
         key=key or _unique_evidence_key(session, f"ev-{slug(evidence.title)}"),
         created_by=actor.username,

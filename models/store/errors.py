@@ -18,6 +18,14 @@ class InvalidInput(DomainError):
     pass
 
 
+class DuplicateEvidence(InvalidInput):
+    """The same file (same SHA-256) is already evidence for this recommendation; where it is."""
+
+    def __init__(self, message: str, *, recommendation: str, evidence: str, filename: str):
+        super().__init__(message)
+        self.recommendation, self.evidence, self.filename = recommendation, evidence, filename
+
+
 class StaleVersion(DomainError):
     """Someone else saved first. ``changes`` maps field -> (their before, their after)."""
 

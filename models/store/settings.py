@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         return self.upload_limit_mb * 1024 * 1024
 
     @property
+    def upload_transfer_mb(self) -> int:
+        """What the server and the evidence uploaders let through: twice the limit, so a file over the
+        limit still reaches the server and is refused by name, with its size, in words."""
+        return 2 * self.upload_limit_mb
+
+    @property
     def upload_limit_words(self) -> str:
         return f"{self.upload_limit_mb} MB"
 
