@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import models.store.tables  # noqa: F401
+from models.rules.users import add_user, system_user
 from models.store.db import make_engine, write_session
+from models.store.schemas import UserCreate
 from models.store.settings import get_settings
-from models.store.tables import User
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("RECTRACK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -99,8 +100,10 @@ def engine(request, tmp_path):
 
 @pytest.fixture
 def users(engine):
-    """One account per role, plus an editor scoped to one office."""
+    """One account per role, plus an editor scoped to one office, each added by the catalog loader
+    through ``add_user`` as an install's first accounts are, so the store verifies (state replay)."""
     with write_session(engine) as s:
+        actor = system_user(s)
         made = {}
         for name, role, office in [
             ("ed", "editor", None),
@@ -110,7 +113,5 @@ def users(engine):
             ("adm", "admin", None),
             ("scoped", "editor", "OSD Policy"),
         ]:
-            u = User(username=name, role=role, office=office)
-            s.add(u)
-            made[name] = u
+            made[name] = add_user(s, data=UserCreate(username=name, role=role, office=office), actor=actor)
     return made

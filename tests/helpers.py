@@ -6,9 +6,16 @@ from sqlmodel import select
 
 from models.rules.recommendations import create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
+from models.rules.users import add_user, system_user
 from models.store.db import read_session, write_session
-from models.store.schemas import RecommendationCreate, RecommendationUpdate
+from models.store.schemas import RecommendationCreate, RecommendationUpdate, UserCreate
 from models.store.tables import AuditEvent, User
+
+
+def add_account(session, username: str, role: str, **kw) -> User:
+    """An account added by the catalog loader through the one write path (with its ``user_add``
+    event), as an install's first accounts are, so the store still verifies."""
+    return add_user(session, data=UserCreate(username=username, role=role, **kw), actor=system_user(session))
 
 
 def make_rec(engine, key="rec-a", owner="OSD Policy", actor="ed", **kw):

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from models.rules.recommendations import update_recommendation
@@ -356,6 +357,29 @@ def test_the_trail_verdict_covers_evidence_files_and_versions(use_store):
     at = page("trail", "aud")
     assert any("does not verify" in shown(x.value) for x in at.error)
     assert KEY in texts(at)
+
+
+def test_the_trail_page_names_each_row_changed_by_sql_behind_the_app(use_store):
+    use_store("seeded")
+    before = rec()
+    e = engine()
+    with e.begin() as c:  # an insider with the database file; versions left alone
+        c.execute(
+            text("UPDATE recommendation SET status = 'implemented', owner = '**Nobody**' WHERE key = :k"),
+            {"k": KEY},
+        )
+        c.execute(text("UPDATE \"user\" SET role = 'admin' WHERE username = 'vic'"))
+    e.dispose()
+    at = page("trail", "aud")
+    assert any("does not verify" in shown(x.value) for x in at.error)
+    shown_lines = [shown(m.value) for m in at.markdown]
+    for line in (
+        f"- recommendation {KEY!r}: status is 'implemented' in the store but the trail implies {before.status!r}",
+        f"- recommendation {KEY!r}: owner is '**Nobody**' in the store but the trail implies {before.owner!r}",
+        "- user 'vic': role is 'admin' in the store but the trail implies 'viewer'",
+    ):
+        assert line in shown_lines, shown_lines
+    assert not any("<strong>" in str(m.proto.body) for m in at.markdown), "stored text stays text"
 
 
 # ------------------------------------------------------------------ accounts

@@ -22,18 +22,22 @@ if verdict["state"] == "verified" and verdict["events"] == 0:
 elif verdict["state"] == "verified":
     st.success(
         f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
-        f"{verdict['files']:,} evidence file(s) match their SHA-256; every record's version agrees "
-        "with its latest event.",
+        f"{verdict['files']:,} evidence file(s) match their SHA-256; every record, account, evidence "
+        "item and closure agrees with the state the trail implies.",
         icon=":material/verified:",
     )
 elif verdict["state"] == "failed":
     st.error(
-        "The store does not verify. Records and events from the first problem on cannot be trusted; "
+        "The store does not verify: the trail and the records below disagree, or the chain is broken. "
+        "Each line names the record, the field, what the store holds and what the trail implies; "
         "compare with an exported bundle.",
         icon=":material/gpp_bad:",
     )
     for line in verdict["problems"][:20]:
         st.markdown("- " + ui.md_escape(line))
+    if len(verdict["problems"]) > 20:
+        with st.expander(f"All {len(verdict['problems']):,} lines of the verdict"):
+            st.text("\n".join(verdict["problems"]))
 else:
     st.warning(
         f"Not verified up to the newest event: {verdict['pending']:,} event(s) since the last verification "

@@ -1,7 +1,10 @@
 """Checking a live store: the hash chain, every evidence file, and that rows agree with the trail.
 
-The chain alone cannot notice its newest events being cut off, so each recommendation's
-current version is also compared with the version its latest event recorded.
+The chain alone proves only that the events were not edited: a row changed by hand, or the newest
+events cut off with the rows set back, leaves it whole. So the same streaming pass that checks the
+chain also replays the events (:mod:`models.trail.replay`) and every current row is compared with
+the state the trail implies (:mod:`models.trail.state_checks`). The stored verdict's incremental
+step (:mod:`models.trail.verdicts`) still uses the cheaper version checks below for new events.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from sqlmodel import Session, select
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceFile, Recommendation
 from models.trail.chain import ChainChecker, ChainProblem, iter_canonical_rows
+from models.trail.replay import Replayer
+from models.trail.state_checks import compare_state
 
 
 @dataclass
@@ -26,6 +31,7 @@ class VerifyReport:
     chain_problem: ChainProblem | None = None
     file_problems: list[str] = field(default_factory=list)
     store_problems: list[str] = field(default_factory=list)
+    store_problem_count: int = 0  # differences found; store_problems names the first of them
     head: tuple[int, str] | None = None
     files_through: int = 0  # the highest evidence file id checked
 
@@ -38,12 +44,17 @@ class VerifyReport:
         if self.chain_problem:
             out.append(f"trail broken at {self.chain_problem}")
         out += self.file_problems + self.store_problems
+        if self.store_problem_count > len(self.store_problems):
+            out.append(f"... and {self.store_problem_count - len(self.store_problems):,} more differences")
         return out
 
     def summary(self) -> str:
         if self.ok:
             head = f"; head is event {self.head[0]} {self.head[1][:16]}…" if self.head else ""
-            return f"verified: {self.events_checked:,} events in an unbroken chain and {self.files_checked:,} evidence files{head}"
+            return (
+                f"verified: {self.events_checked:,} events in an unbroken chain, every record agrees with "
+                f"the state they imply, and {self.files_checked:,} evidence files{head}"
+            )
         return "; ".join(self.lines())
 
 
@@ -57,16 +68,21 @@ def _file_sha256(path: Path) -> str:
 
 def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
     report = VerifyReport()
-    checker = ChainChecker()
+    checker, replayer = ChainChecker(), Replayer()
+    chain_ok = True
     for rows in iter_canonical_rows(session):
-        if not checker.feed_rows(rows):
-            break
+        if chain_ok:
+            chain_ok = checker.feed_rows(rows)
+        replayer.feed_rows(rows)  # the state still replays past a break, to name what else differs
     last = (checker.expected_seq - 1, checker.prev) if checker.count else None
     report.events_checked, report.chain_problem, report.head = checker.count, checker.problem, last
 
     if check_files:
         report.file_problems, report.files_checked, report.files_through = file_problems(session)
-    report.store_problems = version_problems(session) + obstacle_version_problems(session)
+    diffs = compare_state(session, replayer.state)
+    obstacles = obstacle_version_problems(session)
+    report.store_problems = diffs.lines + obstacles
+    report.store_problem_count = diffs.total + len(obstacles)
     return report
 
 

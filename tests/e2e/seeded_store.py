@@ -1,5 +1,5 @@
 """Build a store for dashboard tests: migrated with Alembic, optionally seeded with the catalog,
-with one account per role (created through models.rules.auth when it exists, else as plain rows)."""
+with one account per role, added through the domain function that records them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from models.catalog.checks import load_catalog
 from models.catalog.loader import seed_catalog
+from models.rules.auth import create_user
 from models.rules.users import system_user
 from models.store.db import make_engine, write_session
-from models.store.tables import User
 from models.store.upgrade import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,24 +26,21 @@ ROLES = {
 
 
 def add_users(url: str, with_passwords: bool = False) -> None:
+    """The accounts are added through ``create_user`` (so each has its ``user_add`` event and the
+    store verifies), with the shared password or none."""
     engine = make_engine(url)
     with write_session(engine) as s:
         actor = system_user(s)
         for name, (role, office) in ROLES.items():
-            if with_passwords:
-                from models.rules.auth import create_user
-
-                create_user(
-                    s,
-                    username=name,
-                    role=role,
-                    password=PASSWORD,
-                    actor=actor,
-                    office=office,
-                    display_name=name.capitalize(),
-                )
-            else:
-                s.add(User(username=name, role=role, office=office, display_name=name.capitalize()))
+            create_user(
+                s,
+                username=name,
+                role=role,
+                password=PASSWORD if with_passwords else None,
+                actor=actor,
+                office=office,
+                display_name=name.capitalize(),
+            )
     engine.dispose()
 
 

@@ -16,12 +16,12 @@ import queue
 from collections import Counter
 
 import pytest
-from helpers import change, make_rec
+from helpers import add_account, change, make_rec
 from reliability_workers import concurrent_writer
 from sqlmodel import select
 
 from models.store.db import read_session, write_session
-from models.store.tables import AuditEvent, Recommendation, User
+from models.store.tables import AuditEvent, Recommendation
 from models.trail.verify import verify_store
 
 WORKERS = 8
@@ -77,7 +77,7 @@ def _run_workers(url: str, keys: list[str]) -> list[tuple]:
 def test_concurrent_writers_lose_nothing_and_apply_nothing_twice(engine, users):
     with write_session(engine) as s:
         for w in range(WORKERS):
-            s.add(User(username=f"w{w}", role="editor"))
+            add_account(s, f"w{w}", "editor")
     keys = [f"rel-{i:02d}" for i in range(RECS)]
     for k in keys:
         make_rec(engine, key=k)

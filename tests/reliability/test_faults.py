@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import pytest
-from helpers import change, event_count, make_rec, read_rec
+from helpers import add_account, change, event_count, make_rec, read_rec
 from reliability_workers import write_then_hang
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -190,7 +190,7 @@ def test_a_full_sqlite_store_refuses_the_write_clearly_and_keeps_what_was_saved(
     engine = make_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
     with write_session(engine) as s:
-        s.add(User(username="ed", role="editor"))
+        add_account(s, "ed", "editor")
     make_rec(engine, key="rec-saved", summary="kept " * 100)
     before = _snapshot(engine, "rec-saved")
 
@@ -209,7 +209,7 @@ def test_a_full_sqlite_store_refuses_the_write_clearly_and_keeps_what_was_saved(
 
     assert _snapshot(engine, "rec-saved") == before
     with read_session(engine) as s:
-        assert [r for r in s.exec(select(AuditEvent.record_key)).all()] == ["rec-saved"]
+        assert s.exec(select(AuditEvent.record_key).order_by(AuditEvent.seq)).all() == ["ed", "rec-saved"]
     _store_ok(engine)
     # space freed: the same write now succeeds
     assert make_rec(engine, key="rec-big", summary="x" * 20_000).version == 1
@@ -275,7 +275,7 @@ def pg_store(pg_database):
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     with write_session(engine) as s:
-        s.add(User(username="ed", role="editor"))
+        add_account(s, "ed", "editor")
     make_rec(engine, key="rec-pg")
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     yield engine, admin, make_url(url).database
