@@ -32,7 +32,7 @@ from models.rules.lifecycle import STATUS_LABELS
 from models.rules.permissions import can
 from models.store.settings import get_settings
 from models.store.tables import User
-from models.store.vocabulary import human
+from models.store.vocabulary import NO_STATUS_CLAIMED, human, status_shown
 
 RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 
@@ -153,16 +153,22 @@ def synthetic_banner() -> None:
     )
 
 
-def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status or "", status or "")
+def status_label(status: str | None, kind: str | None = None) -> str:
+    return status_shown(status, kind) if kind else STATUS_LABELS.get(status or "", status or "")
 
 
-def status_chip(status: str) -> str:
+def status_chip(status: str, kind: str | None = None) -> str:
+    label = status_label(status, kind)
+    if label == NO_STATUS_CLAIMED:  # grey and dashed: nothing to read into the colour
+        return (
+            '<span title="No source reports a status for this record" style="border:1px dashed #777;'
+            f'color:#444;padding:2px 8px;border-radius:10px;font-size:.85em">{html.escape(label)}</span>'
+        )
     color = STATUS_COLORS.get(status, "#777")
     dark = status in ("under_review",)
     return (
         f'<span style="background:{color};color:{"#000" if dark else "#fff"};padding:2px 8px;'
-        f'border-radius:10px;font-size:.85em">{html.escape(status_label(status))}</span>'
+        f'border-radius:10px;font-size:.85em">{html.escape(label)}</span>'
     )
 
 

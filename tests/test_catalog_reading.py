@@ -100,24 +100,24 @@ def test_no_recommendation_says_in_its_own_summary_that_the_source_does_not_make
     ],
 )
 def test_a_summary_denying_it_is_advice_is_caught(catalog, summary):
-    cat = _with_recommendation(catalog, "samanez20-colombia-model", summary=summary)
+    cat = _with_recommendation(catalog, "samanez20-three-pillars", summary=summary)
     assert reading.summaries_that_deny_advice(cat)
 
 
-def test_the_2020_paper_now_shows_almost_no_recommendations(catalog):
+def test_the_2020_paper_which_gives_no_advice_shows_no_recommendation(catalog):
     advice = [
         k
         for k, r in catalog.recommendations.items()
         if r.citations[0].source == SAMANEZ and r.kind in ("explicit", "implied", "research_agenda")
     ]
-    assert len(advice) <= 2, advice
+    assert advice == []
 
 
 # ------------------------------------------------------------------------------------ own words
 
 
 def test_no_summary_is_a_word_swapped_copy_of_its_cited_lines(catalog, texts):
-    assert reading.summaries_too_close(catalog, texts, kinds=reading.CHECKED_KINDS) == []
+    assert reading.summaries_too_close(catalog, texts, kinds=reading.ALL_KINDS) == []
 
 
 def test_paraphrase_by_substitution_is_caught_on_the_issue_example(catalog, texts):
@@ -168,3 +168,109 @@ def test_seeding_shows_no_status_step_as_reported_that_no_source_reports(engine,
     # the BWG's 1995 founding ("1995" in Curry, "1995-12" in Deare) is not dated to 1 January
     bwg = [m for m in moves if m.record_key == "deare09-hist-bwg-1995" and m.status_after == "implemented"]
     assert bwg and all(m.effective_at.date() >= date(1995, 12, 1) for m in bwg)
+
+
+# ------------------------------------------------------------------------------ shown statuses
+
+
+@pytest.mark.parametrize(
+    "status, kind, shown",
+    [
+        ("proposed", "existing_policy", "No status claimed"),
+        ("proposed", "historical_proposal", "No status claimed"),
+        ("proposed", "explicit", "Proposed"),
+        ("implemented", "historical_proposal", "Implemented"),
+    ],
+)
+def test_a_record_nobody_gave_a_status_is_not_shown_as_proposed(status, kind, shown):
+    from models.store.vocabulary import status_shown
+
+    assert status_shown(status, kind) == shown
+
+
+# ---------------------------------------------------------------------- statuses and non-advice
+
+
+def test_the_statuses_the_issue_found_unsupported_are_not_claimed(catalog):
+    """Cárdenas's offer of bases was refused in part (Martinez 686); the PME expansion's only basis was
+    an undated sentence about enrollment in general. Neither may carry a status again."""
+    for key in ("deare09-hist-cardenas-wwii-offer", "deare09-pme-expansion"):
+        assert catalog.recommendations[key].seeded_status is None, key
+        claims = [e.key for e in catalog.evidence.values() if key in e.recommendations and e.status_claim]
+        assert claims == [], (key, claims)
+
+
+def test_a_reported_phone_call_is_an_event_not_advice_to_sustain_something(catalog):
+    assert "curry17-sustain-na-defense-ministerial" not in catalog.recommendations
+    assert "curry17-mattis-call-2017" in catalog.events
+
+
+# ------------------------------------------------------------------------------------ conflicts
+
+
+KNOWN_CONFLICTS = {
+    "wwii-us-bases-in-mexico": {
+        "2009-deare-ndu-strategic-forum-243",
+        "2014-martinez-nps-thesis-building-trust",
+    },
+    "who-approves-foreign-troops": {"2009-deare-ndu-strategic-forum-243", CURRY},
+    "sedena-name-at-the-split": {
+        "2009-deare-ndu-strategic-forum-243",
+        "2014-martinez-nps-thesis-building-trust",
+    },
+    "bwg-sub-groups": {"2009-deare-ndu-strategic-forum-243", CURRY},
+    "mexican-independence-year": {
+        "2009-deare-ndu-strategic-forum-243",
+        "2014-martinez-nps-thesis-building-trust",
+    },
+}
+
+
+@pytest.mark.parametrize("key, sources", sorted(KNOWN_CONFLICTS.items()))
+def test_each_disagreement_between_sources_is_kept_with_both_sides(catalog, key, sources):
+    conflict = catalog.conflicts[key]
+    cited = {c.source for side in conflict.sides for c in side.citations}
+    assert sources <= cited, (key, cited)
+    assert all(side.says.strip() for side in conflict.sides) and conflict.note.strip()
+
+
+def test_a_conflict_with_one_side_or_two_sides_on_the_same_lines_is_refused():
+    from pydantic import ValidationError
+
+    from models.catalog.schema import ConflictSeed
+
+    side = {"says": "One reading.", "citations": [{"source": CURRY, "section": "I", "lines": "10"}]}
+    with pytest.raises(ValidationError):
+        ConflictSeed(key="x-one", topic="t", note="n", sides=[side])
+    with pytest.raises(ValidationError, match="same lines"):
+        ConflictSeed(key="x-same", topic="t", note="n", sides=[side, {**side, "says": "Another."}])
+
+
+def test_the_cardenas_offer_points_to_the_conflict_that_explains_why_it_has_no_status(catalog):
+    assert "deare09-hist-cardenas-wwii-offer" in catalog.conflicts["wwii-us-bases-in-mexico"].records
+
+
+# ---------------------------------------------------------------------------------- the review
+
+
+def test_seeds_review_is_what_the_catalog_says_today(catalog):
+    """REVIEW.md is generated (python -m models.catalog.review); an edit to seeds/ without
+    regenerating it fails here, so the review can never describe an older catalog."""
+    from models.catalog import review
+
+    assert (REPO / "seeds" / "REVIEW.md").read_text(encoding="utf-8") == review.render(catalog)
+
+
+def test_the_review_gives_every_recommendation_one_line_with_its_status_basis(catalog):
+    from models.catalog import review
+
+    text = review.render(catalog)
+    for key in catalog.recommendations:
+        lines = [ln for ln in text.splitlines() if ln.startswith(f"| {key} |")]
+        assert len(lines) == 1, key
+    statuses = review.final_statuses(catalog)
+    for key, (status, _as_of, basis) in statuses.items():
+        assert status != "proposed" and "lines" in basis, key
+    for key in catalog.recommendations:
+        if key not in statuses:
+            assert "no status claimed" in next(ln for ln in text.splitlines() if ln.startswith(f"| {key} |"))

@@ -370,6 +370,17 @@ def test_filters_narrow_the_table_and_an_impossible_filter_says_so(use_store):
     assert any("No recommendations match" in i.value for i in at.info)
 
 
+@pytest.mark.parametrize("kind", ["existing_policy", "historical_proposal"])
+def test_policies_and_old_proposals_no_source_gave_a_status_show_no_status_claimed(use_store, kind):
+    """A policy in force or a decades-old proposal shown as "Proposed" claims a status nobody reported."""
+    use_store("seeded")
+    at = open_page("recommendations", "vic")
+    at.selectbox(key="rec_kind").set_value(kind).run()
+    assert not at.exception
+    shown = set(at.get("dataframe")[0].value["status"])
+    assert "No status claimed" in shown and "Proposed" not in shown, shown
+
+
 def test_the_detail_view_shows_citations_sub_items_evidence_and_history(use_store):
     use_store("seeded")
     at = app("vic")

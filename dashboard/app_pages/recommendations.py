@@ -113,7 +113,7 @@ if not rows:
     ui.no_results("recommendations")
 else:
     df = pd.DataFrame(rows)
-    df["status"] = df["status"].map(ui.status_label)
+    df["status"] = [ui.status_label(s, k) for s, k in zip(df["status"], df["kind"])]
     for col in ("theme", "who_must_act", "kind"):
         df[col] = df[col].map(lambda v, c=col: human(c, v))
     st.dataframe(
@@ -154,7 +154,7 @@ except NotFound as e:  # the key may come from the URL (?rec=...): shown as text
 rec = v["rec"]
 st.subheader(ui.md_escape(rec["title"]))
 st.html(
-    f"{ui.status_chip(rec['status'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
+    f"{ui.status_chip(rec['status'], rec['kind'])} &nbsp; <code>{html.escape(rec['key'])}</code> &nbsp; version {rec['version']}"
     + (f" &nbsp; sub-item of <code>{html.escape(rec['parent_key'])}</code>" if rec["parent_key"] else "")
 )
 closure = data.read("closure_state", key)

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 from models.catalog.schema import (
     CatalogFile,
     Citation,
+    ConflictSeed,
+    ConflictsFile,
     EventSeed,
     EvidenceSeed,
     IndicatorSeed,
@@ -125,6 +127,7 @@ class Catalog:
     events: dict[str, EventSeed] = field(default_factory=dict)
     coverage_notes: dict[str, str] = field(default_factory=dict)
     priority: dict[str, PrioritySeed] = field(default_factory=dict)  # seeds/priority.yaml, by key
+    conflicts: dict[str, ConflictSeed] = field(default_factory=dict)  # seeds/conflicts.yaml, by key
     origin: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def all_citations(self):
@@ -141,6 +144,10 @@ class Catalog:
                 yield "indicators", key, v.citation
         for key, p in self.priority.items():
             yield "priority", key, p.citation
+        for key, conflict in self.conflicts.items():
+            for side in conflict.sides:
+                for c in side.citations:
+                    yield "conflicts", key, c
 
 
 def _merge_shared(existing: BaseModel, new: BaseModel, agree: tuple[str, ...], where: str) -> BaseModel:
@@ -209,6 +216,14 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
         for item in pf.priority:
             cat.priority[item.key] = item
             cat.origin[("priority", item.key)] = priority_file
+    conflicts_file = seeds_dir / "conflicts.yaml"
+    if only is None and conflicts_file.exists():
+        xf: ConflictsFile = validate_file(conflicts_file, ConflictsFile)  # type: ignore[assignment]
+        for item in xf.conflicts:
+            if item.key in cat.conflicts:
+                raise CatalogError(f"{conflicts_file}: conflict key {item.key!r} appears twice")
+            cat.conflicts[item.key] = item
+            cat.origin[("conflicts", item.key)] = conflicts_file
     if check_refs:
         _check_references(cat)
     return cat
@@ -244,6 +259,12 @@ def _check_references(cat: Catalog) -> None:
         for r in inst.recommendations:
             if r not in cat.recommendations:
                 raise missing("institutions", key, "recommendations", "recommendation", r)
+    kinds = ("recommendations", "obstacles", "institutions", "evidence", "events", "indicators")
+    known = {k for kind in kinds for k in getattr(cat, kind)}
+    for key, conflict in cat.conflicts.items():
+        for r in conflict.records:
+            if r not in known:
+                raise missing("conflicts", key, "records", "catalog record", r)
     for key, ind in cat.indicators.items():
         if ind.parent and ind.parent not in cat.indicators:
             raise missing("indicators", key, "parent", "indicator", ind.parent)
@@ -314,13 +335,17 @@ def check_against_sources(cat: Catalog, sources_dir: Path, copy_window: int = 8)
                             f'"{" ".join(w[i : i + copy_window])}"; say it in your own words'
                         )
                         break
-    for key, p in cat.priority.items():
-        for t in (p.reason, p.close_plan or ""):
+    own_words = [("priority", k, (p.reason, p.close_plan or "")) for k, p in cat.priority.items()]
+    own_words += [
+        ("conflict", k, (x.topic, x.note, *(side.says for side in x.sides))) for k, x in cat.conflicts.items()
+    ]
+    for what, key, texts_ in own_words:
+        for t in texts_:
             w = _words(t)
             for i in range(len(w) - copy_window + 1):
                 if tuple(w[i : i + copy_window]) in all_shingles:
                     problems.append(
-                        f"priority {key!r}: copies the source word for word: "
+                        f"{what} {key!r}: copies the source word for word: "
                         f'"{" ".join(w[i : i + copy_window])}"; say it in your own words'
                     )
                     break

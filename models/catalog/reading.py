@@ -175,18 +175,20 @@ def closest_window(sentence: list[str], passage: list[str]) -> float:
     return best
 
 
-# Institutions and timeline events are still being rewritten; the tests hold these kinds clean.
-CHECKED_KINDS = ("recommendations", "obstacles", "evidence")
-ALL_KINDS = ("recommendations", "obstacles", "institutions", "evidence", "events")
+ALL_KINDS = ("recommendations", "obstacles", "institutions", "evidence", "events", "conflicts")
 
 
 def _prose(cat: Catalog, kinds: tuple[str, ...]):
-    for kind in kinds:
+    for kind in (k for k in kinds if k != "conflicts"):
         for key, item in getattr(cat, kind).items():
             texts = [getattr(item, n, None) for n in ("summary",)]
             if kind == "recommendations" and item.seeded_status:
                 texts.append(item.seeded_status.note)
             yield kind, key, [t for t in texts if t], item.citations
+    if "conflicts" in kinds:  # each side is checked against the lines it cites
+        for key, conflict in cat.conflicts.items():
+            for side in conflict.sides:
+                yield "conflicts", key, [side.says], side.citations
 
 
 def summaries_too_close(

@@ -200,6 +200,38 @@ class EventSeed(_Strict):
     citations: Citations
 
 
+class ConflictSide(_Strict):
+    """What one passage says, in our words, with the lines that say it."""
+
+    says: Text
+    citations: Citations
+
+
+class ConflictSeed(_Strict):
+    """Two or more passages that disagree about one fact: every side is kept, none is chosen silently."""
+
+    key: Key
+    topic: ShortText
+    records: list[Key] = []  # catalog entries of any kind that a reader of either side meets
+    sides: Annotated[list[ConflictSide], Field(min_length=2)]
+    note: Text
+
+    @model_validator(mode="after")
+    def _sides_are_different_passages(self) -> ConflictSeed:
+        places = [tuple(sorted((c.source, c.lines) for c in side.citations)) for side in self.sides]
+        if len(set(places)) < len(places):
+            raise ValueError(
+                f"conflict {self.key!r}: two sides cite the same lines; a conflict needs two passages"
+            )
+        return self
+
+
+class ConflictsFile(_Strict):
+    """``seeds/conflicts.yaml``: disagreements between passages, apart from the per-source files."""
+
+    conflicts: list[ConflictSeed] = []
+
+
 class SourceSeed(_Strict):
     id: Literal[SOURCE_IDS]  # type: ignore[valid-type]
     short: ShortText

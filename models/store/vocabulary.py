@@ -128,6 +128,20 @@ STATUS_LABELS = {
     "implemented": "Implemented",
     "not_implemented": "Not implemented",
 }
+# A record that describes a policy already in force or a decades-old proposal was never "proposed" to
+# anyone reading the tracker: while no source reports a status for it, it says so instead.
+UNCLAIMED_STATUS_KINDS = ("existing_policy", "historical_proposal")
+NO_STATUS_CLAIMED = "No status claimed"
+
+
+def status_shown(status: str | None, kind: str | None = None) -> str:
+    """The status as a reader should see it: the label, or "No status claimed" for a record of a kind
+    that cannot be pending a decision while it still stands at the catalog's starting status."""
+    if status == STATUSES[0] and kind in UNCLAIMED_STATUS_KINDS:
+        return NO_STATUS_CLAIMED
+    return STATUS_LABELS.get(status or "", status or "")
+
+
 THEME_LABELS = {
     "defense_institutions": "Defense institutions",
     "bilateral_mechanisms": "Bilateral mechanisms",
