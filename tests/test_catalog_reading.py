@@ -80,6 +80,29 @@ def test_an_evidence_date_taken_from_a_footnote_is_caught(catalog, texts):
     assert [p for p in reading.dates_in_passages(cat, texts) if "'x-ev'" in p]
 
 
+def test_every_timeline_event_is_dated_by_its_cited_lines(catalog, texts):
+    assert reading.events_dated_in_passages(catalog, texts) == []
+
+
+def test_an_event_dated_by_the_paper_that_calls_it_recent_is_caught(catalog, texts):
+    """Deare (July 2009) calls the border czar recently appointed and gives no date (lines 1322-1324)."""
+    from models.catalog.schema import EventSeed
+
+    cat = copy.copy(catalog)
+    cat.events = dict(catalog.events)
+    cat.events["x-czar"] = EventSeed(
+        key="x-czar",
+        date="2009",
+        title="Border czar appointed",
+        country="us",
+        category="policy",
+        citations=[
+            Citation(source="2009-deare-ndu-strategic-forum-243", section="Issues", lines="1322-1324")
+        ],
+    )
+    assert [p for p in reading.events_dated_in_passages(cat, texts) if "'x-czar'" in p]
+
+
 def test_no_status_is_dated_before_the_passage_or_the_proposal(catalog, texts):
     assert reading.statuses_after_their_passage(catalog, texts) == []
 

@@ -112,6 +112,25 @@ def dates_in_passages(cat: Catalog, texts: SourceTexts) -> list[str]:
     return problems
 
 
+def events_dated_in_passages(cat: Catalog, texts: SourceTexts) -> list[str]:
+    """A timeline event's year (and month, where one is given) must be printed in its cited lines,
+    a footnote included (a dated readout of a call dates the call); the reporting text's own date is
+    no stand-in for an event it calls recent."""
+    problems = []
+    for key, ev in cat.events.items():
+        d, precision = parse_partial_date(ev.date)
+        text = " ".join(texts.cited(c) for c in ev.citations)
+        if str(d.year) not in {y for y in _YEAR.findall(text)}:
+            problems.append(
+                f"event {key!r}: {ev.date} is not a year its cited lines print; cite the line that dates it"
+            )
+        elif precision != "year" and not re.search(
+            rf"\b({calendar.month_name[d.month]}|{calendar.month_abbr[d.month]}\.)", text
+        ):
+            problems.append(f"event {key!r}: the month of {ev.date} is not in its cited lines")
+    return problems
+
+
 def statuses_after_their_passage(cat: Catalog, texts: SourceTexts) -> list[str]:
     """No status may be reported as of a day before the passage could have reported it, and none may
     come before the record's own proposal (its creation as the loader dates it)."""
@@ -217,6 +236,7 @@ def all_problems(cat: Catalog, sources_dir: Path) -> list[str]:
     texts = SourceTexts(cat, sources_dir)
     return (
         dates_in_passages(cat, texts)
+        + events_dated_in_passages(cat, texts)
         + statuses_after_their_passage(cat, texts)
         + summaries_that_deny_advice(cat)
         + summaries_too_close(cat, texts)
