@@ -381,6 +381,17 @@ def test_policies_and_old_proposals_no_source_gave_a_status_show_no_status_claim
     assert "No status claimed" in shown and "Proposed" not in shown, shown
 
 
+def test_a_record_two_sources_disagree_about_shows_both_sides(use_store):
+    """The BWG's sub-groups differ between Deare 2009 and Curry 2017 (seeds/conflicts.yaml)."""
+    use_store("seeded")
+    at = app("vic")
+    at.session_state["detail_key"] = "deare09-bwg-revival"
+    at.run().switch_page("app_pages/recommendations.py").run()
+    assert not at.exception
+    warned = "\n".join(w.value for w in at.warning)
+    assert "Sources disagree" in warned and "Deare 2009" in warned and "Curry 2017" in warned, warned
+
+
 def test_the_detail_view_shows_citations_sub_items_evidence_and_history(use_store):
     use_store("seeded")
     at = app("vic")

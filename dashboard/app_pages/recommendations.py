@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import charts, data, plan_view, ui
 from dashboard.picker import record_picker
 from models.catalog.checks import cited_lines
+from models.catalog.review import conflicts_about
 from models.reads.durations import time_in_status
 from models.store.errors import NotFound
 from models.store.settings import get_settings
@@ -238,6 +239,15 @@ def show_citations(cites: list[dict], key: str) -> None:
                 language=None,
             )
 
+
+for x in conflicts_about(rec["key"], get_settings().seeds_dir):
+    st.warning(
+        ui.say("**Sources disagree: {topic}.** ", topic=x["topic"])
+        + "".join(
+            ui.say("\n- {says} ({where})", says=side["says"], where=side["where"]) for side in x["sides"]
+        )
+        + ui.say("\n\n{note}", note=x["note"])
+    )
 
 tabs = st.tabs(
     [

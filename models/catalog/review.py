@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
-from models.catalog.checks import Catalog, load_catalog
+from models.catalog.checks import Catalog, load_catalog, validate_file
 from models.catalog.reading import reported_on
-from models.catalog.schema import Citation
+from models.catalog.schema import Citation, ConflictsFile, SourcesFile
 from models.store.vocabulary import KIND_LABELS, NO_STATUS_CLAIMED, status_shown
 
 
@@ -123,6 +124,42 @@ def render(cat: Catalog) -> str:
                 )
     out.append("")
     return "\n".join(out)
+
+
+@lru_cache(maxsize=4)
+def _conflicts_file(seeds_dir: str) -> tuple:
+    """The conflicts and the sources' short names, read once per process (the file ships with the code)."""
+    seeds = Path(seeds_dir)
+    if not (seeds / "conflicts.yaml").is_file():
+        return (), {}
+    conflicts = validate_file(seeds / "conflicts.yaml", ConflictsFile).conflicts  # type: ignore[attr-defined]
+    short = {s.id: s.short for s in validate_file(seeds / "sources.yaml", SourcesFile).sources}  # type: ignore[attr-defined]
+    return tuple(conflicts), short
+
+
+def conflicts_about(key: str, seeds_dir: Path) -> list[dict]:
+    """Every recorded disagreement between passages that bears on the record ``key``, each side with
+    where it is said, so a reader of one side learns that another passage says otherwise."""
+    conflicts, short = _conflicts_file(str(seeds_dir))
+    return [
+        {
+            "key": x.key,
+            "topic": x.topic,
+            "note": x.note,
+            "sides": [
+                {
+                    "says": side.says,
+                    "where": "; ".join(
+                        f"{short.get(c.source, c.source)}, {c.section}, lines {c.lines}"
+                        for c in side.citations
+                    ),
+                }
+                for side in x.sides
+            ],
+        }
+        for x in conflicts
+        if key in x.records
+    ]
 
 
 def main(argv: list[str]) -> int:
