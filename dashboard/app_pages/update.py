@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from dashboard import data, ui
-from dashboard.update import change_form, closure_form, correction_form, record
+from dashboard.update import change_form, closure_form, correction_form, obstacle_form, record
 from models.reads.queues import closure_state
 from models.rules.permissions import can
 
@@ -59,6 +59,7 @@ record.conflict_panel(key)
 saved, upload, slots = change_form.render(ed)
 propose, clo_upload = closure_form.render(ed)
 correct, fix_upload = correction_form.render(ed)
+obstacle_form.render(ed)
 if saved:
     change_form.handle(ed, upload, slots)
 if correct:
