@@ -17,19 +17,23 @@ from sqlmodel import Session, select
 
 from models.rules.permissions import require
 from models.rules.recommendations import _check_citation, _check_reason
-from models.rules.records import get_recommendation, stale_version
+from models.rules.records import (
+    evidence_supporting,
+    get_evidence,
+    get_recommendation,
+    record_change,
+    stale_version,
+)
 from models.store.errors import InvalidInput, NotFound
 from models.store.schemas import ObstacleCreate
 from models.store.tables import (
     Citation,
     EvidenceItem,
-    EvidenceLink,
     Obstacle,
     Recommendation,
     RecommendationObstacle,
     Source,
     User,
-    utcnow,
 )
 from models.store.vocabulary import OBSTACLE_STATES
 from models.trail.chain import append_event
@@ -45,13 +49,6 @@ def get_obstacle(session: Session, key: str) -> Obstacle:
             f"no obstacle with key {key!r}; the Obstacles page and `rectrack obstacle list` show the keys"
         )
     return ob
-
-
-def get_evidence(session: Session, key: str) -> EvidenceItem:
-    item = session.exec(select(EvidenceItem).where(EvidenceItem.key == key)).first()
-    if item is None:
-        raise NotFound(f"no evidence item with key {key!r}")
-    return item
 
 
 def create_obstacle(
@@ -129,31 +126,18 @@ def _record(
     evidence: EvidenceItem | None = None,
     effective_at: datetime | None = None,
 ) -> None:
-    """Bump the recommendation's version and append the event naming the obstacle's state change."""
-    rec.version += 1
-    rec.updated_at = utcnow()
-    rec.updated_by = actor.username
-    session.add(rec)
+    """The recommendation's version bump and the event naming the obstacle's state change."""
     common = {"obstacle": ob.key, "obstacle_title": ob.title}
-    append_event(
+    record_change(
         session,
-        actor=actor.username,
+        rec,
+        actor=actor,
         action=action,
-        record_type="recommendation",
-        record_key=rec.key,
         reason=reason,
-        before={**common, "obstacle_state": before, "version": rec.version - 1},
-        after={
-            **common,
-            "obstacle_state": after,
-            "evidence": evidence.key if evidence else None,
-            "version": rec.version,
-        },
-        status_before=rec.status,
-        status_after=rec.status,
+        before={**common, "obstacle_state": before},
+        after={**common, "obstacle_state": after, "evidence": evidence.key if evidence else None},
         effective_at=effective_at,
     )
-    session.flush()
 
 
 def _target(session: Session, key: str, obstacle_key: str, actor: User, expected_version: int | None):
@@ -255,11 +239,7 @@ def resolve_obstacle(
         raise InvalidInput(f"obstacle {ob.key!r} is already {state.replace('_', ' ')} for {rec.key!r}")
     if not evidence_key:
         raise InvalidInput("resolving an obstacle needs evidence: attach a file or a citation and name it")
-    evidence = get_evidence(session, evidence_key)
-    if not session.get(EvidenceLink, (evidence.id, rec.id)):
-        raise InvalidInput(
-            f"evidence {evidence.key!r} does not support {rec.key!r}; attach the evidence to this recommendation"
-        )
+    evidence = evidence_supporting(session, rec, evidence_key)
     before = row.state
     row.state, row.evidence_id = state, evidence.id
     session.add(row)

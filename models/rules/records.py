@@ -1,8 +1,11 @@
 """Looking up the records the write path acts on: a recommendation by key, its evidence in force,
-a pending closure, and the "changed while you were editing" explanation of a stale version.
+an evidence item that supports it, a pending closure, and the "changed while you were editing"
+explanation of a stale version; and :func:`record_change`, the version bump and event every change
+to a recommendation's plan (obstacle links, action-plan steps) ends with.
 
-Shared by :mod:`models.rules.recommendations` and :mod:`models.rules.closure`, which both build on
-it, so neither needs the other."""
+Shared by :mod:`models.rules.recommendations`, :mod:`models.rules.closure`,
+:mod:`models.rules.obstacles` and :mod:`models.rules.steps`, which all build on it, so none needs
+another."""
 
 from __future__ import annotations
 
@@ -11,14 +14,17 @@ import json
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.store.errors import NotFound, StaleVersion
+from models.store.errors import InvalidInput, NotFound, StaleVersion
 from models.store.tables import (
     AuditEvent,
     ClosureProposal,
     EvidenceItem,
     EvidenceLink,
     Recommendation,
+    User,
+    utcnow,
 )
+from models.trail.chain import append_event
 
 
 def get_recommendation(session: Session, key: str) -> Recommendation:
@@ -75,3 +81,53 @@ def pending_closure(session: Session, rec_id: int) -> ClosureProposal | None:
             ClosureProposal.recommendation_id == rec_id, ClosureProposal.state == "pending"
         )
     ).first()
+
+
+def get_evidence(session: Session, key: str) -> EvidenceItem:
+    item = session.exec(select(EvidenceItem).where(EvidenceItem.key == key)).first()
+    if item is None:
+        raise NotFound(f"no evidence item with key {key!r}")
+    return item
+
+
+def evidence_supporting(session: Session, rec: Recommendation, evidence_key: str) -> EvidenceItem:
+    """The evidence item ``evidence_key``, refused unless it is attached to ``rec``."""
+    ev = get_evidence(session, evidence_key)
+    if not session.get(EvidenceLink, (ev.id, rec.id)):
+        raise InvalidInput(
+            f"evidence {ev.key!r} does not support {rec.key!r}; attach it to this recommendation"
+        )
+    return ev
+
+
+def record_change(
+    session: Session,
+    rec: Recommendation,
+    *,
+    actor: User,
+    action: str,
+    reason: str,
+    before: dict,
+    after: dict,
+    effective_at=None,
+) -> None:
+    """Bump the recommendation's version and append its event (status unchanged) in the caller's
+    transaction; ``before`` and ``after`` get the versions either side."""
+    rec.version += 1
+    rec.updated_at = utcnow()
+    rec.updated_by = actor.username
+    session.add(rec)
+    append_event(
+        session,
+        actor=actor.username,
+        action=action,
+        record_type="recommendation",
+        record_key=rec.key,
+        reason=reason,
+        before={**before, "version": rec.version - 1},
+        after={**after, "version": rec.version},
+        status_before=rec.status,
+        status_after=rec.status,
+        effective_at=effective_at,
+    )
+    session.flush()

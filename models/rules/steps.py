@@ -15,14 +15,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.rules.obstacles import get_evidence
 from models.rules.permissions import require
 from models.rules.recommendations import _check_reason
-from models.rules.records import get_recommendation, stale_version
+from models.rules.records import evidence_supporting, get_recommendation, record_change, stale_version
 from models.store.errors import InvalidInput, NotFound
 from models.store.schemas import StepCreate, StepUpdate
-from models.store.tables import ActionStep, EvidenceLink, Recommendation, User, utcnow
-from models.trail.chain import append_event
+from models.store.tables import ActionStep, Recommendation, User, utcnow
 
 STEP_FIELDS = ("title", "office", "due_date", "status")
 #: steps still to do: past their due date they are overdue (My items, reminders)
@@ -60,35 +58,22 @@ def _event(
     if progress is not None and progress != rec.progress:
         before, after = {**before, "progress": rec.progress}, {**after, "progress": progress}
         rec.progress = progress
-    rec.version += 1
-    rec.updated_at = utcnow()
-    rec.updated_by = actor.username
-    session.add(rec)
-    append_event(
+    record_change(
         session,
-        actor=actor.username,
+        rec,
+        actor=actor,
         action=action,
-        record_type="recommendation",
-        record_key=rec.key,
         reason=reason,
-        before={**before, "version": rec.version - 1},
-        after={**after, "version": rec.version},
-        status_before=rec.status,
-        status_after=rec.status,
+        before=before,
+        after=after,
         effective_at=effective_at,
     )
-    session.flush()
 
 
 def _check_evidence(session: Session, rec: Recommendation, evidence_key: str | None):
     if not evidence_key:
         return None
-    ev = get_evidence(session, evidence_key)
-    if not session.get(EvidenceLink, (ev.id, rec.id)):
-        raise InvalidInput(
-            f"evidence {ev.key!r} does not support {rec.key!r}; attach it to this recommendation"
-        )
-    return ev
+    return evidence_supporting(session, rec, evidence_key)
 
 
 def _snapshot(step: ActionStep) -> dict:
