@@ -327,6 +327,49 @@ class ReminderLog(SQLModel, table=True):
     sent_at: datetime = _ts(default_factory=utcnow)
 
 
+class Watch(SQLModel, table=True):
+    """A user watching a recommendation, an owner office or an obstacle (``kind``, ``target`` the
+    key or office name). Not audited: a watch changes no record (migration 0010)."""
+
+    __table_args__ = (Index("ix_watch_target", "kind", "target"),)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)  # recommendation | office | obstacle
+    target: str = Field(max_length=300, primary_key=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """One event that reached one user, written in the event's transaction by
+    :mod:`models.rules.notifications`. ``mail`` is ``pending`` until ``rectrack notify send`` mails
+    it (then ``sent``), or ``none`` when the user had no address or no mail wanted (migration 0010)."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_seq", name="uq_notification_user_event"),
+        Index("ix_notification_unread", "user_id", "read_at"),
+        Index("ix_notification_mail", "mail", "user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    # the event's seq, with no foreign key: the trail stays the only thing its checks look at, and
+    # a notification never stops a verification from naming deleted events
+    event_seq: int
+    created_at: datetime = _ts(default_factory=utcnow)
+    read_at: datetime | None = _ts(default=None)
+    mail: str = Field(default="pending", max_length=10)  # pending | sent | none
+    mailed_at: datetime | None = _ts(default=None)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How a user wants notifications by e-mail (``immediate``, ``digest`` once a day, or ``off``),
+    and whether records their office owns reach them without a watch. No row: immediate, on.
+    ``digest_sent_on`` keeps the daily digest to once a day (migration 0010)."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    mode: str = Field(default="immediate", max_length=10)
+    own_office: bool = True
+    digest_sent_on: date | None = None
+
+
 class AuditEvent(SQLModel, table=True):
     """The append-only, hash-chained trail. ``seq`` is gapless; each row's ``hash`` covers its
     content and ``prev_hash``, so altering, deleting, inserting or reordering rows is detectable."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +21,11 @@ from sqlmodel import Session, select
 from models.store.tables import AuditEvent, utcnow
 
 GENESIS = "0" * 64
+
+#: called as ``hook(session, event)`` after each append, in the same transaction. This module may
+#: import only the store, so the rules register here what must follow every event: the notification
+#: fan-out (:func:`models.rules.notifications.fan_out`, registered when ``models.rules`` is imported).
+AFTER_APPEND: list[Callable[[Session, AuditEvent], None]] = []
 
 
 def canonical_json(value: Any) -> str | None:
@@ -154,6 +159,8 @@ def append_event(
     e.hash = event_hash(e)
     session.add(e)
     session.flush()
+    for hook in AFTER_APPEND:
+        hook(session, e)
     return e
 
 
