@@ -23,7 +23,15 @@ app.add_typer(db_app, name="db")
 def db_upgrade() -> None:
     """Create the store, or bring its schema up to the latest migration."""
     upgrade()
+    _key()
     typer.echo(f"store is up to date: {get_settings().url.split('@')[-1]}")
+
+
+def _key() -> None:
+    """The installation key is made on first start (and a readable-by-others one refused now)."""
+    from models.trail.keys import installation_key
+
+    installation_key()
 
 
 def _seed() -> str:
@@ -71,6 +79,7 @@ def serve(
 ) -> None:
     """Start the dashboard (creating and seeding the store on first start)."""
     upgrade()
+    _key()
     typer.echo(_seed())
     _first_admin()
     cmd = [

@@ -1,4 +1,5 @@
-"""``rectrack verify`` and ``export``: checking the evidence trail and exporting it."""
+"""``rectrack verify``, ``export``, ``checkpoint`` and ``key show``: checking the evidence trail,
+exporting it, signing its head, and giving auditors the public key that checks the signatures."""
 
 from __future__ import annotations
 
@@ -17,8 +18,19 @@ def verify(
         None, "--bundle", help="Verify an exported zip offline (no database)."
     ),
     files: bool = typer.Option(True, help="Also check every evidence file's SHA-256."),
+    checkpoints: list[Path] = typer.Option(
+        [],
+        "--checkpoints",
+        help="A folder of checkpoint files kept elsewhere, checked instead of the data dir's (repeatable).",
+    ),
+    key: Path | None = typer.Option(
+        None,
+        "--key",
+        help="A public key (PEM, from rectrack key show) to trust instead of this installation's.",
+    ),
 ) -> None:
-    """Check the trail's hash chain and evidence files, or a bundle offline; exit 0 only when all holds."""
+    """Check the trail's hash chain, signed checkpoints, evidence files and every row against the
+    trail, or a bundle offline; exit 0 only when all holds."""
     if bundle is not None:
         from models.trail.bundle import verify_bundle
 
@@ -39,9 +51,14 @@ def verify(
     from models.trail.verdicts import full_verdict
     from models.trail.verify import verify_store
 
+    trusted = [_public_key(key)] if key is not None else None
     with read_session(engine_ready()) as session:
-        report = verify_store(session, check_files=files)
-        if files:  # the trail page reads this verdict instead of verifying the store itself
+        report = verify_store(
+            session, check_files=files, checkpoint_dirs=checkpoints or None, trusted_keys=trusted
+        )
+        if (
+            files and not checkpoints and key is None
+        ):  # the trail page reads this verdict instead of verifying the store itself
             full_verdict(session, report, by="rectrack verify")
     if not report.ok:
         lines = report.lines()
@@ -49,6 +66,48 @@ def verify(
             typer.echo(f"  also: {extra}", err=True)
         fail(lines[0])
     typer.echo(f"trail {report.summary()}")
+
+
+def _public_key(path: Path):
+    from models.trail.keys import load_public_pem
+
+    if not path.is_file():
+        fail(f"public key {str(path)!r} does not exist")
+    return load_public_pem(path.read_bytes())
+
+
+@app.command()
+@user_errors
+def checkpoint() -> None:
+    """Sign the chain head now and write it under the data dir's checkpoints/ (meant for cron, after
+    rectrack verify: `rectrack verify && rectrack checkpoint`)."""
+    from models.trail.checkpoints import write_checkpoint
+
+    with read_session(engine_ready()) as session:
+        written = write_checkpoint(session, why="rectrack checkpoint")
+    if written is None:
+        typer.echo("the trail is empty: nothing to sign yet")
+        return
+    typer.echo(
+        f"checkpoint {written.path}: event {written.seq} {written.head_hash[:16]}… signed with key "
+        f"{written.fingerprint[:16]}…"
+    )
+
+
+key_app = typer.Typer(help="The installation's signing key.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("show")
+@user_errors
+def key_show() -> None:
+    """Print the installation's public key (PEM) and its SHA-256 fingerprint, for auditors to keep
+    (the key is created on first use; the private half never leaves its 0600 file)."""
+    from models.trail.keys import fingerprint, installation_public, public_pem
+
+    public = installation_public()
+    typer.echo(public_pem(public), nl=False)
+    typer.echo(f"fingerprint (SHA-256): {fingerprint(public)}")
 
 
 def _parse_day(value: str | None, name: str):

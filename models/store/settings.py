@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     earliest_date: date = date(1800, 1, 1)  # evidence may speak to history (the timeline starts in 1823)
     target_date_earliest: date = date(2000, 1, 1)
     target_date_years_ahead: int = 30
+    # the installation's Ed25519 signing key (checkpoints, bundle manifests): kept outside the
+    # database, so write access to the store is not enough to sign a rewritten trail
+    key_file: Path | None = None  # default: <data dir>/keys/installation-ed25519.pem (mode 0600)
+    # a bundle to verify is read only within these, checked on the zip's directory before any byte
+    # is decompressed (a 1.2 MB zip bomb once took the dashboard to 2.3 GB)
+    bundle_max_total_mb: int = Field(default=4096, ge=1)
+    bundle_max_entry_mb: int = Field(default=2048, ge=1)
+    bundle_max_entries: int = Field(default=200_000, ge=1)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -91,6 +99,14 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.data_dir / "keys" / "installation-ed25519.pem"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
 
 
 @lru_cache

@@ -1,6 +1,7 @@
 """Auditor exports (CSV, JSON Lines, an HTML report, a zip bundle), each recorded in the trail.
 
-The export's own event is appended first, so the export includes the record of itself."""
+The export's own event is appended first, so the export includes the record of itself; that event
+is then signed as a checkpoint (:mod:`models.trail.checkpoints`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from models.store.errors import InvalidInput
 from models.store.tables import AuditEvent, User
 from models.trail.bundle import _write_bundle
 from models.trail.chain import iter_canonical_rows
+from models.trail.checkpoints import write_checkpoint
 from models.trail.export_formats import (
     FORMATS,
     Scope,
@@ -24,6 +26,7 @@ from models.trail.export_formats import (
     write_jsonl,
     write_report,
 )
+from models.trail.keys import installation_key
 
 
 def _record_export(engine: Engine, *, actor: User, fmt: str, scope: Scope) -> AuditEvent:
@@ -45,6 +48,7 @@ def export(engine: Engine, *, fmt: str, scope: Scope, actor: User, out_path: Pat
     exports the trail up to and including it, so the file names its own export."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    installation_key()  # a missing key is made, an unusable one refused, before anything is recorded
     event = _record_export(engine, actor=actor, fmt=fmt, scope=scope)
     head = (event.seq, event.hash)
     out_path = Path(out_path)
@@ -63,6 +67,9 @@ def export(engine: Engine, *, fmt: str, scope: Scope, actor: User, out_path: Pat
                         n = write_jsonl(rows, fh)
                     else:
                         n = write_report(s, rows, fh, scope=scope, exporter=actor.username, head=head)
+            # the export's own event, signed: an auditor holding this file can later show the trail
+            # it came from was not cut off or rewritten before it
+            write_checkpoint(s, why=f"export {fmt} by {actor.username}", head=head)
         os.replace(tmp, out_path)
     finally:
         if tmp.exists():

@@ -8,7 +8,8 @@ has grown since, :func:`current` checks only what is new, from that checkpoint: 
 links and hashes starting from the stored head's hash, the files added since, and the versions of
 the records the new events touched; the result is stored as the next checkpoint, and still names
 when the last full verification ran (only a full one re-reads events already checked, so it is
-what catches an old event edited in place). The verdict lives beside the evidence files in the
+what catches an old event edited in place). Each step also checks the signed checkpoints, and a
+verified visit writes the day's checkpoint when there is none yet. The verdict lives beside the evidence files in the
 data directory, which every server of one store shares, one file per store URL.
 """
 
@@ -26,6 +27,7 @@ from sqlmodel import Session, select
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent
 from models.trail.chain import ChainChecker, chain_head, iter_canonical_rows
+from models.trail.checkpoints import check_checkpoints, ensure_daily
 from models.trail.verify import (
     VerifyReport,
     file_problems,
@@ -111,6 +113,7 @@ def _extend(session: Session, v: dict, head: tuple[int, str]) -> dict:
     problems += bad_files + (version_problems(session, list(touched)) if touched else [])
     if checker.count:  # officers' obstacles are few: all of them, when anything was written
         problems += obstacle_version_problems(session)
+    problems = check_checkpoints(session).problems + problems  # one query, however long the trail
     seq, hash_ = (checker.expected_seq - 1, checker.prev) if not problems else head
     return save_verdict(
         {
@@ -146,4 +149,6 @@ def current(session: Session, *, limit: int = PAGE_EVENT_LIMIT) -> dict:
         if head[0] - v["seq"] > limit:
             return {**v, "state": "behind", "head": head[0], "pending": head[0] - v["seq"]}
         v = _extend(session, v, head)
+    if v["ok"]:  # only a head that verified is worth signing
+        ensure_daily(session)
     return {**v, "state": "verified" if v["ok"] else "failed", "head": head[0], "pending": 0}

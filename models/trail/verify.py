@@ -5,6 +5,8 @@ events cut off with the rows set back, leaves it whole. So the same streaming pa
 chain also replays the events (:mod:`models.trail.replay`) and every current row is compared with
 the state the trail implies (:mod:`models.trail.state_checks`). The stored verdict's incremental
 step (:mod:`models.trail.verdicts`) still uses the cheaper version checks below for new events.
+Neither can see a trail rewritten with every later hash recomputed, or cut off with the rows set
+back to match: the signed checkpoints (:mod:`models.trail.checkpoints`) can, and are checked too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlmodel import Session, select
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceFile, Recommendation
 from models.trail.chain import ChainChecker, ChainProblem, iter_canonical_rows
+from models.trail.checkpoints import check_checkpoints
 from models.trail.replay import Replayer
 from models.trail.state_checks import compare_state
 
@@ -34,16 +37,24 @@ class VerifyReport:
     store_problem_count: int = 0  # differences found; store_problems names the first of them
     head: tuple[int, str] | None = None
     files_through: int = 0  # the highest evidence file id checked
+    checkpoint_problems: list[str] = field(default_factory=list)
+    checkpoints_checked: int = 0
+    checkpoint_newest: int = 0  # the newest event a valid checkpoint vouches for
 
     @property
     def ok(self) -> bool:
-        return self.chain_problem is None and not self.file_problems and not self.store_problems
+        return (
+            self.chain_problem is None
+            and not self.file_problems
+            and not self.store_problems
+            and not self.checkpoint_problems
+        )
 
     def lines(self) -> list[str]:
         out = []
         if self.chain_problem:
             out.append(f"trail broken at {self.chain_problem}")
-        out += self.file_problems + self.store_problems
+        out += self.checkpoint_problems + self.file_problems + self.store_problems
         if self.store_problem_count > len(self.store_problems):
             out.append(f"... and {self.store_problem_count - len(self.store_problems):,} more differences")
         return out
@@ -51,9 +62,16 @@ class VerifyReport:
     def summary(self) -> str:
         if self.ok:
             head = f"; head is event {self.head[0]} {self.head[1][:16]}…" if self.head else ""
+            signed = (
+                f"; {self.checkpoints_checked:,} signed checkpoint(s) hold, the newest at event "
+                f"{self.checkpoint_newest:,}"
+                if self.checkpoints_checked
+                else "; no signed checkpoint yet (run rectrack checkpoint): a rewritten or cut-off "
+                "trail with recomputed hashes would go unseen"
+            )
             return (
                 f"verified: {self.events_checked:,} events in an unbroken chain, every record agrees with "
-                f"the state they imply, and {self.files_checked:,} evidence files{head}"
+                f"the state they imply, and {self.files_checked:,} evidence files{head}{signed}"
             )
         return "; ".join(self.lines())
 
@@ -66,7 +84,15 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
+def verify_store(
+    session: Session,
+    *,
+    check_files: bool = True,
+    checkpoint_dirs: list[Path] | None = None,
+    trusted_keys: list | None = None,
+) -> VerifyReport:
+    """Everything: chain, checkpoints (``checkpoint_dirs`` or the data dir's, signed by
+    ``trusted_keys`` or the installation key), evidence files, and rows against the replayed trail."""
     report = VerifyReport()
     checker, replayer = ChainChecker(), Replayer()
     chain_ok = True
@@ -76,6 +102,9 @@ def verify_store(session: Session, *, check_files: bool = True) -> VerifyReport:
         replayer.feed_rows(rows)  # the state still replays past a break, to name what else differs
     last = (checker.expected_seq - 1, checker.prev) if checker.count else None
     report.events_checked, report.chain_problem, report.head = checker.count, checker.problem, last
+    signed = check_checkpoints(session, directories=checkpoint_dirs, trusted=trusted_keys)
+    report.checkpoint_problems, report.checkpoints_checked = signed.problems, signed.checked
+    report.checkpoint_newest = signed.newest
 
     if check_files:
         report.file_problems, report.files_checked, report.files_through = file_problems(session)

@@ -1,0 +1,213 @@
+"""Signed checkpoints (issue 12, part 2): an insider who rewrites the trail and recomputes every
+hash, or cuts off its newest events, leaves a whole chain and rows that agree with it; only the
+signed head the installation key vouched for still names what happened."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import stat
+
+import pytest
+from helpers import change, close, make_rec
+from sqlalchemy import text
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from models.rules.evidence_files import store_file
+from models.rules.recommendations import attach_evidence
+from models.store.db import read_session, write_session
+from models.store.schemas import EvidenceCreate
+from models.store.settings import get_settings
+from models.store.tables import AuditEvent, User
+from models.trail import verdicts
+from models.trail.chain import GENESIS, HASHED_FIELDS, content_bytes
+from models.trail.checkpoints import write_checkpoint
+from models.trail.export_formats import Scope
+from models.trail.exports import export
+from models.trail.keys import KeyFileError, installation_key
+from models.trail.verify import verify_store
+
+
+@pytest.fixture
+def store(engine, users):
+    """15 events (six accounts, two recommendations moved, evidence, a two-person closure), then an
+    auditor's export: event 16, signed as a checkpoint."""
+    make_rec(engine, key="rec-a")
+    make_rec(engine, key="rec-b", owner="SOUTHCOM J7")
+    change(engine, "rec-a", status="accepted", reason="agreed")
+    change(engine, "rec-b", status="under_review", reason="looking")
+    change(engine, "rec-a", status="in_progress", reason="started")
+    stored = store_file(io.BytesIO(b"signed minutes"), "minutes.txt")
+    with write_session(engine) as s:
+        ed = s.exec(select(User).where(User.username == "ed")).one()
+        attach_evidence(
+            s,
+            keys=["rec-a"],
+            actor=ed,
+            reason="proof",
+            files=[stored],
+            evidence=EvidenceCreate(title="Minutes"),
+        )
+    close(engine, "rec-a", "implemented", reason="done")
+    change(engine, "rec-b", owner="J5", reason="moved")
+    export_jsonl(engine)
+    return engine
+
+
+def export_jsonl(engine):
+    with read_session(engine) as s:
+        aud = s.exec(select(User).where(User.username == "aud")).one()
+    return export(engine, fmt="jsonl", scope=Scope(), actor=aud, out_path=get_settings().data_dir / "x.jsonl")
+
+
+def verdict(engine):
+    with read_session(engine) as s:
+        return verify_store(s)
+
+
+def rehash_from(engine, seq: int) -> None:
+    """What a forger who knows the hash recipe does after editing: every hash from ``seq`` on
+    recomputed, each linking to the one before, so the chain is whole again."""
+    with write_session(engine) as s:
+        prev = s.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)).first() or GENESIS
+        for e in s.exec(select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq)).all():
+            e.prev_hash = prev
+            e.hash = prev = hashlib.sha256(content_bytes(getattr(e, f) for f in HASHED_FIELDS)).hexdigest()
+            s.add(e)
+
+
+def sql(engine, *statements):
+    with engine.begin() as c:
+        for st in statements:
+            c.execute(text(st))
+
+
+def only_checkpoints_object(report) -> list[str]:
+    assert report.chain_problem is None, "the forger left a whole chain"
+    assert not report.store_problems and not report.file_problems, "and rows that agree with it"
+    assert not report.ok
+    return report.checkpoint_problems
+
+
+def test_an_untouched_store_verifies_against_its_checkpoints(store):
+    with read_session(store) as s:
+        write_checkpoint(s, why="cron")
+    report = verdict(store)
+    assert report.ok, report.lines()
+    assert report.checkpoints_checked == 2 and report.checkpoint_newest == 16
+    assert "2 signed checkpoint(s) hold, the newest at event 16" in report.summary()
+
+
+def test_the_newest_events_deleted_after_a_checkpoint_are_named(store):
+    sql(store, "DELETE FROM auditevent WHERE seq = 16")  # the export: no row to set back
+    [problem] = only_checkpoints_object(verdict(store))
+    assert "(event 16, signed" in problem
+    assert problem.endswith(
+        "event 16 is missing from the store: events were deleted from the end of the "
+        "trail, or deleted and the rest renumbered"
+    )
+
+
+def test_a_past_event_rewritten_with_every_later_hash_recomputed_is_named(store):
+    with read_session(store) as s:
+        signed = s.exec(select(AuditEvent.hash).where(AuditEvent.seq == 16)).one()
+    sql(store, "UPDATE auditevent SET reason = 'checked the minutes twice' WHERE seq = 14")
+    rehash_from(store, 14)
+    [problem] = only_checkpoints_object(verdict(store))
+    assert f"but the checkpoint signed {signed[:16]}…" in problem
+    assert problem.endswith("the trail was rewritten at or before event 16 and its hashes recomputed")
+
+
+def test_a_middle_event_deleted_with_seq_renumbered_and_hashes_recomputed_is_named(store):
+    export_jsonl(store)  # event 17, a second checkpoint
+    sql(store, "DELETE FROM auditevent WHERE seq = 16", "UPDATE auditevent SET seq = 16 WHERE seq = 17")
+    rehash_from(store, 16)
+    problems = only_checkpoints_object(verdict(store))
+    assert any("(event 16," in p and "rewritten at or before event 16" in p for p in problems), problems
+    assert any("(event 17," in p and "event 17 is missing from the store" in p for p in problems), problems
+
+
+def _checkpoint_files():
+    return sorted(get_settings().checkpoint_dir.glob("*.json"))
+
+
+def test_a_forged_checkpoint_file_is_named_for_its_bad_signature(store):
+    [real] = _checkpoint_files()
+    doc = json.loads(real.read_text())
+    doc["checkpoint"]["seq"], doc["checkpoint"]["head_hash"] = 3, "f" * 64
+    forged = real.with_name("20991231T000000000000Z-000000003.json")
+    forged.write_text(json.dumps(doc))
+    assert verdict(store).checkpoint_problems == [
+        f"checkpoint {forged.name} has a bad signature: the file was forged or altered after signing"
+    ]
+
+
+def test_a_checkpoint_signed_by_another_key_or_not_a_checkpoint_at_all_is_named(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTRACK_KEY_FILE", str(tmp_path / "other-installation.pem"))
+    get_settings.cache_clear()
+    with read_session(store) as s:
+        foreign = write_checkpoint(s, why="someone else's installation")
+    monkeypatch.delenv("RECTRACK_KEY_FILE")
+    get_settings.cache_clear()
+    (get_settings().checkpoint_dir / "junk.json").write_text("{not json")
+    problems = verdict(store).checkpoint_problems
+    assert (
+        f"checkpoint {foreign.path.name} is signed by an unknown key {foreign.fingerprint[:16]}…, not by "
+        "this installation's key: it proves nothing about this store" in problems
+    )
+    assert "checkpoint junk.json is not valid JSON" in problems
+
+
+def test_the_key_is_made_once_readable_by_its_owner_only_and_refused_when_others_can_read_it(store):
+    path = get_settings().key_path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = installation_key().public_key()
+    assert installation_key().public_key() == first, "never replaced"
+    path.chmod(0o644)
+    with pytest.raises(KeyFileError, match=r"can be read by others \(mode 644\).*chmod 600"):
+        installation_key()
+    with read_session(store) as s:
+        head = s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
+    with pytest.raises(KeyFileError):
+        export_jsonl(store)
+    with read_session(store) as s:
+        assert s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first() == head, (
+            "a refused export records nothing"
+        )
+
+
+def test_the_trail_page_writes_one_checkpoint_a_day(store):
+    for p in _checkpoint_files():
+        p.unlink()
+    with read_session(store) as s:
+        assert verdicts.current(s)["state"] == "verified"
+        verdicts.current(s)
+    [daily] = _checkpoint_files()
+    assert json.loads(daily.read_text())["checkpoint"]["why"] == "daily"
+
+
+def run(engine, monkeypatch, *args):
+    from cli.main import app
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    return CliRunner().invoke(app, list(args))
+
+
+def test_the_cli_signs_a_checkpoint_shows_the_public_key_and_verifies_against_both(
+    store, monkeypatch, tmp_path
+):
+    signed = run(store, monkeypatch, "checkpoint")
+    assert signed.exit_code == 0 and "event 16" in signed.output, signed.output
+    shown = run(store, monkeypatch, "key", "show")
+    assert shown.output.startswith("-----BEGIN PUBLIC KEY-----")
+    pem, fp_line = shown.output.rsplit("-----END PUBLIC KEY-----\n", 1)
+    (tmp_path / "pub.pem").write_text(pem + "-----END PUBLIC KEY-----\n")
+    assert fp_line.startswith("fingerprint (SHA-256): ") and len(fp_line.split()[-1]) == 64
+    ok = run(store, monkeypatch, "verify", "--key", str(tmp_path / "pub.pem"))
+    assert ok.exit_code == 0 and "2 signed checkpoint(s) hold" in ok.output, ok.output
+    sql(store, "DELETE FROM auditevent WHERE seq = 16")
+    bad = run(store, monkeypatch, "verify")
+    assert bad.exit_code == 1 and "error: checkpoint " in bad.stderr, bad.stderr
