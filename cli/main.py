@@ -5,7 +5,19 @@ becomes one line on stderr and exit status 1, never a traceback. One module per 
 importing them here registers their commands on :data:`cli.common.app`.
 """
 
-from cli import closure, demo, leadership, notify, plans, records, setup, trail, users, workflow  # noqa: F401  (registers the commands)
+from cli import (  # noqa: F401  (registers the commands)
+    closure,
+    demo,
+    leadership,
+    notify,
+    offices,
+    plans,
+    records,
+    setup,
+    trail,
+    users,
+    workflow,
+)
 from cli.common import app
 
 __all__ = ["app"]

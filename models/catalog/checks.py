@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from models.catalog.offices import unknown_owner
 from models.catalog.schema import (
     CatalogFile,
     Citation,
@@ -28,6 +29,8 @@ from models.catalog.schema import (
     IndicatorSeed,
     InstitutionSeed,
     ObstacleSeed,
+    OfficeSeed,
+    OfficesFile,
     PriorityFile,
     PrioritySeed,
     RecommendationSeed,
@@ -128,6 +131,7 @@ class Catalog:
     coverage_notes: dict[str, str] = field(default_factory=dict)
     priority: dict[str, PrioritySeed] = field(default_factory=dict)  # seeds/priority.yaml, by key
     conflicts: dict[str, ConflictSeed] = field(default_factory=dict)  # seeds/conflicts.yaml, by key
+    offices: dict[str, OfficeSeed] = field(default_factory=dict)  # seeds/offices.yaml, by key
     origin: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def all_citations(self):
@@ -224,8 +228,14 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
                 raise CatalogError(f"{conflicts_file}: conflict key {item.key!r} appears twice")
             cat.conflicts[item.key] = item
             cat.origin[("conflicts", item.key)] = conflicts_file
+    offices_file = seeds_dir / "offices.yaml"
+    if only is None and offices_file.exists():
+        of: OfficesFile = validate_file(offices_file, OfficesFile)  # type: ignore[assignment]
+        cat.offices = {o.key: o for o in of.offices}
     if check_refs:
         _check_references(cat)
+        if problem := unknown_owner(cat):
+            raise CatalogError(problem)
     return cat
 
 

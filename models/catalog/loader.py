@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.catalog.checks import Catalog
+from models.catalog.offices import canonical_owner, seed_offices
 from models.catalog.reading import reported_on
 from models.catalog.schema import Citation as SeedCitation
 from models.catalog.schema import RecommendationSeed, parse_partial_date
@@ -164,6 +165,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
                 row=Source(**s.model_dump(exclude={"coverage_note"}), coverage_note=note or s.coverage_note),
             )
             report.added["sources"] += 1
+    seed_offices(session, catalog, actor, report.added)
     session.flush()
 
     for model, kind, items in (
@@ -212,7 +214,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             confidence=seed.confidence,
             theme=seed.theme,
             who_must_act=seed.who_must_act,
-            owner=seed.owner,
+            owner=canonical_owner(catalog, seed.owner),
             owner_inferred=seed.owner_inferred,
             parent_key=seed.parent,
             primary_source_id=source_id,

@@ -294,5 +294,37 @@ class PriorityFile(_Strict):
         return self
 
 
+class OfficeSeed(_Strict):
+    """One office of ``seeds/offices.yaml``: ``name`` is the spelling the store keeps; ``aliases`` are
+    other spellings a catalog file may use for the same office."""
+
+    key: Key
+    name: ShortText
+    aliases: list[ShortText] = []
+
+
+class OfficesFile(_Strict):
+    """``seeds/offices.yaml``: the office register every recommendation's owner must be found in."""
+
+    offices: list[OfficeSeed] = []
+
+    @model_validator(mode="after")
+    def _one_office_per_spelling(self) -> OfficesFile:
+        keys: set[str] = set()
+        spelt: dict[str, str] = {}
+        for o in self.offices:
+            if o.key in keys:
+                raise ValueError(f"offices: key {o.key!r} appears twice")
+            keys.add(o.key)
+            for n in (o.name, *o.aliases):
+                folded = " ".join(n.casefold().split())
+                if folded in spelt:
+                    raise ValueError(
+                        f"offices: {n!r} (office {o.key!r}) is already a spelling of {spelt[folded]!r}"
+                    )
+                spelt[folded] = o.key
+        return self
+
+
 class SourcesFile(_Strict):
     sources: Annotated[list[SourceSeed], Field(min_length=1)]

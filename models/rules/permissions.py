@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "closure.verify": frozenset({"auditor", "admin", "system"}),  # plus users flagged can_verify
     "trail.verify": frozenset({"auditor", "admin", "system"}),
     "user.manage": frozenset({"admin", "system"}),
+    "office.add": frozenset({"admin", "system"}),  # the office register owners are checked against
 }
 
 

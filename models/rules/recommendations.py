@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from models.rules import lifecycle
 from models.rules.evidence_files import slug
+from models.rules.offices import check_owner
 from models.rules.permissions import require
 from models.rules.records import evidence_count, get_recommendation, pending_closure, stale_version
 from models.store.errors import DuplicateEvidence, InvalidInput, NotFound
@@ -120,6 +121,8 @@ def update_recommendation(
         requested["close_plan"] = None  # a blank statement clears it
     if requested.get("priority") is None:
         requested.pop("priority", None)  # the flag is set or cleared, never unknown
+    if requested.get("owner") is not None:
+        requested["owner"] = check_owner(session, requested["owner"])  # one office, one spelling
     before = _snapshot(rec)
     diff = {k: v for k, v in requested.items() if before.get(k) != v}
     if not diff:

@@ -66,6 +66,17 @@ class Source(SQLModel, table=True):
     coverage_note: str | None = _long(default=None)
 
 
+class Office(SQLModel, table=True):
+    """An office that can own recommendations. ``Recommendation.owner`` holds an office's ``name``, so
+    every owner filter and chart groups one office under one spelling (migration 0011)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=300, unique=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=80)
+
+
 class Recommendation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80, unique=True, index=True)

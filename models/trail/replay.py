@@ -308,4 +308,5 @@ no_state(
     "export",
     "reminder_sent",
     "seed",
+    "office_add",
 )

@@ -35,6 +35,7 @@ from sqlmodel import Session, select
 
 from models.rules.lifecycle import RuleViolation
 from models.rules.obstacles import link_obstacle, unlink_obstacle
+from models.rules.offices import UnknownOffice
 from models.rules.recommendations import update_recommendation
 from models.store.errors import DomainError, NotFound, StaleVersion
 from models.store.schemas import RecommendationUpdate
@@ -269,6 +270,8 @@ def _apply_row(
             return refuse(OBSTACLES, f"{e}; leave the keys the export listed, or add existing ones")
         if "status" in diff and isinstance(e, RuleViolation):
             name = "status"
+        if isinstance(e, UnknownOffice):
+            name = "owner"
         return refuse(name, str(e))
     changes = {k: (now[k], v) for k, v in diff.items()}
     if to_link or to_unlink:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from models.rules.offices import UnknownOffice, owner_checker
 from models.rules.recommendations import create_recommendation
 from models.store.errors import DomainError, InvalidInput
 from models.store.schemas import RecommendationCreate
@@ -231,6 +232,12 @@ def _check_against_store(session: Session, rows: list[tuple[int, RecommendationC
         for line, r in rows
         if r.parent_key and r.parent_key not in known_parents
     ]
+    office = owner_checker(session)
+    for line, r in rows:
+        try:
+            r.owner = office(r.owner)  # the register's spelling, so the owner tallies stay one per office
+        except UnknownOffice as e:
+            problems.append(RowProblem(line, "owner", str(e)))
     if problems:
         raise ImportRefused(problems)
 
