@@ -24,6 +24,7 @@ from dashboard.identity import (  # noqa: E402
 )
 from dashboard.navigation import page_names_for  # noqa: E402
 from models.reads.figures import StoreError  # noqa: E402
+from models.reads.notifications import unread_count  # noqa: E402
 from models.store.errors import DomainError  # noqa: E402
 
 st.set_page_config(page_title="Recommendation Tracker", page_icon=":material/fact_check:", layout="wide")
@@ -33,7 +34,13 @@ ui.page_css()
 # name: (file, title, icon, url path); the first is the default page
 PAGE_SPECS = {
     "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "overview"),
-    "my_items": ("app_pages/my_items.py", "My items", ":material/notifications:", "my-items"),
+    "my_items": ("app_pages/my_items.py", "My items", ":material/assignment_late:", "my-items"),
+    "notifications": (
+        "app_pages/notifications.py",
+        "Notifications",
+        ":material/notifications:",
+        "notifications",
+    ),
     "recommendations": (
         "app_pages/recommendations.py",
         "Recommendations",
@@ -52,11 +59,11 @@ PAGE_SPECS = {
 }
 
 
-def page(name: str, visible: bool = True) -> st.Page:
-    file, title, icon, url_path = PAGE_SPECS[name]
+def page(name: str, visible: bool = True, title: str | None = None) -> st.Page:
+    file, default_title, icon, url_path = PAGE_SPECS[name]
     return st.Page(
         file,
-        title=title,
+        title=title or default_title,
         icon=icon,
         url_path=url_path,
         default=name == "overview",
@@ -94,13 +101,16 @@ else:
     allowed = set(page_names_for(user))
     # every page is registered, so a typed URL reaches the page and meets its refusal; only the
     # pages the role may use are listed
-    pages = {name: page(name, name in allowed) for name in PAGE_SPECS}
+    unread = data.fresh(unread_count, user.username)  # one index count; read marks move no trail head
+    titles = {"notifications": f"Notifications ({unread:,} unread)" if unread else "Notifications"}
+    pages = {name: page(name, name in allowed, titles.get(name)) for name in PAGE_SPECS}
     nav = st.navigation(list(pages.values()))
     with st.sidebar:
         st.markdown(
             ui.say("**{name}**  \n{role}", name=user.display_name or user.username, role=user.role)
             + (ui.say(" · {office}", office=user.office) if user.office else "")
         )
+        st.caption(f":material/notifications: {unread:,} unread notification{'' if unread == 1 else 's'}")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             sign_out("You signed out.")
             if not sso_sign_out():  # ends the provider session too when signed in through it

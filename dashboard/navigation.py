@@ -8,6 +8,7 @@ from models.store.tables import User
 ALL_PAGES = (
     "overview",
     "my_items",
+    "notifications",
     "recommendations",
     "update",
     "verify",
@@ -31,7 +32,7 @@ NEEDS = {
 
 
 def page_names_for(user: User) -> list[str]:
-    """viewer: overview, my items, recommendations, obstacles, indicators, timeline, my account;
+    """viewer: overview, my items, notifications, recommendations, obstacles, indicators, timeline, my account;
     editor: + update, bulk edits; auditor: + verify closures, evidence trail (verify closures also
     for a flagged verifier); admin: all, with users."""
     return [name for name in ALL_PAGES if can(user, NEEDS.get(name, "read"))]

@@ -19,6 +19,7 @@ APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = [
     "overview",
     "my_items",
+    "notifications",
     "recommendations",
     "update",
     "verify",
@@ -39,6 +40,7 @@ TITLES = {
     "timeline": "Timeline",
     "trail": "Evidence trail",
     "my_items": "My items",
+    "notifications": "Notifications",
     "verify": "Verify closures",
     "bulk": "Bulk edits",
     "users": "Users",
@@ -188,7 +190,16 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
         (
             "viewer",
             False,
-            ["overview", "my_items", "recommendations", "obstacles", "indicators", "timeline", "account"],
+            [
+                "overview",
+                "my_items",
+                "notifications",
+                "recommendations",
+                "obstacles",
+                "indicators",
+                "timeline",
+                "account",
+            ],
         ),
         (
             "editor",
@@ -196,6 +207,7 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
             [
                 "overview",
                 "my_items",
+                "notifications",
                 "recommendations",
                 "update",
                 "bulk",
@@ -211,6 +223,7 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
             [
                 "overview",
                 "my_items",
+                "notifications",
                 "recommendations",
                 "update",
                 "verify",
@@ -227,6 +240,7 @@ def test_signing_in_with_a_password_and_refusing_a_wrong_one(use_store, tmp_path
             [
                 "overview",
                 "my_items",
+                "notifications",
                 "recommendations",
                 "verify",
                 "obstacles",

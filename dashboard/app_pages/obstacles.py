@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, obstacle_charts, ui
+from dashboard import data, obstacle_charts, ui, watching
 from models.store.vocabulary import human
 
-ui.page_user("read", "the obstacles")
+user = ui.page_user("read", "the obstacles")
 ALL = "All"
 st.title("Obstacles")
 
@@ -75,6 +75,9 @@ with st.expander("Recommendations blocked by one obstacle", expanded=False):
     pick = st.selectbox(
         "Obstacle", list(obstacle_titles), key="obs_pick", format_func=lambda k: obstacle_titles[k]
     )
+    watching.flash()
+    if pick:
+        watching.toggle(user, "obstacle", pick, key="watch_obstacle")
     only_open = st.toggle("Only open recommendations", key="obs_open")
     if pick:
         ui.records_table(

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, plan_view, ui
+from dashboard import charts, data, plan_view, ui, watching
 from dashboard.picker import record_picker
 from models.catalog.checks import cited_lines
 from models.catalog.review import conflicts_about
@@ -18,7 +18,7 @@ from models.store.errors import NotFound
 from models.store.settings import get_settings
 from models.store.vocabulary import human
 
-ui.page_user("read", "the recommendations")
+user = ui.page_user("read", "the recommendations")
 settings = get_settings()
 ALL = "All"
 
@@ -215,6 +215,7 @@ st.caption(
 )
 if rec["parent_key"] and st.button(ui.say("Open parent {key}", key=rec["parent_key"]), key="open_parent"):
     ui.open_detail(rec["parent_key"])
+watching.record_buttons(user, rec)
 
 sources = {s["id"]: s for s in data.read("source_choices")}
 
