@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, insert, literal, or_, union, update
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, union, update
 from sqlmodel import Session, select
 
 from models.rules.permissions import require
@@ -64,24 +64,21 @@ def _targets(e: AuditEvent) -> tuple[list[str], list[str], list[str]]:
     return recs, sorted(obstacles), sorted(offices)
 
 
-def fan_out(session: Session, e: AuditEvent) -> None:
-    """Insert the event's notifications (see the module docstring for who gets one)."""
-    if e.record_type not in WATCHED_RECORDS or e.actor == SYSTEM_USERNAME:
-        return  # the catalog loader's records are provenance, not a colleague's change
-    recs, obstacles, offices = _targets(e)
-    if not recs and not obstacles:
-        return
+def _fan_out_statement():
+    """The one ``INSERT ... SELECT``, built once with bound lists (building it per event cost more
+    than running it): the people watching the records, their offices or the obstacles, and the
+    offices' members who did not opt out; not the actor, not a disabled account."""
+    recs, obstacles, offices = (bindparam(n, expanding=True) for n in ("recs", "obstacles", "offices"))
     owners = select(Recommendation.owner).where(Recommendation.key.in_(recs))
 
     def office_of(col):
-        return or_(col.in_(owners), col.in_(offices)) if offices else col.in_(owners)
+        return or_(col.in_(owners), col.in_(offices))
 
-    watched = [
+    watched = or_(
         and_(Watch.kind == "recommendation", Watch.target.in_(recs)),
         and_(Watch.kind == "office", office_of(Watch.target)),
-    ]
-    if obstacles:
-        watched.append(and_(Watch.kind == "obstacle", Watch.target.in_(obstacles)))
+        and_(Watch.kind == "obstacle", Watch.target.in_(obstacles)),
+    )
     pref = NotificationPreference
     by_office = (
         select(User.id)
@@ -96,16 +93,37 @@ def fan_out(session: Session, e: AuditEvent) -> None:
         else_="none",
     )
     pick = (
-        select(User.id, literal(e.seq), literal(e.recorded_at, UTCDateTime()), mail)
+        select(User.id, bindparam("seq", type_=Integer()), bindparam("at", type_=UTCDateTime()), mail)
         .outerjoin(pref, pref.user_id == User.id)
         .where(
-            User.id.in_(union(select(Watch.user_id).where(or_(*watched)), by_office)),
+            User.id.in_(union(select(Watch.user_id).where(watched), by_office)),
             User.disabled == False,  # noqa: E712
-            User.username != e.actor,
+            User.username != bindparam("actor"),
         )
     )
+    return insert(Notification).from_select(["user_id", "event_seq", "created_at", "mail"], pick)
+
+
+_FAN_OUT = _fan_out_statement()
+
+
+def fan_out(session: Session, e: AuditEvent) -> None:
+    """Insert the event's notifications (see the module docstring for who gets one)."""
+    if e.record_type not in WATCHED_RECORDS or e.actor == SYSTEM_USERNAME:
+        return  # the catalog loader's records are provenance, not a colleague's change
+    recs, obstacles, offices = _targets(e)
+    if not recs and not obstacles:
+        return
     session.connection().execute(
-        insert(Notification).from_select(["user_id", "event_seq", "created_at", "mail"], pick)
+        _FAN_OUT,
+        {
+            "recs": recs,
+            "obstacles": obstacles,
+            "offices": offices,
+            "seq": e.seq,
+            "at": e.recorded_at,
+            "actor": e.actor,
+        },
     )
 
 
