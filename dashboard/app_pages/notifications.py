@@ -98,8 +98,12 @@ for kind, target in watched:
 
 st.subheader("By e-mail")
 st.caption(
-    ui.say("To {email}. ", email=pref["email"] or "no address on your account (ask an administrator)")
-    + "Immediate mail goes out within minutes of a change; the digest once a day."
+    (
+        ui.say("To {email}. ", email=pref["email"])
+        if pref["email"]
+        else "Your account has no e-mail address (an administrator sets it), so notifications stay here. "
+    )
+    + "Mail for each change goes out within minutes of it; the digest once a day."
 )
 with st.form("ntf_prefs", border=True):
     mode = st.radio(
