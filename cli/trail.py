@@ -28,25 +28,14 @@ def verify(
         "--key",
         help="A public key (PEM, from rectrack key show) to trust instead of this installation's.",
     ),
+    fingerprint: str | None = typer.Option(
+        None, "--fingerprint", help="With --bundle: the SHA-256 fingerprint of the key to trust (hex)."
+    ),
 ) -> None:
     """Check the trail's hash chain, signed checkpoints, evidence files and every row against the
     trail, or a bundle offline; exit 0 only when all holds."""
     if bundle is not None:
-        from models.trail.bundle import verify_bundle
-
-        if not bundle.is_file():
-            fail(f"bundle {str(bundle)!r} does not exist")
-        report = verify_bundle(bundle)
-        if not report.ok:
-            for problem in report.problems[1:]:
-                typer.echo(f"  also: {problem}", err=True)
-            fail(f"bundle does not verify: {report.problems[0]}")
-        head = report.manifest["chain_head"]
-        typer.echo(
-            f"bundle verified: {report.files_checked} files match the manifest; {report.events_included:,} "
-            f"events verified in a chain of {report.events_in_chain:,} ending at event {head['seq']} "
-            f"{head['hash'][:16]}…; exported {report.manifest['exported_at'][:19]} by {report.manifest['exporter']}"
-        )
+        _verify_bundle(bundle, key, fingerprint)
         return
     from models.trail.verdicts import full_verdict
     from models.trail.verify import verify_store
@@ -66,6 +55,33 @@ def verify(
             typer.echo(f"  also: {extra}", err=True)
         fail(lines[0])
     typer.echo(f"trail {report.summary()}")
+
+
+def _verify_bundle(bundle: Path, key: Path | None, fingerprint: str | None) -> None:
+    from models.trail.bundle_verify import verify_bundle
+
+    if not bundle.is_file():
+        fail(f"bundle {str(bundle)!r} does not exist")
+    report = verify_bundle(
+        bundle, trusted_key=_public_key(key) if key else None, trusted_fingerprint=fingerprint
+    )
+    if not report.ok:
+        for problem in report.problems[1:]:
+            typer.echo(f"  also: {problem}", err=True)
+        fail(f"bundle does not verify: {report.problems[0]}")
+    m, head = report.manifest, report.manifest["chain_head"]
+    typer.echo(
+        f"bundle verified: {report.files_checked} files match the signed manifest; {report.events_included:,} "
+        f"events verified in a chain of {report.events_in_chain:,} ending at event {head['seq']} "
+        f"{head['hash'][:16]}…; {', '.join(report.regenerated)} regenerated from the events byte for byte; "
+        f"{report.evidence_checked} evidence file(s) hash to what their events recorded; exported "
+        f"{m['exported_at'][:19]} by {m['exporter']}"
+    )
+    if report.not_covered:
+        typer.echo(
+            f"not covered (signed, but not checked against the events): {', '.join(report.not_covered)}"
+        )
+    typer.echo(report.authenticity())
 
 
 def _public_key(path: Path):

@@ -21,7 +21,7 @@ from dashboard.picker import record_multipicker
 from models.rules.permissions import can
 from models.store.errors import DomainError
 from models.store.settings import get_settings
-from models.trail.bundle import verify_bundle
+from models.trail.bundle_verify import verify_against_store
 from models.trail.export_formats import Scope
 from models.trail.exports import export
 
@@ -120,7 +120,7 @@ def _export_form(engine, user) -> None:
         )
         st.caption(
             f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]} "
-            f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']}`"
+            f"`{result['head'][1][:16]}…` · verify offline with `rectrack verify --bundle {result['name']} --key PUBKEY.pem` (the key from `rectrack key show`)"
             if result["fmt"] == "bundle"
             else f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}"
         )
@@ -173,8 +173,10 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
 def _verify_form() -> None:
     st.markdown("**Verify a bundle**")
     st.caption(
-        "Checks the manifest, every file's SHA-256, every event's hash and the chain linkage, "
-        "with no database — the same check as `rectrack verify --bundle FILE.zip`."
+        "Checks that this installation signed the manifest, every file's SHA-256, every event's hash and "
+        "the chain linkage, regenerates the CSV, the records and the report from the events, hashes each "
+        "evidence file against its event, and compares every event with this store's trail at the same "
+        "position. Offline: `rectrack verify --bundle FILE.zip --key PUBKEY.pem`."
     )
     limit = get_settings().upload_limit_mb
     upload = st.file_uploader(
@@ -190,7 +192,7 @@ def _verify_form() -> None:
                 tmp.write(chunk)
             tmp.flush()
             with st.spinner("Verifying the bundle…"):
-                report = verify_bundle(Path(tmp.name))
+                report = data.fresh(verify_against_store, Path(tmp.name))
         st.session_state["exp_verdict"] = {
             "name": upload.name,
             "ok": report.ok,
@@ -199,6 +201,10 @@ def _verify_form() -> None:
             "chain": report.events_in_chain,
             "files": report.files_checked,
             "manifest": report.manifest,
+            "regenerated": report.regenerated,
+            "not_covered": report.not_covered,
+            "evidence": report.evidence_checked,
+            "live": report.live_events,
         }
     v = st.session_state.get("exp_verdict")
     if not v:
@@ -210,12 +216,18 @@ def _verify_form() -> None:
     if v["ok"]:
         st.success(
             ui.say(
-                "{name} verifies: {included:,} event(s) included, placed in an unbroken chain of {chain:,}; "
-                "{files:,} file(s) match the manifest.",
+                "{name} verifies: signed by this installation; {included:,} event(s) included, placed "
+                "in an unbroken chain of {chain:,}; {files:,} file(s) match the manifest; {regen} regenerated "
+                "from the events byte for byte; {evidence:,} evidence file(s) hash to what their events "
+                "recorded. It matches the live trail: all {live:,} event(s) are this store's at the same "
+                "position, head included.",
                 name=v["name"],
                 included=v["included"],
                 chain=v["chain"],
                 files=v["files"],
+                regen=", ".join(v["regenerated"]),
+                evidence=v["evidence"],
+                live=v["live"],
             ),
             icon=":material/verified:",
         )
@@ -228,6 +240,8 @@ def _verify_form() -> None:
                 seq=str(head.get("seq")),
             )
         )
+        if v["not_covered"]:
+            st.caption(ui.say("Not covered by the check: {names}", names=", ".join(v["not_covered"])))
     else:
         st.error(
             ui.say("{name} does NOT verify ({n} problem(s)):", name=v["name"], n=len(v["problems"])),

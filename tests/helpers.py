@@ -83,3 +83,33 @@ def shown(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
+
+
+def small_trail(engine):
+    """15 events: six accounts (the ``users`` fixture), two recommendations moved, evidence with one
+    file (``minutes.txt``), a two-person closure of rec-a and rec-b moved to J5."""
+    import io
+
+    from models.rules.evidence_files import store_file
+    from models.rules.recommendations import attach_evidence
+    from models.store.schemas import EvidenceCreate
+
+    make_rec(engine, key="rec-a")
+    make_rec(engine, key="rec-b", owner="SOUTHCOM J7")
+    change(engine, "rec-a", status="accepted", reason="agreed")
+    change(engine, "rec-b", status="under_review", reason="looking")
+    change(engine, "rec-a", status="in_progress", reason="started")
+    stored = store_file(io.BytesIO(b"signed minutes"), "minutes.txt")
+    with write_session(engine) as s:
+        ed = s.exec(select(User).where(User.username == "ed")).one()
+        attach_evidence(
+            s,
+            keys=["rec-a"],
+            actor=ed,
+            reason="proof",
+            files=[stored],
+            evidence=EvidenceCreate(title="Minutes"),
+        )
+    close(engine, "rec-a", "implemented", reason="done")
+    change(engine, "rec-b", owner="J5", reason="moved")
+    return engine

@@ -5,7 +5,7 @@ image and link to an "attacker" address, a ``:red[...]`` fake warning, an autoli
 ``www.`` address. Titles, summaries, owners, offices, display names, reasons (changes, closures
 proposed, returned and accepted), evidence titles, summaries, file names, citation sections, and a
 username typed at the sign-in form. :func:`hostile_bundle` writes a bundle whose manifest carries
-it too (and still verifies: anyone can write a consistent bundle)."""
+it too, signed with the server's key so it verifies and the page shows it."""
 
 from __future__ import annotations
 
@@ -132,18 +132,43 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
     return url, data_dir
 
 
-def hostile_bundle(bundle: Path, origin: str) -> Path:
-    """A copy of ``bundle`` whose manifest names a hostile exporter and scope, re-hashed so it verifies."""
+def hostile_bundle(bundle: Path, origin: str, key_file: Path) -> Path:
+    """A copy of ``bundle`` whose manifest names a hostile exporter and scope, with the report made
+    again from it and everything re-hashed and signed with the installation key at ``key_file``, so
+    the page shows the manifest (it verifies: this models someone holding the server's key)."""
+    from models.trail.bundle_files import Derived
+    from models.trail.keys import installation_key, public_pem, sign
+
     out = bundle.with_name(payload(origin, "bundle-name")[:60].replace("/", "_") + ".zip")
-    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w") as dst:
-        manifest = json.loads(src.read("manifest.json"))
-        manifest["exporter"] = payload(origin, "exporter")
-        manifest["exported_at"] = payload(origin, "exported-at")
-        manifest["scope"] = {"owner": payload(origin, "scope")}
-        body = json.dumps(manifest, indent=2).encode()
-        for name in src.namelist():
-            if name not in ("manifest.json", "manifest.sha256"):
-                dst.writestr(name, src.read(name))
-        dst.writestr("manifest.json", body)
-        dst.writestr("manifest.sha256", f"{hashlib.sha256(body).hexdigest()}  manifest.json\n")
+    with zipfile.ZipFile(bundle) as src:
+        files = {name: src.read(name) for name in src.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    manifest["exporter"] = payload(origin, "exporter")
+    manifest["exported_at"] = payload(origin, "exported-at")
+    manifest["scope"] = {"owner": payload(origin, "scope")}
+    derived, report = Derived(io.StringIO(newline="")), io.StringIO(newline="")
+    for line in files["events.jsonl"].decode("utf-8").splitlines():
+        derived.add(json.loads(line))
+    derived.write_report(report, manifest)
+    files["report.html"] = report.getvalue().encode("utf-8")
+    manifest["files"]["report.html"] = {
+        "sha256": hashlib.sha256(files["report.html"]).hexdigest(),
+        "bytes": len(files["report.html"]),
+    }
+    body = json.dumps(manifest, indent=2).encode()
+    key = installation_key(key_file)
+    signature, fp = sign(body, key)
+    files["manifest.json"] = body
+    files["manifest.sha256"] = f"{hashlib.sha256(body).hexdigest()}  manifest.json\n".encode()
+    files["manifest.sig"] = json.dumps(
+        {
+            "format": "rectrack-signature/1",
+            "key_fingerprint": fp,
+            "public_key": public_pem(key.public_key()),
+            "signature": signature,
+        }
+    ).encode()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name, data in files.items():
+            dst.writestr(name, data)
     return out

@@ -18,7 +18,7 @@ from models.rules.users import get_user
 from models.store.db import make_engine, read_session, write_session
 from models.store.schemas import RecommendationUpdate
 from models.store.settings import get_settings
-from models.trail.bundle import verify_bundle
+from models.trail.bundle_verify import verify_bundle
 from tests.e2e.seeded_store import NORTHCOM
 from tests.helpers import shown
 from tests.test_dashboard_pages import APP, templates, use_store  # noqa: F401  (fixtures)

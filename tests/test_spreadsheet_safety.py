@@ -14,7 +14,7 @@ from sqlmodel import select
 from models.rules.auth import AuthError, authenticate
 from models.store.db import read_session, write_session
 from models.store.tables import User
-from models.trail.bundle import verify_bundle
+from models.trail.bundle_verify import verify_bundle
 from models.trail.export_formats import Scope, spreadsheet_safe
 from models.trail.exports import export
 from models.workflow.bulk_export import export_edits_file

@@ -19,7 +19,7 @@ from models.store.errors import PermissionDenied
 from models.store.schemas import EvidenceCreate
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceFile, User
-from models.trail.bundle import verify_bundle
+from models.trail.bundle_verify import verify_bundle
 from models.trail.chain import content_bytes
 from models.trail.export_formats import Scope
 from models.trail.exports import export

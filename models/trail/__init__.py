@@ -3,7 +3,8 @@
 ``chain`` is the append-only, hash-chained log itself (every write appends through it, inside the
 write's transaction). ``verify`` checks a live store against it, ``history`` rebuilds the store as it
 stood at any moment, ``exports``/``export_formats`` write CSV, JSON Lines and the readable report,
-and ``bundle`` writes and verifies the offline zip bundle. ``keys`` holds the installation's signing
+``bundle`` writes the signed zip bundle (``bundle_files``: the files regenerated from its events)
+and ``bundle_verify`` checks one offline, reading it through ``bundle_zip``. ``keys`` holds the installation's signing
 key (outside the database) and ``checkpoints`` the signed chain heads that ``verify`` holds the
 store to.
 

@@ -33,7 +33,7 @@ from models.trail.chain import (
     iter_canonical_rows,
 )
 
-BUNDLE_FORMAT = "rectrack-bundle/1"
+BUNDLE_FORMAT = "rectrack-bundle/2"  # 2: a signed manifest; recommendations.jsonl from the events
 
 
 FORMATS = ("csv", "jsonl", "html", "bundle")
@@ -248,34 +248,51 @@ def write_report(
     head: tuple[int, str],
     sample: int = 300,
 ) -> int:
-    """A self-contained HTML report: scope, charts, the recommendations, and the events."""
+    """A self-contained HTML report: scope, charts, the recommendations (as stored now), and the events."""
     events = _ReportEvents(sample)
     for row in rows:
         events.add(_event_dict(row))
-    return _render_report(session, events, out, scope=scope, exporter=exporter, head=head)
-
-
-def _render_report(
-    session: Session,
-    events: _ReportEvents,
-    out: IO[str],
-    *,
-    scope: Scope,
-    exporter: str,
-    head: tuple[int, str],
-) -> int:
     rec_q = select(Recommendation)
     if scope.rec_filter() is not None:
         rec_q = rec_q.where(scope.rec_filter())
+    recs = (
+        {"key": r.key, "title": r.title, "status": r.status, "owner": r.owner, "version": r.version}
+        for r in session.exec(rec_q.order_by(Recommendation.key).execution_options(yield_per=2000))
+    )
+    facts = ReportFacts(scope.describe(), exporter, head, get_settings().banner, iso(utcnow()))
+    return render_report(events, recs, out, facts)
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """Everything the report shows besides events and records: in a bundle, all of it is in the
+    manifest, so a verifier renders the same report again and compares it byte for byte."""
+
+    scope: dict
+    exporter: str
+    head: tuple[int, str]
+    banner: str
+    exported_at: str
+
+
+def _cell(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def render_report(events: _ReportEvents, recs, out: IO[str], facts: ReportFacts) -> int:
+    """Write the report from ``events`` and ``recs`` (dicts with key, title, status, owner, version,
+    in key order); nothing here reads the store or the clock."""
+    head = facts.head
     by_status: Counter = Counter()
     rec_rows = []
-    for rec in session.exec(rec_q.order_by(Recommendation.key).execution_options(yield_per=2000)):
-        by_status[rec.status] += 1
+    for rec in recs:
+        by_status[rec.get("status")] += 1
         if len(rec_rows) < 2000:
+            status = rec.get("status")
             rec_rows.append(
-                f"<tr><td>{html.escape(rec.key)}</td><td>{html.escape(rec.title)}</td>"
-                f"<td>{html.escape(STATUS_LABELS.get(rec.status, rec.status))}</td>"
-                f"<td>{html.escape(rec.owner)}</td><td>{rec.version}</td></tr>"
+                f"<tr><td>{_cell(rec.get('key'))}</td><td>{_cell(rec.get('title'))}</td>"
+                f"<td>{_cell(STATUS_LABELS.get(status, status))}</td>"
+                f"<td>{_cell(rec.get('owner'))}</td><td>{_cell(rec.get('version'))}</td></tr>"
             )
     n, by_action, by_year, first = events.n, events.by_action, events.by_year, events.first
     last_rows = events.last_lines()
@@ -292,11 +309,11 @@ def _render_report(
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;width:100%;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#eef}}
 .banner{{background:#007a33;color:#fff;text-align:center;font-weight:bold;padding:4px}}</style></head><body>
-<div class="banner">{html.escape(get_settings().banner)}</div>
+<div class="banner">{_cell(facts.banner)}</div>
 <h1>Recommendation Tracker: evidence trail report</h1>
-<p>Exported {html.escape(iso(utcnow())[:19])} UTC by {html.escape(exporter)}. Scope: <code>{html.escape(json.dumps(scope.describe()))}</code>.
-Chain head at export: event {head[0]}, <code>{head[1]}</code>. {n:,} events in scope; {sum(by_status.values()):,} recommendations.</p>
-<p>To verify this export offline: <code>rectrack verify --bundle FILE.zip</code>.</p>
+<p>Exported {_cell(facts.exported_at[:19])} UTC by {_cell(facts.exporter)}. Scope: <code>{html.escape(json.dumps(facts.scope))}</code>.
+Chain head at export: event {_cell(head[0])}, <code>{_cell(head[1])}</code>. {n:,} events in scope; {sum(by_status.values()):,} recommendations.</p>
+<p>To verify this export offline: <code>rectrack verify --bundle FILE.zip --key PUBKEY.pem</code>.</p>
 <h2>Where the recommendations stand</h2>
 {_svg_bars("Recommendations by status (now)", [(s, by_status[s]) for s in order], STATUS_COLORS)}
 <h2>Activity</h2>

@@ -19,6 +19,7 @@ import pytest
 from sqlmodel import select
 
 from models.store.db import make_engine, read_session
+from models.store.settings import Settings, get_settings
 from models.store.tables import User
 from models.trail.export_formats import Scope
 from models.trail.exports import export
@@ -177,7 +178,7 @@ def test_no_page_fetches_or_links_to_what_user_text_names(hostile_server, browse
 
 
 def test_a_rec_link_and_a_bundle_manifest_are_shown_as_text(
-    hostile_server, browser, attacker, artifacts, tmp_path
+    hostile_server, browser, attacker, artifacts, tmp_path, monkeypatch
 ):
     base = hostile_server["base"]
     Attacker.hits.clear()
@@ -194,11 +195,14 @@ def test_a_rec_link_and_a_bundle_manifest_are_shown_as_text(
     engine = make_engine(hostile_server["url"])
     with read_session(engine) as s:
         aud = s.exec(select(User).where(User.username == "aud")).one()
+    server_key = Settings(data_dir=hostile_server["root"] / "data").key_path  # made by rectrack serve
+    monkeypatch.setenv("RECTRACK_KEY_FILE", str(server_key))
+    get_settings.cache_clear()
     real = export(
         engine, fmt="bundle", scope=Scope(keys=(KEY,)), actor=aud, out_path=tmp_path / "real.zip"
     ).path
     engine.dispose()
-    bundle = hostile_bundle(real, attacker)
+    bundle = hostile_bundle(real, attacker, server_key)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Evidence trail", exact=True).click()
     page.get_by_role("heading", name="Evidence trail").wait_for(timeout=30_000)
     settle(page)

@@ -15,7 +15,7 @@ import pytest
 from models.reads.records import recommendation_view
 from models.rules.records import get_recommendation
 from models.store.db import make_engine, read_session
-from models.trail.bundle import verify_bundle
+from models.trail.bundle_verify import verify_bundle
 from tests.e2e.conftest import publish_screenshots
 from tests.e2e.seeded_store import PASSWORD
 from tests.e2e.test_browser_update_flow import choose, pick_record, settle
