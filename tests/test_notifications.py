@@ -17,7 +17,7 @@ from models.store.errors import InvalidInput, NotFound
 from models.store.schemas import EvidenceCreate, ObstacleCreate, RecommendationUpdate, StepCreate
 from models.store.tables import Notification, Source
 from models.trail.chain import AFTER_APPEND
-from tests.helpers import change, make_rec
+from tests.helpers import change, close, make_rec
 
 CITE = {"source_id": "src-a", "section": "Chapter 2", "line_start": 10, "line_end": 14}
 
@@ -175,4 +175,28 @@ def test_watching_checks_the_target_and_unwatching_stops_notifications(engine, r
     with write_session(engine) as s:
         assert unwatch(s, user=get_user(s, "vic"), kind="recommendation", target=rec) is True
     change(engine, rec, actor="ed", progress=10)
+    assert inbox(engine, "vic")["total"] == 0
+
+
+def test_a_closure_proposed_and_accepted_reaches_the_watcher_with_both_steps(engine, rec):
+    watching(engine, "vic", "recommendation", rec)
+    close(engine, rec, proposer="ed", verifier="aud")
+    assert what(engine, "vic") == [
+        ("rec-a", "aud", "closure accepted: now not implemented"),
+        ("rec-a", "ed", "closure as not implemented proposed"),
+    ]
+    assert [w for _, _, w in what(engine, "ed")] == []  # ed watches nothing; J5 is not ed's office
+
+
+def test_the_catalog_loaders_changes_notify_nobody(engine, rec):
+    from models.rules.users import system_user
+
+    watching(engine, "vic", "recommendation", rec)
+    with write_session(engine) as s:
+        update_recommendation(
+            s,
+            key=rec,
+            change=RecommendationUpdate(expected_version=1, reason="catalog", progress=5),
+            actor=system_user(s),
+        )
     assert inbox(engine, "vic")["total"] == 0
