@@ -95,19 +95,27 @@ def _public_key(path: Path):
 @app.command()
 @user_errors
 def checkpoint() -> None:
-    """Sign the chain head now and write it under the data dir's checkpoints/ (meant for cron, after
-    rectrack verify: `rectrack verify && rectrack checkpoint`)."""
+    """Sign the chain head now, write it under the data dir's checkpoints/ and, when SMTP is set, mail
+    it to the auditors (meant for cron, after rectrack verify: `rectrack verify && rectrack checkpoint`)."""
     from models.trail.checkpoints import write_checkpoint
+    from models.workflow.checkpoint_mail import mail_checkpoint
+    from models.workflow.mail import MailError
 
     with read_session(engine_ready()) as session:
         written = write_checkpoint(session, why="rectrack checkpoint")
-    if written is None:
-        typer.echo("the trail is empty: nothing to sign yet")
-        return
-    typer.echo(
-        f"checkpoint {written.path}: event {written.seq} {written.head_hash[:16]}… signed with key "
-        f"{written.fingerprint[:16]}…"
-    )
+        if written is None:
+            typer.echo("the trail is empty: nothing to sign yet")
+            return
+        typer.echo(
+            f"checkpoint {written.path}: event {written.seq} {written.head_hash[:16]}… signed with key "
+            f"{written.fingerprint[:16]}…"
+        )
+        try:
+            to = mail_checkpoint(session, written)
+        except MailError as e:
+            fail(f"the checkpoint was written but not mailed to the auditors: {e}")
+    if to:
+        typer.echo(f"mailed to {len(to)} auditor(s): {', '.join(to)}")
 
 
 key_app = typer.Typer(help="The installation's signing key.", no_args_is_help=True)

@@ -4,21 +4,20 @@ signed head the installation key vouched for still names what happened."""
 
 from __future__ import annotations
 
+import email
 import hashlib
-import io
 import json
+import socket
 import stat
 
 import pytest
-from helpers import change, close, make_rec
+from aiosmtpd.controller import Controller
+from helpers import add_account, small_trail
 from sqlalchemy import text
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from models.rules.evidence_files import store_file
-from models.rules.recommendations import attach_evidence
 from models.store.db import read_session, write_session
-from models.store.schemas import EvidenceCreate
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, User
 from models.trail import verdicts
@@ -34,24 +33,7 @@ from models.trail.verify import verify_store
 def store(engine, users):
     """15 events (six accounts, two recommendations moved, evidence, a two-person closure), then an
     auditor's export: event 16, signed as a checkpoint."""
-    make_rec(engine, key="rec-a")
-    make_rec(engine, key="rec-b", owner="SOUTHCOM J7")
-    change(engine, "rec-a", status="accepted", reason="agreed")
-    change(engine, "rec-b", status="under_review", reason="looking")
-    change(engine, "rec-a", status="in_progress", reason="started")
-    stored = store_file(io.BytesIO(b"signed minutes"), "minutes.txt")
-    with write_session(engine) as s:
-        ed = s.exec(select(User).where(User.username == "ed")).one()
-        attach_evidence(
-            s,
-            keys=["rec-a"],
-            actor=ed,
-            reason="proof",
-            files=[stored],
-            evidence=EvidenceCreate(title="Minutes"),
-        )
-    close(engine, "rec-a", "implemented", reason="done")
-    change(engine, "rec-b", owner="J5", reason="moved")
+    small_trail(engine)
     export_jsonl(engine)
     return engine
 
@@ -211,3 +193,36 @@ def test_the_cli_signs_a_checkpoint_shows_the_public_key_and_verifies_against_bo
     sql(store, "DELETE FROM auditevent WHERE seq = 16")
     bad = run(store, monkeypatch, "verify")
     assert bad.exit_code == 1 and "error: checkpoint " in bad.stderr, bad.stderr
+
+
+def test_rectrack_checkpoint_mails_the_signed_file_to_the_auditors_when_smtp_is_set(store, monkeypatch):
+    with write_session(store) as s:
+        add_account(s, "aud2", "auditor", email="aud2@example.mil")
+        add_account(s, "ed3", "editor", email="ed3@example.mil")
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("RECTRACK_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("RECTRACK_SMTP_PORT", str(port))
+        result = run(store, monkeypatch, "checkpoint")
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "mailed to 1 auditor(s): aud2@example.mil"
+    [mail] = received
+    assert mail.rcpt_tos == ["aud2@example.mil"]
+    msg = email.message_from_bytes(mail.content)
+    [attached] = [p for p in msg.walk() if p.get_filename()]
+    path = get_settings().checkpoint_dir / attached.get_filename()
+    assert attached.get_payload(decode=True) == path.read_bytes()
+    assert json.loads(path.read_text())["checkpoint"]["seq"] == 18  # the two accounts' events
