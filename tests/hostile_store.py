@@ -147,7 +147,7 @@ def hostile_bundle(bundle: Path, origin: str, key_file: Path) -> Path:
     manifest["exported_at"] = payload(origin, "exported-at")
     manifest["scope"] = {"owner": payload(origin, "scope")}
     derived, report = Derived(io.StringIO(newline="")), io.StringIO(newline="")
-    for line in files["events.jsonl"].decode("utf-8").splitlines():
+    for line in files["events.jsonl"].decode("utf-8").split("\n")[:-1]:
         derived.add(json.loads(line))
     derived.write_report(report, manifest)
     files["report.html"] = report.getvalue().encode("utf-8")

@@ -391,3 +391,18 @@ def test_the_cli_checks_a_bundle_against_a_public_key_or_says_it_did_not(bundle,
     assert unchecked.exit_code == 0 and "authenticity NOT checked" in unchecked.output
     wrong = CliRunner().invoke(app, ["verify", "--bundle", str(bundle), "--fingerprint", "ab" * 32])
     assert wrong.exit_code == 1 and "not by the key you trust (abababababababab…)" in wrong.stderr
+
+
+def test_text_a_spreadsheet_or_a_line_splitter_would_mangle_still_regenerates_byte_for_byte(
+    engine, users, tmp_path
+):
+    from helpers import change, make_rec
+
+    tricky = '=HYPERLINK("x") "quoted", \r\n line\u2028separator \u202e bidi \U0001f600 \\ back'
+    make_rec(engine, key="rec-odd", title='-1+1 @sum =HYPERLINK("x") \U0001f600', summary=tricky)
+    change(engine, "rec-odd", reason=tricky, status="accepted")
+    with read_session(engine) as s:
+        aud = s.exec(select(User).where(User.username == "aud")).one()
+    path = export(engine, fmt="bundle", scope=_whole(), actor=aud, out_path=tmp_path / "odd.zip").path
+    report = verify_bundle(path, trusted_key=trusted())
+    assert report.ok and len(report.regenerated) == 3, report.problems
