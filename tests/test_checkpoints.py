@@ -154,6 +154,9 @@ def test_the_key_is_made_once_readable_by_its_owner_only_and_refused_when_others
         head = s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
     with pytest.raises(KeyFileError):
         export_jsonl(store)
+    assert verdict(store).lines()[0].startswith(f"the installation key {path} can be read by others")
+    with read_session(store) as s:
+        assert verdicts.current(s)["state"] == "failed", "the trail page says so instead of failing"
     with read_session(store) as s:
         assert s.exec(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first() == head, (
             "a refused export records nothing"
