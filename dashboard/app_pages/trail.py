@@ -23,7 +23,12 @@ elif verdict["state"] == "verified":
     st.success(
         f"Hash chain verified: all {verdict['events']:,} events link and match their hashes; "
         f"{verdict['files']:,} evidence file(s) match their SHA-256; every record, account, evidence "
-        "item and closure agrees with the state the trail implies.",
+        "item and closure agrees with the state the trail implies"
+        + (
+            f"; {verdict['checkpoints']:,} signed checkpoint(s) hold."
+            if verdict.get("checkpoints")
+            else "; no signed checkpoint was checked yet (each export and each day writes one)."
+        ),
         icon=":material/verified:",
     )
 elif verdict["state"] == "failed":

@@ -84,6 +84,7 @@ def full_verdict(session: Session, report: VerifyReport | None = None, *, by: st
             "full_by": by,
             "checked_at": now,
             "new_events": 0,
+            "checkpoints": report.checkpoints_checked,
         }
     )
 
