@@ -13,9 +13,20 @@ import altair as alt
 import pandas as pd
 
 from models.rules.lifecycle import STATUS_LABELS
-from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUSES, human  # noqa: F401  (STATUS_COLORS: used by ui)
+from models.store.vocabulary import (  # noqa: F401  (STATUS_COLORS: used by ui)
+    FIGURE_COLORS,
+    FIGURE_STATUSES,
+    NO_STATUS_CLAIMED,
+    OKABE_ITO,
+    STATUS_COLORS,
+    STATUSES,
+    UNCLAIMED,
+    human,
+    owners_shown,
+)
 
-STATUS_ORDER = [STATUS_LABELS[s] for s in STATUSES]
+# "No status claimed" (policies and old proposals no source gives a status) sits beside "Proposed"
+STATUS_ORDER = [STATUS_LABELS.get(s, NO_STATUS_CLAIMED) for s in FIGURE_STATUSES]
 LANE_COLORS = {
     "Historical event": OKABE_ITO["black"],
     "Recommendation made": OKABE_ITO["blue"],
@@ -24,12 +35,12 @@ LANE_COLORS = {
 
 
 def label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return NO_STATUS_CLAIMED if status == UNCLAIMED else STATUS_LABELS.get(status, status)
 
 
 def status_color(title: str = "Status", legend: bool = True) -> alt.Color:
     """The one status colour encoding (field ``Status`` holds the human label)."""
-    scale = alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
+    scale = alt.Scale(domain=STATUS_ORDER, range=[FIGURE_COLORS[s] for s in FIGURE_STATUSES])
     return alt.Color(
         "Status:N",
         scale=scale,
@@ -42,7 +53,7 @@ def status_color(title: str = "Status", legend: bool = True) -> alt.Color:
 def _with_status(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out["Status"] = out["status"].map(label)
-    out["status_rank"] = out["status"].map({s: i for i, s in enumerate(STATUSES)})
+    out["status_rank"] = out["status"].map({s: i for i, s in enumerate(FIGURE_STATUSES)})
     return out
 
 
@@ -110,31 +121,38 @@ def status_heatmap(df: pd.DataFrame, row: str = "theme", title: str = "Theme × 
     return (cells + text).properties(height=alt.Step(22))
 
 
-def status_stacked_bar(df: pd.DataFrame, category: str, title: str, top: int = 20) -> alt.Chart:
-    """``df``: <category>, status, count — horizontal bars per category, stacked by status."""
+def status_stacked_bar(
+    df: pd.DataFrame, category: str, title: str, top: int = 20, marks: dict[str, list[int]] | None = None
+) -> alt.Chart:
+    """``df``: <category>, status, count — horizontal bars per category, stacked by status.
+    ``marks`` (``{value: [inferred, total]}``, for owners) label a bar "(inferred)" or "(k of n
+    inferred)" where the sources do not name the office for some of its records."""
     data = _with_status(_empty(df, [category, "status", "count"]))
     if len(data):
         totals = data.groupby(category)["count"].sum().sort_values(ascending=False)
         keep = list(totals.index[:top])
-        data = data[data[category].isin(keep)]
+        data = data[data[category].isin(keep)].copy()
     else:
         keep = []
+    marks = marks or {}
+
+    def shown(v):
+        return owners_shown(v, *marks[v]) if v in marks else v
+
+    data["label"] = [shown(v) for v in data[category]] if len(data) else []
+    name = category.replace("_", " ").capitalize()
     return (
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             # long owner names are cut at 260 px on the axis; the tooltip and the drill-down hold them whole
-            y=alt.Y(
-                f"{category}:N",
-                sort=keep,
-                title=category.replace("_", " ").capitalize(),
-                axis=alt.Axis(labelLimit=260),
-            ),
+            y=alt.Y("label:N", sort=[shown(v) for v in keep], title=name, axis=alt.Axis(labelLimit=260)),
             x=alt.X("count:Q", stack="zero", title="Recommendations (count)"),
             color=status_color(),
             order=alt.Order("status_rank:Q"),
             tooltip=[
-                alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+                alt.Tooltip(f"{category}:N", title=name),
+                *([alt.Tooltip("label:N", title="Owner named by the sources?")] if marks else []),
                 alt.Tooltip("Status:N"),
                 alt.Tooltip("count:Q", title="Recommendations"),
             ],

@@ -27,6 +27,7 @@ from models.reads import (
     headline,
     indicators,
     obstacles,
+    owners,
     plans,
     queues,
     records,
@@ -75,6 +76,7 @@ QUERIES = {
         (queues, ("closure_state", "my_items")),
         (accounts, ("user_list", "is_synthetic_store")),
         (headline, ("headline",)),
+        (owners, ("owner_marks",)),
         (changes, ("changes_view",)),
     )
     for name in names
@@ -84,7 +86,7 @@ QUERIES = {
 TRAIL_QUERIES = {"trail_facets", "trail_page", "trail_head", "user_list"}
 
 # the queries that take the statuses as of a moment as ``statuses=`` (see models.reads.figures)
-AS_OF_QUERIES = {"summary", "status_breakdown", "blocking_obstacles", "segment_records"}
+AS_OF_QUERIES = {"summary", "status_breakdown", "blocking_obstacles", "segment_records", "owner_marks"}
 
 
 @st.cache_resource(show_spinner=False)

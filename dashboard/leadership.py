@@ -12,7 +12,7 @@ import html
 from datetime import date, datetime
 from urllib.parse import quote
 
-from models.store.vocabulary import STATUS_COLORS, STATUS_LABELS
+from models.store.vocabulary import FIGURE_COLORS, STATUS_LABELS, UNCLAIMED, figure_status, status_shown
 
 _CSS = """
 <style>
@@ -63,9 +63,10 @@ def record_link(key: str) -> str:
 
 
 def chip(status: str) -> str:
-    color = STATUS_COLORS.get(status, "#777")
-    fg = "#000" if status == "under_review" else "#fff"
-    return f'<span class="rt-chip" style="background:{color};color:{fg}">{_e(STATUS_LABELS.get(status, status))}</span>'
+    """``status`` may be ``unclaimed``: "No status claimed", grey (see figure_status)."""
+    color = FIGURE_COLORS.get(status, "#777")
+    fg = "#000" if status in ("under_review", UNCLAIMED) else "#fff"
+    return f'<span class="rt-chip" style="background:{color};color:{fg}">{_e(status_shown(status))}</span>'
 
 
 def headline_cards(items: list[dict]) -> str:
@@ -85,9 +86,9 @@ def headline_cards(items: list[dict]) -> str:
         )
         cards.append(
             f'<div class="rt-card" data-testid="headline-card" data-key="{_e(i["key"])}" '
-            f'style="--c:{STATUS_COLORS.get(i["status"], "#777")}">'
+            f'style="--c:{FIGURE_COLORS.get(figure_status(i["status"], i.get("kind")), "#777")}">'
             f'<h4><a href="{record_link(i["key"])}" target="_self">{_e(i["title"])}</a></h4>'
-            f'<div class="rt-row">{chip(i["status"])} <span title="Since {_day(i["status_since"])}">'
+            f'<div class="rt-row">{chip(figure_status(i["status"], i.get("kind")))} <span title="Since {_day(i["status_since"])}">'
             f"{i['days_in_status']:,} days in status</span>{flags}</div>"
             f'<div class="rt-row"><span class="rt-k">Owner</span> {owner}</div>'
             f'<div class="rt-row"><span class="rt-k">Last change</span> {_day(last["when"])} · {_e(last["actor"])} · '

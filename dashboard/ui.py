@@ -32,7 +32,7 @@ from models.rules.lifecycle import STATUS_LABELS
 from models.rules.permissions import can
 from models.store.settings import get_settings
 from models.store.tables import User
-from models.store.vocabulary import NO_STATUS_CLAIMED, human, status_shown
+from models.store.vocabulary import NO_STATUS_CLAIMED, UNCLAIMED, human, owner_shown, status_shown
 
 RECOMMENDATIONS_PAGE = "app_pages/recommendations.py"
 
@@ -154,7 +154,11 @@ def synthetic_banner() -> None:
 
 
 def status_label(status: str | None, kind: str | None = None) -> str:
-    return status_shown(status, kind) if kind else STATUS_LABELS.get(status or "", status or "")
+    return (
+        status_shown(status, kind)
+        if kind or status == UNCLAIMED
+        else STATUS_LABELS.get(status or "", status or "")
+    )
 
 
 def status_chip(status: str, kind: str | None = None) -> str:
@@ -242,8 +246,12 @@ def records_table(rows: list[dict], key: str, height: int | None = None) -> None
         no_results("recommendations")
         return
     df = pd.DataFrame(rows)
-    if "status" in df:
-        df["status"] = df["status"].map(status_label)
+    if "status" in df:  # with the kind, a policy no source gives a status says "No status claimed"
+        kinds = df["kind"] if "kind" in df else [None] * len(df)
+        df["status"] = [status_label(s, k) for s, k in zip(df["status"], kinds)]
+    if "owner_inferred" in df:
+        df["owner"] = [owner_shown(o, i) for o, i in zip(df["owner"], df["owner_inferred"])]
+        df = df.drop(columns=["owner_inferred"])
     for col, vocabulary in (("theme", "theme"), ("who_must_act", "who_must_act"), ("kind", "kind")):
         if col in df:
             df[col] = df[col].map(lambda v, voc=vocabulary: human(voc, v))

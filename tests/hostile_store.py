@@ -21,6 +21,7 @@ from sqlmodel import select
 from models.rules.auth import AuthError, authenticate, create_user
 from models.rules.closure import decide_closure, propose_closure
 from models.rules.evidence_files import store_file
+from models.rules.offices import add_office
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
 from models.rules.users import system_user
@@ -66,6 +67,8 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
             display_name=p("display")[:200],
         )
     with write_session(engine) as s:
+        # an admin adds the hostile office to the register, so records can be given to it
+        add_office(s, key="hostile-office", name=p("office"), actor=system_user(s), reason=p("office-reason"))
         ed = s.exec(select(User).where(User.username == "ed")).one()
         for key in (KEY, CLOSED):
             create_recommendation(

@@ -124,11 +124,30 @@ def test_the_briefing_is_recorded_in_the_trail_with_the_files_hash(env, tmp_path
 
 def test_a_briefing_for_one_owner_lists_only_that_owners_recommendations(env, tmp_path):
     out = tmp_path / "owner.pdf"
-    got = cli("brief", "--out", str(out), "--as", "vic", "--scope", "owner=U.S. Secretary of Defense")
+    got = cli(
+        "brief", "--out", str(out), "--as", "vic", "--scope", "owner=Office of the Secretary of Defense"
+    )
     assert got.exit_code == 0, got.output
     text = " ".join(" ".join(p.split()) for p in pages_text(out))
     assert "Reestablish the U.S.-Mexico Bilateral Working Group" in text
     assert "Consolidate SEDENA and SEMAR" not in text
+
+
+def test_the_briefing_marks_inferred_owners_and_policies_no_source_gave_a_status(env, tmp_path):
+    """An office's records whose owner no source names say "(inferred)"; a historical proposal no
+    source reports acted on says "No status claimed", in the annex and the status chart."""
+    out = tmp_path / "osd.pdf"
+    got = cli(
+        "brief", "--out", str(out), "--as", "vic", "--scope", "owner=Office of the Secretary of Defense"
+    )
+    assert got.exit_code == 0, got.output
+    text = " ".join(" ".join(p.split()) for p in pages_text(out))
+    assert "No status claimed" in text  # Perry's 1990s exercise proposal (curry17-hist-perry-...)
+    out = tmp_path / "nps.pdf"
+    scope = "owner=Naval Postgraduate School and defense research community"
+    assert cli("brief", "--out", str(out), "--as", "vic", "--scope", scope).exit_code == 0
+    text = " ".join(" ".join(p.split()) for p in pages_text(out))
+    assert "(inferred)" in text  # the research agenda names no office
 
 
 @pytest.mark.parametrize(

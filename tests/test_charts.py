@@ -87,7 +87,11 @@ STATUS_CHARTS = {
 
 
 def test_status_colours_are_one_colour_blind_safe_mapping_used_by_every_chart():
-    expected = {"domain": charts.STATUS_ORDER, "range": [charts.STATUS_COLORS[s] for s in STATUSES]}
+    # "No status claimed" (policies, old proposals) sits beside "Proposed" in a neutral grey
+    figure = ("proposed", "unclaimed", *STATUSES[1:])
+    assert charts.STATUS_ORDER[:2] == ["Proposed", "No status claimed"]
+    expected = {"domain": charts.STATUS_ORDER, "range": [charts.FIGURE_COLORS[s] for s in figure]}
+    assert charts.FIGURE_COLORS["unclaimed"] not in charts.STATUS_COLORS.values()
     assert set(charts.STATUS_COLORS.values()) <= set(charts.OKABE_ITO.values())
     assert len(set(charts.STATUS_COLORS.values())) == len(STATUSES)
     for name, build in STATUS_CHARTS.items():
@@ -235,6 +239,25 @@ def test_the_owner_chart_keeps_the_top_owners_by_total():
     assert s["encoding"]["y"]["sort"] == ["o29", "o28", "o27", "o26", "o25"]
 
 
+def test_the_owner_chart_marks_offices_whose_ownership_the_sources_do_not_name():
+    df = pd.DataFrame(
+        [
+            {"owner": "NORTHCOM", "status": "proposed", "count": 10},
+            {"owner": "NORTHCOM", "status": "unclaimed", "count": 6},
+            {"owner": "NPS", "status": "proposed", "count": 8},
+            {"owner": "DSCA", "status": "proposed", "count": 1},
+        ]
+    )
+    marks = {"NORTHCOM": [6, 16], "NPS": [8, 8], "DSCA": [0, 1]}
+    chart = charts.status_stacked_bar(df, "owner", "By owner", marks=marks)
+    s = spec(chart)
+    assert s["encoding"]["y"]["sort"] == ["NORTHCOM (6 of 16 inferred)", "NPS (inferred)", "DSCA"]
+    rows = datasets(chart)
+    assert {r["owner"]: r["label"] for r in rows}["NPS"] == "NPS (inferred)"
+    assert {r["Status"] for r in rows} == {"Proposed", "No status claimed"}
+    assert "owner" in tooltip_fields(chart)  # the whole office name, as the register spells it
+
+
 def test_time_in_status_uses_the_shared_status_colours_and_days_axis():
     import pandas as pd
 
@@ -244,7 +267,9 @@ def test_time_in_status_uses_the_shared_status_colours_and_days_axis():
         pd.DataFrame([{"status": "in_progress", "days": 130.0}, {"status": "on_hold", "days": 30.0}])
     ).to_dict()
     assert spec["encoding"]["x"]["title"] == "Time (days)"
-    assert spec["encoding"]["color"]["scale"]["range"] == [charts.STATUS_COLORS[s] for s in charts.STATUSES]
+    assert spec["encoding"]["color"]["scale"]["range"] == [
+        charts.FIGURE_COLORS[s] for s in charts.FIGURE_STATUSES
+    ]
 
 
 # ---------------------------------------------------------------- charts a reader can read (issue 14)

@@ -140,7 +140,7 @@ def test_my_items_and_the_reminder_count_overdue_steps(use_store):
 
     e = engine()
     with read_session(e) as s:
-        text = render_text(digest_for(s, "U.S. Northern Command (USNORTHCOM)", date.today()))
+        text = render_text(digest_for(s, "U.S. Northern Command", date.today()))
     e.dispose()
     due = (date.today() - timedelta(days=5)).isoformat()
     assert "Overdue steps of the action plans (1)" in text

@@ -116,7 +116,7 @@ def test_a_citation_is_attached_as_evidence_with_the_change(use_store):
     from models.reads.records import recommendation_state
 
     at = update_page()
-    at.text_input(key="upd_owner").input("J5 Western Hemisphere")
+    at.text_input(key="upd_owner").input("U.S. Southern Command")
     at.text_area(key="upd_reason").input("new owner per tasking")
     at.text_input(key="upd_ev_title").input("Tasking memo summary")
     at.selectbox(key="upd_cite_source").set_value("2009-deare-ndu-strategic-forum-243")
@@ -131,7 +131,7 @@ def test_a_citation_is_attached_as_evidence_with_the_change(use_store):
     assert not at.error, [e.value for e in at.error]
     with read_session(engine) as s:
         state = recommendation_state(s, KEY)
-    assert state["owner"] == "J5 Western Hemisphere" and state["evidence_count"] == n_before + 1
+    assert state["owner"] == "U.S. Southern Command" and state["evidence_count"] == n_before + 1
 
 
 def test_a_bad_citation_range_is_refused(use_store):
@@ -153,7 +153,7 @@ def test_a_colleagues_concurrent_change_shows_a_conflict_and_keeps_the_input(use
     loaded_version = rec().version
     colleague_changes(progress=55)  # saved while our officer was typing
     at.selectbox(key="upd_status").set_value("on_hold")
-    at.text_input(key="upd_owner").input("My Office")
+    at.text_input(key="upd_owner").input("SEDENA and SEMAR")
     at.text_area(key="upd_reason").input("my careful reason")
     at.button(key="upd_save").click().run()
     assert not at.exception
@@ -163,16 +163,16 @@ def test_a_colleagues_concurrent_change_shows_a_conflict_and_keeps_the_input(use
     assert list(conflict["field"]) == ["progress"] and list(conflict["after their change"]) == ["55"]
     # the officer's input is still on screen
     assert at.text_area(key="upd_reason").value == "my careful reason"
-    assert at.text_input(key="upd_owner").value == "My Office"
+    assert at.text_input(key="upd_owner").value == "SEDENA and SEMAR"
     assert at.selectbox(key="upd_status").value == "on_hold"
-    assert rec().status == "in_progress" and rec().owner != "My Office"
+    assert rec().status == "in_progress" and rec().owner != "SEDENA and SEMAR"
     # reload their version, keep the input, save again
     at.button(key="upd_reload").click().run()
     assert at.text_area(key="upd_reason").value == "my careful reason"
     at.button(key="upd_save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     after = rec()
-    assert after.status == "on_hold" and after.owner == "My Office" and after.progress == 55
+    assert after.status == "on_hold" and after.owner == "SEDENA and SEMAR" and after.progress == 55
 
 
 def test_an_editor_scoped_to_an_office_sees_only_its_records(use_store):

@@ -50,12 +50,12 @@ def test_saving_only_the_owner_after_leaving_the_page_keeps_progress_and_target_
     assert at.selectbox(key="upd_key").value == KEY
     assert at.slider(key="upd_progress").value == 40
     assert at.date_input(key="upd_target").value == before.target_date
-    at.text_input(key="upd_owner").input("Secretariat of National Defense (SEDENA), PME office")
+    at.text_input(key="upd_owner").input("SEDENA and SEMAR")
     at.text_area(key="upd_reason").input("The PME office now runs the exchange")
     at.button(key="upd_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
     after = rec()
-    assert after.owner == "Secretariat of National Defense (SEDENA), PME office"
+    assert after.owner == "SEDENA and SEMAR"
     assert (after.progress, after.target_date, after.status) == (40, before.target_date, before.status)
     assert after.version == before.version + 1
     event = last_event(KEY)

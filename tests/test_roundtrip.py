@@ -116,6 +116,8 @@ def test_the_export_has_the_editable_context_and_reason_columns(store):
             "parent",
             "obstacles",
             "reason",
+            "owner_inferred",  # read only, ignored on import: whether a source names the owner
+            "status_shown",  # the status as the dashboard words it ("No status claimed", ...)
         )
     )
     assert rows[3] == [
@@ -132,6 +134,8 @@ def test_the_export_has_the_editable_context_and_reason_columns(store):
         "rec-a",
         "",
         "",
+        "true",
+        "Proposed",
     ]
     # cells a spreadsheet would run as formulas are escaped in CSV and stored as text in xlsx
     assert rows[4][1].startswith("'=HYPERLINK") and rows[4][3] == "'-Office"

@@ -110,6 +110,9 @@ for k, label, help_, when, _icon in SECTIONS:
             "key": i["key"],
             "title": i["title"],
             "status": i["status"],
+            "kind": i["kind"],
+            "owner": i["owner"],
+            "owner_inferred": i["owner_inferred"],
             "target_date": i["target_date"],
             "when": when(i),
         }

@@ -10,7 +10,7 @@ from dashboard import charts, data, leadership, obstacle_charts, ui
 from models.reads.briefing import BriefingRequest
 from models.reads.changes import KINDS, OVERDUE_KIND, end_of_day, quarter_start, start_of_day
 from models.store.settings import get_settings
-from models.store.vocabulary import STATUSES
+from models.store.vocabulary import STATUSES, UNCLAIMED, owners_shown
 from models.workflow.briefing import briefing_download
 
 CHANGE_LABELS = {k: v[0] for k, v in KINDS.items()} | {OVERDUE_KIND[0]: OVERDUE_KIND[1]}
@@ -149,6 +149,12 @@ t[3].metric(
 if s["no_target"]:  # "0 overdue" would otherwise read as "on schedule"
     t[3].caption(ui.say("{n} open without a target date", n=f"{s['no_target']:,}"))
 t[4].metric("Stale", s["stale"], help=f"Open, with no recorded change in the last {stale_days} days.")
+# policies and old proposals no source gives a status are counted apart from real proposals
+shown_status = {
+    "proposed": s["by_status"]["proposed"] - s["no_status_claimed"],
+    UNCLAIMED: s["no_status_claimed"],
+}
+shown_status |= {k: v for k, v in s["by_status"].items() if k != "proposed"}
 st.html(
     '<div data-testid="status-chips">'
     + " ".join(
@@ -159,12 +165,17 @@ st.html(
             else ""
         )
         + "&nbsp;&nbsp;"
-        for k, v in s["by_status"].items()
+        for k, v in shown_status.items()
+        if k != UNCLAIMED or v
     )
     + f'<span style="color:#555;font-size:.85em"> — in brackets: the change since {since_date:%d %b %Y}</span></div>'
 )
 
-status_segments = {f"{ui.status_label(k)} ({v})": {"status": k} for k, v in s["by_status"].items() if v}
+status_segments = {
+    f"{ui.status_label(k)} ({v})": {"status": k, "split_unclaimed": True}
+    for k, v in shown_status.items()
+    if v
+}
 status_segments.update(
     {
         f"Overdue ({s['overdue']})": {"overdue": True},
@@ -172,7 +183,7 @@ status_segments.update(
     }
 )
 
-counts = pd.DataFrame([{"status": k, "count": v} for k, v in s["by_status"].items()])
+counts = pd.DataFrame([{"status": k, "count": v} for k, v in shown_status.items()])
 st.altair_chart(charts.status_bar(counts), width="stretch")
 ui.drilldown("dd_status", "Recommendations by status", status_segments, as_of)
 with st.container():  # progress over time, full width
@@ -194,7 +205,7 @@ with st.container():  # progress over time, full width
             )
             ui.records_table(data.read("segment_records", cut, status=status), key="dd_flow")
 
-themes = data.read("status_breakdown", "theme", as_of)
+themes = data.read("status_breakdown", "theme", as_of, split_unclaimed=True)
 st.altair_chart(charts.status_heatmap(pd.DataFrame(themes), "theme", "Theme × status"), width="stretch")
 ui.drilldown(
     "dd_theme",
@@ -203,6 +214,7 @@ ui.drilldown(
         f"{r['theme']} · {ui.status_label(r['status'])} ({r['count']})": {
             "theme": r["theme"],
             "status": r["status"],
+            "split_unclaimed": True,
         }
         for r in themes
     },
@@ -211,9 +223,12 @@ ui.drilldown(
 
 left, right = st.columns(2)
 with left:
-    owners = data.read("status_breakdown", "owner", as_of)
+    owners = data.read("status_breakdown", "owner", as_of, split_unclaimed=True)
+    marks = data.read("owner_marks", as_of)  # "(inferred)" where no source names the office
     st.altair_chart(
-        charts.status_stacked_bar(pd.DataFrame(owners), "owner", "Recommendations by owner (top 20)"),
+        charts.status_stacked_bar(
+            pd.DataFrame(owners), "owner", "Recommendations by owner (top 20)", marks=marks
+        ),
         width="stretch",
     )
     totals: dict[str, int] = {}
@@ -222,7 +237,10 @@ with left:
     ui.drilldown(
         "dd_owner",
         "Recommendations by owner",
-        {f"{o} ({n})": {"owner": o} for o, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))},
+        {
+            f"{owners_shown(o, *marks.get(o, [0, n]))} ({n})": {"owner": o}
+            for o, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        },
         as_of,
     )
 with right:

@@ -16,7 +16,7 @@ from models.catalog.review import conflicts_about
 from models.reads.durations import time_in_status
 from models.store.errors import NotFound
 from models.store.settings import get_settings
-from models.store.vocabulary import human
+from models.store.vocabulary import human, owner_shown, owners_shown
 
 user = ui.page_user("read", "the recommendations")
 settings = get_settings()
@@ -43,7 +43,11 @@ with st.container(border=True):
         key="rec_theme",
         format_func=lambda v: v if v == ALL else human("theme", v),
     )
-    owner = f[2].selectbox("Owner", [ALL, *opts["owner"]], key="rec_owner")
+    # "(inferred)" / "(k of n inferred)": no source names the office for (some of) its records
+    marks = {o: owners_shown(o, *n) for o, n in data.read("owner_marks").items()}
+    owner = f[2].selectbox(
+        "Owner", [ALL, *opts["owner"]], key="rec_owner", format_func=lambda v: marks.get(v, v)
+    )
     source = f[3].selectbox(
         "Source", [ALL, *source_short], key="rec_source", format_func=lambda v: source_short.get(v, v)
     )
@@ -100,7 +104,7 @@ rows = [
         "title": r.title,
         "status": r.status,
         "theme": r.theme,
-        "owner": r.owner,
+        "owner": owner_shown(r.owner, r.owner_inferred),
         "who_must_act": r.who_must_act,
         "kind": r.kind,
         "source": source_short.get(r.primary_source_id, ""),
@@ -198,7 +202,7 @@ elif closure["last_decided"]:
             icon=":material/undo:",
         )
 m = st.columns(5)
-m[0].metric("Owner", ui.md_escape(rec["owner"] + (" (inferred)" if rec["owner_inferred"] else "")))
+m[0].metric("Owner", ui.md_escape(owner_shown(rec["owner"], rec["owner_inferred"])))
 m[1].metric("Who must act", ui.md_escape(human("who_must_act", rec["who_must_act"])))
 m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"] else "none")
 m[3].metric("Progress", f"{rec['progress']}%")

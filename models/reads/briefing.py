@@ -25,7 +25,7 @@ from models.reads.records import citations_for, evidence_as_of
 from models.store.errors import InvalidInput
 from models.store.settings import get_settings
 from models.store.tables import Recommendation
-from models.store.vocabulary import STATUS_LABELS, human
+from models.store.vocabulary import UNCLAIMED, figure_status, owner_shown, status_shown
 from models.trail.history import statuses_as_of
 
 ANNEX_MAX = 2000  # rows; past this the annex says how many more there are and how to get them all
@@ -83,7 +83,7 @@ class BriefingRequest:
 
 def _priority_block(session: Session, item: dict, day: date, as_of: datetime | None) -> dict:
     rec = session.exec(select(Recommendation).where(Recommendation.key == item["key"])).one()
-    status = STATUS_LABELS.get(item["status"], item["status"])
+    status = status_shown(item["status"], rec.kind)  # "No status claimed" for a policy no source dates
     years = item["open_days"] / 365.25
     move = item["last_move"]
     if move["action"] == "create":
@@ -115,9 +115,9 @@ def _priority_block(session: Session, item: dict, day: date, as_of: datetime | N
         "key": rec.key,
         "title": rec.title,
         "status": status,
-        "status_id": item["status"],
+        "status_id": figure_status(item["status"], rec.kind),
         "sentence": sentence,
-        "owner": rec.owner + (" (inferred)" if rec.owner_inferred else ""),
+        "owner": owner_shown(rec.owner, rec.owner_inferred),
         "target": _d(item["target_date"]) if item["target_date"] else "none set",
         "overdue": item["overdue"],
         "long_open": item["long_open"],
@@ -153,6 +153,8 @@ def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
         Recommendation.owner,
         Recommendation.target_date,
         Recommendation.priority,
+        Recommendation.kind,
+        Recommendation.owner_inferred,
     )
     if req.scope == "owner":
         q = q.where(Recommendation.owner == req.owner)
@@ -161,7 +163,7 @@ def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
     rows = rows[:ANNEX_MAX]
     then = statuses_as_of(session, req.as_of, keys=[r[0] for r in rows]) if req.as_of else None
     out = []
-    for key, title, status, owner, target, prio in rows:
+    for key, title, status, owner, target, prio, kind, inferred in rows:
         st = then.get(key) if then is not None else status
         if st is None:
             continue  # did not exist yet
@@ -169,8 +171,8 @@ def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
             {
                 "key": key,
                 "title": title,
-                "status": human("status", st),
-                "owner": owner,
+                "status": status_shown(st, kind),
+                "owner": owner_shown(owner, inferred),
                 "target": target.isoformat() if target else "—",
                 "priority": bool(prio),
             }
@@ -238,6 +240,12 @@ def briefing_content(session: Session, req: BriefingRequest) -> dict:
         "generated": f"{datetime.now(UTC):%d %b %Y %H:%M} UTC".lstrip("0"),
         "tiles": tiles,
         "by_status": figures["by_status"],
+        # the chart's counts: policies and old proposals no source gives a status apart from proposals
+        "by_shown_status": {
+            **figures["by_status"],
+            "proposed": figures["by_status"]["proposed"] - figures["no_status_claimed"],
+            UNCLAIMED: figures["no_status_claimed"],
+        },
         "flow": status_over_time(session, as_of),
         "blocking": blocking_obstacles(session, as_of, limit=8),
         "priority": [_priority_block(session, i, req.as_of_day, as_of) for i in items],
@@ -251,8 +259,8 @@ def briefing_content(session: Session, req: BriefingRequest) -> dict:
             {
                 "key": s.key,
                 "title": s.title,
-                "status": human("status", s.status),
-                "owner": s.owner,
+                "status": status_shown(s.status, s.kind),
+                "owner": owner_shown(s.owner, s.owner_inferred),
                 "days": f"{s.days:,}",
                 "obstacles": "; ".join(s.obstacles) or "none recorded",
             }

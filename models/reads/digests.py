@@ -60,6 +60,17 @@ class DigestItem:
     target_date: date | None
     days: int
     note: str = ""
+    # so a page or mail can say "No status claimed" and "(inferred)" as the Recommendations list
+    # does; how the item reads, not which item it is (equality ignores them)
+    kind: str = field(default="", compare=False)
+    owner: str = field(default="", compare=False)
+    owner_inferred: bool = field(default=False, compare=False)
+
+
+def _item(rec: Recommendation, days: int, note: str = "") -> DigestItem:
+    return DigestItem(
+        rec.key, rec.title, rec.status, rec.target_date, days, note, rec.kind, rec.owner, rec.owner_inferred
+    )
 
 
 @dataclass
@@ -132,23 +143,14 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
         if rec.target_date is not None:
             left = (rec.target_date - today).days
             if left < 0:
-                d.overdue.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, -left))
+                d.overdue.append(_item(rec, -left))
             elif left <= DUE_SOON_DAYS:
-                d.due_soon.append(DigestItem(rec.key, rec.title, rec.status, rec.target_date, left))
+                d.due_soon.append(_item(rec, left))
         last = _aware(event_at)
         if last is not None and last < end:
             idle = (today - last.date()).days
             if idle >= stale_after:
-                d.stale.append(
-                    DigestItem(
-                        rec.key,
-                        rec.title,
-                        rec.status,
-                        rec.target_date,
-                        idle,
-                        note=f"last updated {last.date().isoformat()}",
-                    )
-                )
+                d.stale.append(_item(rec, idle, note=f"last updated {last.date().isoformat()}"))
     late = overdue_steps(session, today=today, owner=owner)  # oldest due date first
     recs = {
         r.key: r
@@ -162,11 +164,8 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
         rec = recs[key]
         office = f", {step.office}" if step.office else ""
         out.setdefault(rec.owner, Digest(owner=rec.owner, today=today)).overdue_steps.append(
-            DigestItem(
-                rec.key,
-                rec.title,
-                rec.status,
-                rec.target_date,
+            _item(
+                rec,
                 (today - step.due_date).days,
                 note=f"step {step.position}: {step.title}{office}, due {step.due_date.isoformat()}",
             )
@@ -187,11 +186,8 @@ def _awaiting(session: Session, verifiers: list[User], today: date) -> list[Dige
     for proposal, rec in sorted(seen.values(), key=lambda pr: (_aware(pr[0].proposed_at), pr[1].key)):
         proposed = _aware(proposal.proposed_at)
         items.append(
-            DigestItem(
-                rec.key,
-                rec.title,
-                rec.status,
-                rec.target_date,
+            _item(
+                rec,
                 max((today - proposed.date()).days, 0),
                 note=f"closure as {proposal.target_status} proposed by {proposal.proposed_by} "
                 f"on {proposed.date().isoformat()}",

@@ -100,6 +100,8 @@ class StuckItem:
     since: datetime
     days: int
     obstacles: list[str]
+    kind: str = ""  # so a reader is told "No status claimed" for a policy, and "(inferred)"
+    owner_inferred: bool = False
 
 
 def open_ages(session: Session, now: datetime | None = None) -> list[float]:
@@ -163,6 +165,16 @@ def longest_stuck(
             .order_by(Obstacle.title)
         ).all()
         out.append(
-            StuckItem(rec.key, rec.title, rec.status, rec.owner, at, int((now - at).days), list(obstacles))
+            StuckItem(
+                rec.key,
+                rec.title,
+                rec.status,
+                rec.owner,
+                at,
+                int((now - at).days),
+                list(obstacles),
+                rec.kind,
+                rec.owner_inferred,
+            )
         )
     return out

@@ -25,7 +25,7 @@ from models.store.tables import (
     Recommendation,
     RecommendationObstacle,
 )
-from models.store.vocabulary import STATUSES
+from models.store.vocabulary import STATUSES, UNCLAIMED, UNCLAIMED_STATUS_KINDS, figure_status
 from models.trail.history import fields_as_of, status_flow_until, statuses_as_of
 
 #: Anything that means "the store could not answer" (down, unreachable, not initialised).
@@ -149,7 +149,18 @@ def summary(
         )
     total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
+    unclaimed_keys = select(Recommendation.key).where(Recommendation.kind.in_(UNCLAIMED_STATUS_KINDS))
+    if as_of is None:
+        q = (
+            select(func.count())
+            .select_from(sq)
+            .where(sq.c.status == STATUSES[0], sq.c.key.in_(unclaimed_keys))
+        )
+        unclaimed = session.exec(q).one()
+    else:
+        unclaimed = sum(1 for k in session.exec(unclaimed_keys) if status_of.get(k) == STATUSES[0])
     return {
+        "no_status_claimed": unclaimed,  # of by_status["proposed"]: policies and old proposals
         "total": total,
         "by_status": {s: by_status.get(s, 0) for s in STATUSES},
         "open": sum(by_status.get(s, 0) for s in OPEN),
@@ -161,19 +172,28 @@ def summary(
 
 
 def status_breakdown(
-    session: Session, dimension: str, as_of: datetime | None = None, *, statuses: dict[str, str] | None = None
+    session: Session,
+    dimension: str,
+    as_of: datetime | None = None,
+    *,
+    statuses: dict[str, str] | None = None,
+    split_unclaimed: bool = False,
 ) -> list[dict]:
-    """Count of recommendations per (dimension value, status), e.g. theme x status."""
+    """Count per (dimension value, status); ``split_unclaimed``: unclaimed kinds apart (figure_status)."""
     col = DIMENSIONS[dimension]
     if as_of is None:
         sq = _current_status_sq()
-        rows = session.exec(
-            select(col, sq.c.status, func.count())
+        merged: dict = {}
+        for v, st, k, n in session.exec(
+            select(col, sq.c.status, Recommendation.kind, func.count())
             .select_from(sq)
             .join(Recommendation, Recommendation.key == sq.c.key)
-            .group_by(col, sq.c.status)
+            .group_by(col, sq.c.status, Recommendation.kind)
             .order_by(col)
-        ).all()
+        ):
+            at = (v, figure_status(st, k) if split_unclaimed else st)
+            merged[at] = merged.get(at, 0) + n
+        rows = [(v, st, n) for (v, st), n in merged.items()]
     else:
         # the database orders the dimension's values (its collation, its NULLs); Python counts
         status_of = _statuses(session, as_of, statuses)
@@ -183,9 +203,10 @@ def status_breakdown(
             else {}
         )
         counts: dict = {}
-        for v, k in session.exec(select(col, Recommendation.key).order_by(col)):
+        for v, k, kind in session.exec(select(col, Recommendation.key, Recommendation.kind).order_by(col)):
             st = status_of.get(k)
             if st is not None:
+                st = figure_status(st, kind) if split_unclaimed else st
                 v = owners.get(k, v)  # the owner as it stood, not today's
                 per = counts.setdefault(v, {})
                 per[st] = per.get(st, 0) + 1
@@ -274,11 +295,15 @@ def segment_records(
     open_only: bool = False,
     overdue: bool = False,
     stale_after_days: int | None = None,
+    split_unclaimed: bool = False,
     limit: int = 500,
     statuses: dict[str, str] | None = None,
 ) -> list[dict]:
     """The records behind one figure segment (drill-down), with their status as of the date."""
     cols = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
+    cols += ("kind", "owner_inferred")  # so the table says "No status claimed" and "(inferred)"
+    unclaimed = {UNCLAIMED: True, STATUSES[0]: False}.get(status or "") if split_unclaimed else None
+    status = STATUSES[0] if status == UNCLAIMED else status
     if as_of is None:
         sq = _current_status_sq()
         q = (
@@ -291,6 +316,8 @@ def segment_records(
                 Recommendation.who_must_act,
                 Recommendation.target_date,
                 Recommendation.progress,
+                Recommendation.kind,
+                Recommendation.owner_inferred,
             )
             .select_from(sq)
             .join(Recommendation, Recommendation.key == sq.c.key)
@@ -312,11 +339,16 @@ def segment_records(
             Recommendation.who_must_act,
             Recommendation.target_date,
             Recommendation.progress,
+            Recommendation.kind,
+            Recommendation.owner_inferred,
         )
         key_col = Recommendation.key
         wanted = {status} if status else None
         if open_only or overdue or stale_after_days is not None:
             wanted = (wanted & set(OPEN)) if wanted is not None else set(OPEN)
+    if unclaimed is not None:
+        in_kind = Recommendation.kind.in_(UNCLAIMED_STATUS_KINDS)
+        q = q.where(in_kind if unclaimed else ~in_kind)
     if theme:
         q = q.where(Recommendation.theme == theme)
     if owner and as_of is None:

@@ -82,6 +82,7 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
         "key": rec.key,
         "title": rec.title,
         "status": status,
+        "kind": rec.kind,
         "owner": rec.owner,
         "owner_inferred": rec.owner_inferred,
         "status_since": since,

@@ -127,6 +127,10 @@ def update_recommendation(
     diff = {k: v for k, v in requested.items() if before.get(k) != v}
     if not diff:
         raise InvalidInput("nothing to change: the values given are the ones already saved")
+    if "owner" in diff and rec.owner_inferred and actor.role != "system":
+        # an officer's assignment is a decision, not the catalog's inference from the text (the
+        # catalog's own respelling of an office keeps the mark)
+        before["owner_inferred"], diff["owner_inferred"] = True, False
     action = "update"
     if "status" in diff:
         lifecycle.check_transition(

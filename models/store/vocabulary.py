@@ -134,12 +134,37 @@ UNCLAIMED_STATUS_KINDS = ("existing_policy", "historical_proposal")
 NO_STATUS_CLAIMED = "No status claimed"
 
 
+#: the figures' bucket for those records (never a stored status: it is the starting status of a
+#: record of an unclaimed kind), so counts, charts and exports show them apart from real proposals
+UNCLAIMED = "unclaimed"
+FIGURE_STATUSES = (STATUSES[0], UNCLAIMED, *STATUSES[1:])
+#: the status colours plus a neutral grey for "No status claimed", so no colour is read into it
+FIGURE_COLORS = {s: STATUS_COLORS.get(s, "#BBBBBB") for s in FIGURE_STATUSES}
+
+
+def figure_status(status: str, kind: str | None) -> str:
+    """The status a figure counts a record under: its own, or ``unclaimed`` (see :func:`status_shown`)."""
+    return UNCLAIMED if status == STATUSES[0] and kind in UNCLAIMED_STATUS_KINDS else status
+
+
 def status_shown(status: str | None, kind: str | None = None) -> str:
     """The status as a reader should see it: the label, or "No status claimed" for a record of a kind
     that cannot be pending a decision while it still stands at the catalog's starting status."""
-    if status == STATUSES[0] and kind in UNCLAIMED_STATUS_KINDS:
+    if status == UNCLAIMED or (status == STATUSES[0] and kind in UNCLAIMED_STATUS_KINDS):
         return NO_STATUS_CLAIMED
     return STATUS_LABELS.get(status or "", status or "")
+
+
+def owner_shown(owner: str, inferred: bool) -> str:
+    """The owner as every table, export and briefing shows it: marked where no source names the office."""
+    return f"{owner} (inferred)" if inferred else owner
+
+
+def owners_shown(owner: str, inferred: int, total: int) -> str:
+    """An office in a tally (a chart bar, a filter): how many of its records' owners are inferred."""
+    if inferred and inferred == total:
+        return f"{owner} (inferred)"
+    return f"{owner} ({inferred} of {total} inferred)" if inferred else owner
 
 
 THEME_LABELS = {

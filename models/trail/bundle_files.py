@@ -34,6 +34,8 @@ REC_FIELDS = (
     "parent",
     "version",
     "last_event",
+    "kind",  # the report says "No status claimed" and "(inferred)" as the store's report does
+    "owner_inferred",
 )
 _FROM_EVENTS = frozenset(REC_FIELDS) - {"key", "last_event", "parent"}
 

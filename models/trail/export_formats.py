@@ -22,10 +22,9 @@ from typing import IO
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from models.rules.lifecycle import STATUS_LABELS
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceItem, EvidenceLink, Recommendation, utcnow
-from models.store.vocabulary import STATUS_COLORS
+from models.store.vocabulary import FIGURE_COLORS, figure_status, owner_shown, status_shown
 from models.trail.chain import (
     HASHED_FIELDS,
     compact_json,
@@ -256,7 +255,15 @@ def write_report(
     if scope.rec_filter() is not None:
         rec_q = rec_q.where(scope.rec_filter())
     recs = (
-        {"key": r.key, "title": r.title, "status": r.status, "owner": r.owner, "version": r.version}
+        {
+            "key": r.key,
+            "title": r.title,
+            "status": r.status,
+            "owner": r.owner,
+            "version": r.version,
+            "kind": r.kind,
+            "owner_inferred": r.owner_inferred,
+        }
         for r in session.exec(rec_q.order_by(Recommendation.key).execution_options(yield_per=2000))
     )
     facts = ReportFacts(scope.describe(), exporter, head, get_settings().banner, iso(utcnow()))
@@ -286,13 +293,14 @@ def render_report(events: _ReportEvents, recs, out: IO[str], facts: ReportFacts)
     by_status: Counter = Counter()
     rec_rows = []
     for rec in recs:
-        by_status[rec.get("status")] += 1
+        status = rec.get("status")
+        by_status[figure_status(status, rec.get("kind"))] += 1  # policies no source dates apart
         if len(rec_rows) < 2000:
-            status = rec.get("status")
             rec_rows.append(
                 f"<tr><td>{_cell(rec.get('key'))}</td><td>{_cell(rec.get('title'))}</td>"
-                f"<td>{_cell(STATUS_LABELS.get(status, status))}</td>"
-                f"<td>{_cell(rec.get('owner'))}</td><td>{_cell(rec.get('version'))}</td></tr>"
+                f"<td>{_cell(status_shown(status, rec.get('kind')))}</td>"
+                f"<td>{_cell(owner_shown(rec.get('owner') or '', bool(rec.get('owner_inferred'))))}</td>"
+                f"<td>{_cell(rec.get('version'))}</td></tr>"
             )
     n, by_action, by_year, first = events.n, events.by_action, events.by_year, events.first
     last_rows = events.last_lines()
@@ -304,7 +312,8 @@ def render_report(events: _ReportEvents, recs, out: IO[str], facts: ReportFacts)
         if n > len(first) + len(last_rows)
         else ""
     )
-    order = [s for s in STATUS_COLORS if by_status.get(s)]
+    order = [s for s in FIGURE_COLORS if by_status.get(s)]
+    colours = {status_shown(s): FIGURE_COLORS[s] for s in order}
     out.write(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evidence trail report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;width:100%;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#eef}}
@@ -315,7 +324,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 Chain head at export: event {_cell(head[0])}, <code>{_cell(head[1])}</code>. {n:,} events in scope; {sum(by_status.values()):,} recommendations.</p>
 <p>To verify this export offline: <code>rectrack verify --bundle FILE.zip --key PUBKEY.pem</code>.</p>
 <h2>Where the recommendations stand</h2>
-{_svg_bars("Recommendations by status (now)", [(s, by_status[s]) for s in order], STATUS_COLORS)}
+{_svg_bars("Recommendations by status (now)", [(status_shown(s), by_status[s]) for s in order], colours)}
 <h2>Activity</h2>
 {_svg_bars("Events by action", by_action.most_common(12))}
 {_svg_bars("Events by year (effective date)", sorted(by_year.items())[-25:])}

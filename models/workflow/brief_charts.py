@@ -14,7 +14,16 @@ import textwrap
 import altair as alt
 import pandas as pd
 
-from models.store.vocabulary import OKABE_ITO, STATUS_COLORS, STATUS_LABELS, STATUSES
+from models.store.vocabulary import (
+    FIGURE_COLORS,
+    FIGURE_STATUSES,
+    OKABE_ITO,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    STATUSES,
+    UNCLAIMED,
+    status_shown,
+)
 
 WIDTH = 430  # points; an A4 text column at the briefing's margins, less the axis
 FONT = "Libertinus Serif"  # embedded in Typst, so the PDF looks the same on every machine
@@ -35,13 +44,17 @@ def _wrap(text: str, width: int = 34) -> list[str]:
 
 
 def status_bars(by_status: dict[str, int]) -> alt.Chart:
-    data = pd.DataFrame([{"Status": STATUS_LABELS[s], "count": by_status.get(s, 0)} for s in STATUSES])
-    scale = alt.Scale(domain=_ORDER, range=[STATUS_COLORS[s] for s in STATUSES])
+    """``by_status`` may count ``unclaimed`` (policies no source gives a status): a grey "No status
+    claimed" bar beside "Proposed"."""
+    shown = [s for s in FIGURE_STATUSES if s != UNCLAIMED or by_status.get(UNCLAIMED)]
+    order = [status_shown(s) for s in shown]
+    data = pd.DataFrame([{"Status": status_shown(s), "count": by_status.get(s, 0)} for s in shown])
+    scale = alt.Scale(domain=order, range=[FIGURE_COLORS[s] for s in shown])
     bars = (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("Status:N", sort=_ORDER, title=None),
+            y=alt.Y("Status:N", sort=order, title=None),
             x=alt.X("count:Q", title="Recommendations (count)", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("Status:N", scale=scale, legend=None),
         )

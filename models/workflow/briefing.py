@@ -27,7 +27,7 @@ from models.rules.trail_events import record_briefing
 from models.store.db import read_session, write_session
 from models.store.errors import DomainError
 from models.store.tables import User
-from models.store.vocabulary import STATUS_COLORS
+from models.store.vocabulary import FIGURE_COLORS
 from models.workflow import brief_charts
 
 TEMPLATE = Path(__file__).with_name("briefing.typ")
@@ -73,7 +73,7 @@ def build_pdf(content: dict, *, producer: str) -> BriefingResult:
         **content,
         "producer": producer,
         "banner_color": banner_color(content["banner"]),
-        "status_colors": STATUS_COLORS,
+        "status_colors": FIGURE_COLORS,  # "unclaimed": the grey of "No status claimed"
         "scope_is_priority": content["scope"] == "priority recommendations",
     }
     with tempfile.TemporaryDirectory(prefix="rectrack-brief-") as tmp:
@@ -81,7 +81,7 @@ def build_pdf(content: dict, *, producer: str) -> BriefingResult:
         (root / "briefing.typ").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
         (root / "data.json").write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
         (root / "status.svg").write_text(
-            brief_charts.to_svg(brief_charts.status_bars(content["by_status"])), encoding="utf-8"
+            brief_charts.to_svg(brief_charts.status_bars(content["by_shown_status"])), encoding="utf-8"
         )
         (root / "progress.svg").write_text(
             brief_charts.to_svg(brief_charts.progress_area(content["flow"])), encoding="utf-8"

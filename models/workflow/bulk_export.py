@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from models.store.errors import InvalidInput
 from models.store.tables import Obstacle, Recommendation, RecommendationObstacle
-from models.store.vocabulary import STATUSES
+from models.store.vocabulary import STATUSES, status_shown
 from models.trail.export_formats import CsvOut, spreadsheet_safe
 
 EDITABLE = ("status", "owner", "target_date", "progress")
@@ -32,6 +32,10 @@ OBSTACLE_SEPARATOR = "; "
 
 
 READ_ONLY = ("title", "theme", "kind", "who_must_act", "parent")
+
+#: what a reader of the file should know and the import ignores: whether any source names the owner,
+#: and the status as the dashboard words it ("No status claimed" for a policy no source gives one)
+SHOWN = ("owner_inferred", "status_shown")
 
 
 COLUMNS = (
@@ -48,6 +52,7 @@ COLUMNS = (
     "parent",
     "obstacles",
     "reason",
+    *SHOWN,
 )
 
 
@@ -111,6 +116,8 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
             "parent": parent_key or "",
             "obstacles": OBSTACLE_SEPARATOR.join(blocking.get(rec.id, [])),
             "reason": "",
+            "owner_inferred": "true" if rec.owner_inferred else "false",
+            "status_shown": status_shown(rec.status, rec.kind),
         }
 
 

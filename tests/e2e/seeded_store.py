@@ -14,7 +14,7 @@ from models.store.upgrade import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
-NORTHCOM = "U.S. Northern Command (USNORTHCOM)"  # owns several seeded recommendations
+NORTHCOM = "U.S. Northern Command"  # owns several seeded recommendations (the register's spelling)
 ROLES = {
     "vic": ("viewer", None),
     "ed": ("editor", None),
