@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from models.catalog.checks import Catalog, load_catalog, validate_file
+from models.catalog.offices import canonical_owner
 from models.catalog.reading import reported_on
 from models.catalog.schema import Citation, ConflictsFile, SourcesFile
-from models.store.vocabulary import KIND_LABELS, NO_STATUS_CLAIMED, status_shown
+from models.store.vocabulary import KIND_LABELS, NO_STATUS_CLAIMED, owner_shown, status_shown
 
 
 def _cite(cat: Catalog, c: Citation) -> str:
@@ -52,6 +53,32 @@ def final_statuses(cat: Catalog) -> dict[str, tuple[str, str, str]]:
     return {k: max(v, key=lambda t: t[0])[1:] for k, v in claims.items()}
 
 
+def _offices(cat: Catalog) -> list[str]:
+    """The register with what each office owns: one line per office, so a split tally shows."""
+    owned: dict[str, list] = {}
+    for rec in cat.recommendations.values():
+        owned.setdefault(canonical_owner(cat, rec.owner), []).append(rec)
+    out = [
+        "",
+        "## Offices (seeds/offices.yaml)",
+        "",
+        f"{len(cat.offices)} offices own the {len(cat.recommendations)} recommendations, written in "
+        f"{len({r.owner for r in cat.recommendations.values()})} ways in the catalog files; "
+        f"{sum(r.owner_inferred for r in cat.recommendations.values())} owners are inferred.",
+        "",
+        "| office | key | recommendations | owner inferred | other spellings used |",
+        "|---|---|---|---|---|",
+    ]
+    for office in sorted(cat.offices.values(), key=lambda o: o.name.casefold()):
+        recs = owned.get(office.name, [])
+        other = sorted({r.owner for r in recs} - {office.name})
+        out.append(
+            f"| {_cell(office.name)} | {office.key} | {len(recs)} | {sum(r.owner_inferred for r in recs)} | "
+            f"{_cell('; '.join(other)) or '—'} |"
+        )
+    return out
+
+
 def render(cat: Catalog) -> str:
     out = [
         "# Catalog review",
@@ -61,8 +88,8 @@ def render(cat: Catalog) -> str:
         "",
         "## Counts per source",
         "",
-        "| source | recommendations | by kind | with a status | evidence | events | conflicts cited |",
-        "|---|---|---|---|---|---|---|",
+        "| source | recommendations | by kind | with a status | owner inferred | evidence | events | conflicts cited |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     statuses = final_statuses(cat)
     for s in cat.sources:
@@ -77,7 +104,8 @@ def render(cat: Catalog) -> str:
         )
         out.append(
             f"| {s.short} | {len(recs)} | {', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))} | "
-            f"{sum(1 for r in recs if r.key in statuses)} | {ev} | {events} | {conflicts} |"
+            f"{sum(1 for r in recs if r.key in statuses)} | {sum(r.owner_inferred for r in recs)} | {ev} | "
+            f"{events} | {conflicts} |"
         )
     out += [
         "",
@@ -86,22 +114,29 @@ def render(cat: Catalog) -> str:
         "A status other than the starting one is claimed only where a passage reports it; everything else is",
         f'"Proposed" (advice a source makes) or "{NO_STATUS_CLAIMED}" (existing policy, historical proposal).',
         "",
-        "| key | kind | status | supporting passage |",
-        "|---|---|---|---|",
+        "The owner is the office in `seeds/offices.yaml` (the catalog's own wording in brackets where it",
+        'differs); "(inferred)" where the cited lines do not name the office.',
+        "",
+        "| key | kind | owner (office) | status | supporting passage |",
+        "|---|---|---|---|---|",
     ]
     for key in sorted(cat.recommendations):
         rec = cat.recommendations[key]
+        office = canonical_owner(cat, rec.owner)
+        owner = owner_shown(office, rec.owner_inferred) + (f" [{rec.owner}]" if office != rec.owner else "")
         if key in statuses:
             status, as_of, basis = statuses[key]
             out.append(
-                f"| {key} | {KIND_LABELS[rec.kind]} | {status_shown(status)} as of {as_of} | {_cell(basis)} |"
+                f"| {key} | {KIND_LABELS[rec.kind]} | {_cell(owner)} | {status_shown(status)} as of {as_of} | "
+                f"{_cell(basis)} |"
             )
         else:
             made = "; ".join(_cite(cat, c) for c in rec.citations)
             out.append(
-                f"| {key} | {KIND_LABELS[rec.kind]} | {status_shown('proposed', rec.kind)} | "
+                f"| {key} | {KIND_LABELS[rec.kind]} | {_cell(owner)} | {status_shown('proposed', rec.kind)} | "
                 f"no status claimed (made in {_cell(made)}) |"
             )
+    out += _offices(cat)
     out += ["", "## Conflicts between passages", ""]
     for key in sorted(cat.conflicts):
         x = cat.conflicts[key]
