@@ -134,3 +134,25 @@ def test_rectrack_office_add_and_list(engine, users, monkeypatch):
     refused = cli("office", "add", "j5b", "--name", "joint staff  J5", "--reason", "again", "--as", "adm")
     assert refused.exit_code == 1 and "'Joint Staff J5' is already in the register" in refused.output
     assert cli("office", "list").output == "j5\tJoint Staff J5\t0\n"
+
+
+def test_seeding_an_older_store_respells_catalog_owners_and_office_accounts(engine, users):
+    """A store seeded before the register: a catalog record still carrying the file's wording and an
+    editor scoped to it get the office's name, each change audited; a person's own choice stays."""
+    from models.rules.users import set_office
+
+    make_rec(engine, "martinez14-support-iadc", owner="U.S. Northern Command (USNORTHCOM)", actor="adm")
+    make_rec(engine, "deare09-bwg-revival", owner="Joint Staff J5", actor="adm")  # a person's choice
+    with write_session(engine) as s:
+        set_office(s, username="scoped", office="U.S. Northern Command (USNORTHCOM)", actor=system_user(s))
+    with write_session(engine) as s:
+        report = seed_catalog(s, catalog=load_catalog(REPO / "seeds"), actor=system_user(s))
+    assert report.added["owners respelt"] == 1 and report.added["account offices respelt"] == 1
+    assert read_rec(engine, "martinez14-support-iadc").owner == "U.S. Northern Command"
+    assert read_rec(engine, "deare09-bwg-revival").owner == "Joint Staff J5"
+    with read_session(engine) as s:
+        assert s.exec(select(User.office).where(User.username == "scoped")).one() == "U.S. Northern Command"
+        from models.trail.verify import verify_store
+
+        report = verify_store(s)
+    assert report.ok, report.lines()  # the respellings, the office events and the marks replay clean

@@ -76,6 +76,10 @@ def test_an_officer_assigning_an_owner_clears_the_inferred_mark_and_the_trail_sa
         and json.loads(last.before)["owner_inferred"] is True
     )
     assert read_rec(engine, "rec-policy").owner_inferred is True  # untouched records keep the mark
+    from models.trail.verify import verify_store
+
+    with read_session(engine) as s:
+        assert verify_store(s).ok  # the trail replays to the stored rows with the new field in the event
 
 
 def test_the_edit_file_says_whether_a_source_names_the_owner_and_how_the_status_reads(engine, users):

@@ -54,7 +54,8 @@ def canonical_owner(cat: Catalog, owner: str) -> str:
 
 def seed_offices(session, cat: Catalog, actor, added) -> None:
     """Add the register's missing offices, then give catalog records still carrying an alias the
-    office's name (one audited change each; an owner a person set is never touched)."""
+    office's name (one audited change each; an owner a person set is never touched), and accounts
+    whose office is an alias the office's name, so an editor keeps the records of their office."""
     from sqlmodel import select
 
     from models.rules.offices import add_office
@@ -89,3 +90,13 @@ def seed_offices(session, cat: Catalog, actor, added) -> None:
             ),
         )
         added["owners respelt"] += 1
+    # an editor scoped to an office by a spelling the register folds away would lose its records
+    from models.rules.users import set_office
+    from models.store.tables import User
+
+    names = {o.name for o in cat.offices.values()}
+    for username, office in session.exec(select(User.username, User.office).where(User.office.is_not(None))):
+        found = office_of(cat, office)
+        if found is not None and office not in names:
+            set_office(session, username=username, office=found.name, actor=actor)
+            added["account offices respelt"] += 1
