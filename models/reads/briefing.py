@@ -22,6 +22,7 @@ from models.reads.durations import longest_stuck
 from models.reads.figures import blocking_obstacles, status_over_time, summary
 from models.reads.headline import headline
 from models.reads.records import citations_for, evidence_as_of
+from models.store.db import select_row
 from models.store.errors import InvalidInput
 from models.store.settings import get_settings
 from models.store.tables import Recommendation
@@ -146,7 +147,7 @@ def _scope_keys(session: Session, req: BriefingRequest, priority: list[str]) -> 
 
 
 def _annex(session: Session, req: BriefingRequest) -> tuple[list[dict], int]:
-    q = select(
+    q = select_row(
         Recommendation.key,
         Recommendation.title,
         Recommendation.status,

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import cast
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.lifecycle import CLOSED, OPEN, STATUS_LABELS
+from models.store.db import select_row
 from models.store.tables import AuditEvent, Recommendation
 from models.store.vocabulary import STATUSES
 from models.trail.history import statuses_as_of
@@ -142,11 +144,11 @@ def _window(since: datetime, until: datetime):
 
 
 def _is_obstacle():
-    return or_(AuditEvent.record_type == "obstacle", AuditEvent.action.like("obstacle%"))
+    return or_(AuditEvent.record_type == "obstacle", col(AuditEvent.action).like("obstacle%"))
 
 
 def _relevant():
-    return or_(AuditEvent.action.in_(list(KIND_OF_ACTION)), _is_obstacle())
+    return or_(col(AuditEvent.action).in_(list(KIND_OF_ACTION)), _is_obstacle())
 
 
 def _kind(action: str, record_type: str) -> str:
@@ -172,11 +174,11 @@ def _scope(keys: list[str] | None) -> list:
     also the evidence and obstacle events that name them (those events carry their own key)."""
     if keys is None:
         return []
-    own = AuditEvent.record_key.in_(list(keys))
+    own = col(AuditEvent.record_key).in_(list(keys))
     if len(keys) > EVIDENCE_SCOPE_KEYS:
         return [own]
-    named = or_(*[AuditEvent.after.contains(f'"{k}"') for k in keys]) if keys else own
-    return [or_(own, (AuditEvent.record_type != "recommendation") & named)]
+    named = or_(*[col(AuditEvent.after).contains(f'"{k}"') for k in keys]) if keys else own
+    return [or_(own, (col(AuditEvent.record_type) != "recommendation") & named)]
 
 
 def changes_between(
@@ -204,10 +206,10 @@ def changes_between(
         .where(
             *_window(since, until),
             AuditEvent.record_type == "recommendation",
-            AuditEvent.status_before.is_distinct_from(AuditEvent.status_after),
+            col(AuditEvent.status_before).is_distinct_from(AuditEvent.status_after),
             *scoped,
         )
-        .group_by(AuditEvent.status_before, AuditEvent.status_after)
+        .group_by(AuditEvent.status_before, col(AuditEvent.status_after))
     ).all()
     for before, after, n in flows:
         if after is not None:
@@ -216,7 +218,7 @@ def changes_between(
             out.status_delta[before] = out.status_delta.get(before, 0) - n
 
     events = session.exec(
-        select(
+        select_row(
             AuditEvent.effective_at,
             AuditEvent.action,
             AuditEvent.record_type,
@@ -228,7 +230,7 @@ def changes_between(
             AuditEvent.after,
         )
         .where(*_window(since, until), _relevant(), *scoped)
-        .order_by(AuditEvent.effective_at.desc(), AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.effective_at).desc(), col(AuditEvent.seq).desc())
         .limit(limit + 1)
     ).all()
     out.truncated = len(events) > limit
@@ -285,14 +287,14 @@ def became_overdue(
     """Open recommendations (as of ``until``) whose target date fell in the window: the day after
     the target date is the day an item becomes overdue."""
     first, last = since.date(), until.date()
-    q = select(Recommendation.key, Recommendation.target_date, Recommendation.owner).where(
-        Recommendation.target_date.is_not(None),
-        Recommendation.target_date >= first,
-        Recommendation.target_date < last,
+    q = select(Recommendation.key, col(Recommendation.target_date), Recommendation.owner).where(
+        col(Recommendation.target_date).is_not(None),
+        col(Recommendation.target_date) >= first,
+        col(Recommendation.target_date) < last,
     )
     if keys is not None:
-        q = q.where(Recommendation.key.in_(keys))
-    candidates = session.exec(q.order_by(Recommendation.target_date.desc())).all()
+        q = q.where(col(Recommendation.key).in_(keys))
+    candidates = session.exec(q.order_by(col(Recommendation.target_date).desc())).all()
     if not candidates:
         return []
     now = datetime.now(UTC)
@@ -301,7 +303,7 @@ def became_overdue(
             k: s
             for k, s in session.exec(
                 select(Recommendation.key, Recommendation.status).where(
-                    Recommendation.key.in_([c[0] for c in candidates])
+                    col(Recommendation.key).in_([c[0] for c in candidates])
                 )
             )
         }
@@ -309,7 +311,8 @@ def became_overdue(
         else statuses_as_of(session, until, keys=[c[0] for c in candidates])
     )
     out = []
-    for key, target, owner in candidates:
+    for key, due, owner in candidates:
+        target = cast(date, due)  # the query keeps dated rows only
         if status.get(key) in OPEN:
             out.append(
                 Change(
@@ -332,7 +335,7 @@ def _titles(session: Session, items: list[Change]) -> None:
         titles.update(
             session.exec(
                 select(Recommendation.key, Recommendation.title).where(
-                    Recommendation.key.in_(keys[i : i + 500])
+                    col(Recommendation.key).in_(keys[i : i + 500])
                 )
             ).all()
         )

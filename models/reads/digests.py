@@ -38,9 +38,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast, overload
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.plans import overdue_steps
 from models.rules.closure import pending_for_verifier
@@ -107,7 +108,11 @@ class Digest:
         return self.total > 0
 
 
-def _aware(value) -> datetime | None:
+@overload
+def _aware(value: None) -> None: ...
+@overload
+def _aware(value: datetime | str) -> datetime: ...
+def _aware(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -132,7 +137,7 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
     q = (
         select(Recommendation, touched.c.at)
         .join(touched, touched.c.record_key == Recommendation.key, isouter=True)
-        .where(Recommendation.status.in_(OPEN))
+        .where(col(Recommendation.status).in_(OPEN))
         .order_by(Recommendation.owner, Recommendation.key)
     )
     if owner is not None:
@@ -155,19 +160,20 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
     recs = {
         r.key: r
         for r in (
-            session.exec(select(Recommendation).where(Recommendation.key.in_({k for k, _ in late})))
+            session.exec(select(Recommendation).where(col(Recommendation.key).in_({k for k, _ in late})))
             if late
             else ()
         )
     }
     for key, step in late:
         rec = recs[key]
+        due = cast(date, step.due_date)  # overdue steps all have a due date
         office = f", {step.office}" if step.office else ""
         out.setdefault(rec.owner, Digest(owner=rec.owner, today=today)).overdue_steps.append(
             _item(
                 rec,
-                (today - step.due_date).days,
-                note=f"step {step.position}: {step.title}{office}, due {step.due_date.isoformat()}",
+                (today - due).days,
+                note=f"step {step.position}: {step.title}{office}, due {due.isoformat()}",
             )
         )
     for d in out.values():
@@ -178,7 +184,7 @@ def _open_items(session: Session, today: date, owner: str | None = None) -> dict
 
 
 def _awaiting(session: Session, verifiers: list[User], today: date) -> list[DigestItem]:
-    seen: dict[int, tuple[ClosureProposal, Recommendation]] = {}
+    seen: dict[int | None, tuple[ClosureProposal, Recommendation]] = {}
     for user in verifiers:
         for proposal, rec in pending_for_verifier(session, user):
             seen.setdefault(proposal.id, (proposal, rec))

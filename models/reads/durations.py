@@ -11,9 +11,10 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import func, literal
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.lifecycle import OPEN
 from models.store.tables import (
@@ -34,14 +35,15 @@ def time_in_status(session: Session, key: str, now: datetime | None = None) -> d
         .where(
             AuditEvent.record_type == "recommendation",
             AuditEvent.record_key == key,
-            AuditEvent.status_after.is_not(None),
+            col(AuditEvent.status_after).is_not(None),
             AuditEvent.effective_at <= now,
         )
-        .order_by(AuditEvent.effective_at, AuditEvent.seq)
+        .order_by(col(AuditEvent.effective_at), col(AuditEvent.seq))
     ).all()
     spent: dict[str, timedelta] = defaultdict(timedelta)
-    for (start, status), nxt in zip(events, events[1:] + [(now, None)]):
-        spent[status] += max(nxt[0] - start, timedelta(0))
+    ends: list[tuple[datetime, str | None]] = [*events[1:], (now, None)]
+    for (start, status), nxt in zip(events, ends):
+        spent[cast(str, status)] += max(nxt[0] - start, timedelta(0))  # the query keeps status events only
     return dict(spent)
 
 
@@ -67,13 +69,13 @@ def time_in_status_by(
         "source": Recommendation.primary_source_id,
     }[group]
     nxt = func.lead(AuditEvent.effective_at).over(
-        partition_by=AuditEvent.record_key, order_by=(AuditEvent.effective_at, AuditEvent.seq)
+        partition_by=AuditEvent.record_key, order_by=(col(AuditEvent.effective_at), col(AuditEvent.seq))
     )
     spans = (
         select(AuditEvent.record_key, AuditEvent.status_after, AuditEvent.effective_at, nxt.label("next_at"))
         .where(
             AuditEvent.record_type == "recommendation",
-            AuditEvent.status_after.is_not(None),
+            col(AuditEvent.status_after).is_not(None),
             AuditEvent.effective_at <= now,
         )
         .subquery()
@@ -82,7 +84,7 @@ def time_in_status_by(
     seconds = _seconds_between(dialect, spans.c.effective_at, end)
     rows = session.exec(
         select(column, spans.c.status_after, func.sum(seconds), func.count(func.distinct(spans.c.record_key)))
-        .join(Recommendation, Recommendation.key == spans.c.record_key)
+        .join(Recommendation, col(Recommendation.key) == spans.c.record_key)
         .group_by(column, spans.c.status_after)
     ).all()
     out: dict[str, dict[str, float]] = defaultdict(dict)
@@ -115,8 +117,8 @@ def open_ages(session: Session, now: datetime | None = None) -> list[float]:
     )
     rows = session.exec(
         select(created.c.at)
-        .join(Recommendation, Recommendation.key == created.c.record_key)
-        .where(Recommendation.status.in_(OPEN))
+        .join(Recommendation, col(Recommendation.key) == created.c.record_key)
+        .where(col(Recommendation.status).in_(OPEN))
     ).all()
     return [
         max((now - (at if at.tzinfo else at.replace(tzinfo=now.tzinfo))).total_seconds(), 0) / 86400
@@ -139,8 +141,8 @@ def longest_stuck(
         select(AuditEvent.record_key, func.max(AuditEvent.effective_at).label("at"))
         .where(
             AuditEvent.record_type == "recommendation",
-            AuditEvent.status_after.is_not(None),
-            (AuditEvent.status_before.is_(None)) | (AuditEvent.status_before != AuditEvent.status_after),
+            col(AuditEvent.status_after).is_not(None),
+            (col(AuditEvent.status_before).is_(None)) | (AuditEvent.status_before != AuditEvent.status_after),
         )
         .group_by(AuditEvent.record_key)
         .subquery()
@@ -148,7 +150,7 @@ def longest_stuck(
     q = (
         select(Recommendation, moved.c.at)
         .join(moved, moved.c.record_key == Recommendation.key)
-        .where(Recommendation.status.in_(OPEN))
+        .where(col(Recommendation.status).in_(OPEN))
     )
     if owner is not None:
         q = q.where(Recommendation.owner == owner)
@@ -158,7 +160,7 @@ def longest_stuck(
         at = at if at.tzinfo else at.replace(tzinfo=now.tzinfo)
         obstacles = session.exec(
             select(Obstacle.title)
-            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+            .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
             .where(
                 RecommendationObstacle.recommendation_id == rec.id, RecommendationObstacle.state == "blocking"
             )

@@ -16,15 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from models.rules.lifecycle import OPEN
-from models.store.tables import (
-    AuditEvent,
-    Obstacle,
-    Recommendation,
-    RecommendationObstacle,
-)
+from models.store.db import select_row
+from models.store.tables import AuditEvent, Obstacle, Recommendation, RecommendationObstacle
 from models.store.vocabulary import STATUSES, UNCLAIMED, UNCLAIMED_STATUS_KINDS, figure_status
 from models.trail.history import fields_as_of, status_flow_until, statuses_as_of
 
@@ -48,13 +45,13 @@ def end_of_day(d: date) -> datetime:
 
 def _current_status_sq():
     """(key, status) per recommendation, from the current rows."""
-    return select(Recommendation.key.label("key"), Recommendation.status.label("status")).subquery()
+    return select(col(Recommendation.key).label("key"), col(Recommendation.status).label("status")).subquery()
 
 
 def _last_change_sq(as_of: datetime | None):
-    q = select(AuditEvent.record_key.label("key"), func.max(AuditEvent.effective_at).label("last_at")).where(
-        AuditEvent.record_type == "recommendation"
-    )
+    q: Select[str, datetime] = select(
+        col(AuditEvent.record_key).label("key"), func.max(col(AuditEvent.effective_at)).label("last_at")
+    ).where(AuditEvent.record_type == "recommendation")
     if as_of is not None:
         q = q.where(AuditEvent.effective_at <= as_of)
     return q.group_by(AuditEvent.record_key).subquery()
@@ -77,7 +74,7 @@ def _fields(session: Session, as_of: datetime) -> dict[str, dict]:
     """:func:`models.trail.history.fields_as_of`, replayed once per (store, date, trail head) and shared
     by every figure of a page; a new event moves the head, so nothing stale is served."""
     head = session.exec(select(func.max(AuditEvent.seq))).one()
-    ident = (str(session.get_bind().url), as_of, head)
+    ident = (str(session.get_bind().engine.url), as_of, head)
     if ident not in _FIELDS_SEEN:
         _FIELDS_SEEN[ident] = fields_as_of(session, as_of)
         while len(_FIELDS_SEEN) > 8:
@@ -114,8 +111,8 @@ def summary(
             .join(Recommendation, Recommendation.key == sq.c.key)
             .where(
                 sq.c.status.in_(OPEN),
-                Recommendation.target_date.is_not(None),
-                Recommendation.target_date < moment.date(),
+                col(Recommendation.target_date).is_not(None),
+                col(Recommendation.target_date) < moment.date(),
             )
         ).one()
         stale = session.exec(
@@ -128,7 +125,7 @@ def summary(
             select(func.count())
             .select_from(sq)
             .join(Recommendation, Recommendation.key == sq.c.key)
-            .where(sq.c.status.in_(OPEN), Recommendation.target_date.is_(None))
+            .where(sq.c.status.in_(OPEN), col(Recommendation.target_date).is_(None))
         ).one()
     else:
         status_of = _statuses(session, as_of, statuses)
@@ -149,7 +146,7 @@ def summary(
         )
     total = sum(by_status.values())
     implemented = by_status.get("implemented", 0)
-    unclaimed_keys = select(Recommendation.key).where(Recommendation.kind.in_(UNCLAIMED_STATUS_KINDS))
+    unclaimed_keys = select(Recommendation.key).where(col(Recommendation.kind).in_(UNCLAIMED_STATUS_KINDS))
     if as_of is None:
         q = (
             select(func.count())
@@ -253,8 +250,8 @@ def blocking_obstacles(
         open_n = func.count().label("open_n")
         rows = session.exec(
             select(Obstacle.key, Obstacle.title, Obstacle.category, open_n)
-            .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-            .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+            .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
+            .join(Recommendation, col(Recommendation.id) == RecommendationObstacle.recommendation_id)
             .join(sq, sq.c.key == Recommendation.key)
             .where(sq.c.status.in_(OPEN), RecommendationObstacle.state == "blocking")
             .group_by(Obstacle.key, Obstacle.title, Obstacle.category)
@@ -274,7 +271,7 @@ def blocking_obstacles(
         counts: dict[tuple, int] = {}  # in the database's order of obstacle keys
         for ok, t, c in session.exec(
             select(Obstacle.key, Obstacle.title, Obstacle.category)
-            .where(Obstacle.key.in_(list(per_obstacle)))
+            .where(col(Obstacle.key).in_(list(per_obstacle)))
             .order_by(Obstacle.key)
         ):
             counts[(ok, t, c)] = per_obstacle[ok]
@@ -300,14 +297,14 @@ def segment_records(
     statuses: dict[str, str] | None = None,
 ) -> list[dict]:
     """The records behind one figure segment (drill-down), with their status as of the date."""
-    cols = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
-    cols += ("kind", "owner_inferred")  # so the table says "No status claimed" and "(inferred)"
+    shown = ("key", "title", "status", "theme", "owner", "who_must_act", "target_date", "progress")
+    cols = (*shown, "kind", "owner_inferred")  # so the table says "No status claimed" and "(inferred)"
     unclaimed = {UNCLAIMED: True, STATUSES[0]: False}.get(status or "") if split_unclaimed else None
     status = STATUSES[0] if status == UNCLAIMED else status
     if as_of is None:
         sq = _current_status_sq()
         q = (
-            select(
+            select_row(
                 Recommendation.key,
                 Recommendation.title,
                 sq.c.status,
@@ -331,7 +328,7 @@ def segment_records(
         # the database filters on today's columns and orders; the status as of the date comes
         # from the map, so rows stream until ``limit`` of them match it
         status_of = _statuses(session, as_of, statuses)
-        q = select(
+        q = select_row(
             Recommendation.key,
             Recommendation.title,
             Recommendation.theme,
@@ -347,7 +344,7 @@ def segment_records(
         if open_only or overdue or stale_after_days is not None:
             wanted = (wanted & set(OPEN)) if wanted is not None else set(OPEN)
     if unclaimed is not None:
-        in_kind = Recommendation.kind.in_(UNCLAIMED_STATUS_KINDS)
+        in_kind = col(Recommendation.kind).in_(UNCLAIMED_STATUS_KINDS)
         q = q.where(in_kind if unclaimed else ~in_kind)
     if theme:
         q = q.where(Recommendation.theme == theme)
@@ -357,7 +354,9 @@ def segment_records(
         q = q.where(Recommendation.who_must_act == who_must_act)
     moment = _moment(as_of)
     if overdue and as_of is None:
-        q = q.where(Recommendation.target_date.is_not(None), Recommendation.target_date < moment.date())
+        due = col(Recommendation.target_date)
+        q = q.where(due.is_not(None), due < moment.date())
+
     if stale_after_days is not None:
         last = _last_change_sq(as_of)
         q = q.join(last, last.c.key == key_col).where(
@@ -374,8 +373,8 @@ def segment_records(
         q = q.where(key_col.in_(blocked))
     elif obstacle:
         q = (
-            q.join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
-            .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+            q.join(RecommendationObstacle, col(RecommendationObstacle.recommendation_id) == Recommendation.id)
+            .join(Obstacle, col(Obstacle.id) == RecommendationObstacle.obstacle_id)
             .where(Obstacle.key == obstacle, RecommendationObstacle.state == "blocking")
         )
     q = q.order_by(Recommendation.key)

@@ -13,18 +13,25 @@ in the order they were flagged.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.lifecycle import OPEN
+from models.store.db import select_row
 from models.store.tables import AuditEvent, Obstacle, Recommendation, RecommendationObstacle
 
 LONG_OPEN_YEARS = 5
 MAX_ITEMS = 50  # a priority list longer than this is no longer a priority list; the panel says so
 
 
+@overload
+def _aware(dt: datetime) -> datetime: ...
+@overload
+def _aware(dt: None) -> None: ...
 def _aware(dt: datetime | None) -> datetime | None:
+
     if dt is None:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
@@ -42,7 +49,7 @@ def priority_keys(session: Session) -> list[str]:
 
 def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | None:
     events = session.exec(
-        select(
+        select_row(
             AuditEvent.seq,
             AuditEvent.effective_at,
             AuditEvent.action,
@@ -56,7 +63,7 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
             AuditEvent.record_key == rec.key,
             AuditEvent.effective_at <= moment,
         )
-        .order_by(AuditEvent.seq)
+        .order_by(col(AuditEvent.seq))
     ).all()
     if not events:
         return None  # it did not exist yet
@@ -73,7 +80,7 @@ def _item(session: Session, rec: Recommendation, moment: datetime) -> dict | Non
     flagged = [e for e in events if e[2] == "priority_change"]
     obstacles = session.exec(
         select(Obstacle.key, Obstacle.title, Obstacle.category)
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
         .where(RecommendationObstacle.recommendation_id == rec.id, RecommendationObstacle.state == "blocking")
         .order_by(Obstacle.title)
     ).all()
@@ -117,7 +124,7 @@ def headline(session: Session, as_of: datetime | None = None) -> dict:
     The flag and "what it takes to close" are today's: leadership's list is a present decision."""
     moment = _aware(as_of) or datetime.now(UTC)
     total = session.exec(
-        select(func.count()).select_from(Recommendation).where(Recommendation.priority.is_(True))
+        select(func.count()).select_from(Recommendation).where(col(Recommendation.priority).is_(True))
     ).one()
     recs = session.exec(
         select(Recommendation)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.store.db import select_row
 from models.store.tables import (
     Indicator,
     IndicatorValue,
@@ -14,16 +15,16 @@ from models.store.tables import (
 
 def indicator_catalog(session: Session) -> list[dict]:
     rows = session.exec(
-        select(
+        select_row(
             Indicator.key,
             Indicator.name,
             Indicator.unit,
             Indicator.country,
             Indicator.category,
-            func.count(IndicatorValue.id),
-            func.count(IndicatorValue.conflict_note),
+            func.count(col(IndicatorValue.id)),
+            func.count(col(IndicatorValue.conflict_note)),
         )
-        .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id, isouter=True)
+        .join(IndicatorValue, col(IndicatorValue.indicator_id) == Indicator.id, isouter=True)
         .group_by(Indicator.key, Indicator.name, Indicator.unit, Indicator.country, Indicator.category)
         .order_by(Indicator.category, Indicator.name)
     ).all()
@@ -43,11 +44,11 @@ def indicator_values(session: Session, keys: tuple[str, ...] | list[str]) -> lis
             IndicatorValue.country,
             func.count().label("n"),
         )
-        .group_by(IndicatorValue.indicator_id, IndicatorValue.period, IndicatorValue.country)
+        .group_by(col(IndicatorValue.indicator_id), IndicatorValue.period, IndicatorValue.country)
         .subquery()
     )
     rows = session.exec(
-        select(
+        select_row(
             Indicator.key,
             Indicator.name,
             Indicator.unit,
@@ -63,8 +64,8 @@ def indicator_values(session: Session, keys: tuple[str, ...] | list[str]) -> lis
             IndicatorValue.conflict_note,
             groups.c.n,
         )
-        .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)
-        .join(Source, Source.id == IndicatorValue.source_id)
+        .join(IndicatorValue, col(IndicatorValue.indicator_id) == Indicator.id)
+        .join(Source, col(Source.id) == IndicatorValue.source_id)
         .join(
             groups,
             and_(
@@ -73,8 +74,8 @@ def indicator_values(session: Session, keys: tuple[str, ...] | list[str]) -> lis
                 groups.c.country == IndicatorValue.country,
             ),
         )
-        .where(Indicator.key.in_(list(keys)))
-        .order_by(Indicator.key, IndicatorValue.year, IndicatorValue.period, IndicatorValue.id)
+        .where(col(Indicator.key).in_(list(keys)))
+        .order_by(Indicator.key, col(IndicatorValue.year), IndicatorValue.period, col(IndicatorValue.id))
     ).all()
     out = []
     for k, name, unit, period, year, value, country, short, section, ls, le, note, cnote, n in rows:

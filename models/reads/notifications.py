@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.store.db import select_row
 from models.store.tables import AuditEvent, Notification, NotificationPreference, User, Watch
 
 
@@ -29,7 +30,7 @@ def unread_count(session: Session, username: str) -> int:
     return session.exec(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == uid, Notification.read_at.is_(None))
+        .where(Notification.user_id == uid, col(Notification.read_at).is_(None))
     ).one()
 
 
@@ -137,15 +138,15 @@ def notifications_page(
     uid = _user_id(session, username)
     if uid is None:
         return {"total": 0, "unread": 0, "rows": []}
-    where = [Notification.user_id == uid]
+    where = [col(Notification.user_id) == uid]
     if unread_only:
-        where.append(Notification.read_at.is_(None))
+        where.append(col(Notification.read_at).is_(None))
     total = session.exec(select(func.count()).select_from(Notification).where(*where)).one()
     q = (
         select(Notification.id, Notification.read_at, AuditEvent)
-        .join(AuditEvent, AuditEvent.seq == Notification.event_seq)
+        .join(AuditEvent, col(AuditEvent.seq) == Notification.event_seq)
         .where(*where)
-        .order_by(Notification.event_seq.desc())
+        .order_by(col(Notification.event_seq).desc())
         .offset(offset)
         .limit(limit)
     )
@@ -180,12 +181,14 @@ def pending_mail(session: Session) -> list[tuple[User, str, list[NotificationRow
     """(user, mode, their notifications not yet mailed, oldest first) for every user with some."""
     pref = NotificationPreference
     q = (
-        select(User, func.coalesce(pref.mode, "immediate"), Notification.id, Notification.read_at, AuditEvent)
-        .join(Notification, Notification.user_id == User.id)
-        .join(AuditEvent, AuditEvent.seq == Notification.event_seq)
-        .outerjoin(pref, pref.user_id == User.id)
+        select_row(
+            User, func.coalesce(pref.mode, "immediate"), Notification.id, Notification.read_at, AuditEvent
+        )
+        .join(Notification, col(Notification.user_id) == User.id)
+        .join(AuditEvent, col(AuditEvent.seq) == Notification.event_seq)
+        .outerjoin(pref, col(pref.user_id) == User.id)
         .where(Notification.mail == "pending")
-        .order_by(User.id, Notification.event_seq)
+        .order_by(col(User.id), col(Notification.event_seq))
     )
     grouped: dict[int, tuple[User, str, list]] = {}
     for user, mode, nid, read_at, e in session.exec(q).all():

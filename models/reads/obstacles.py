@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from models.rules.lifecycle import OPEN
+from models.store.db import select_row
 from models.store.tables import (
     Obstacle,
     Recommendation,
@@ -16,21 +17,23 @@ from models.store.tables import (
 def obstacle_register(session: Session) -> list[dict]:
     # "open" counts the open recommendations the obstacle still blocks (not resolved for them)
     is_open = case(
-        ((Recommendation.status.in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
+        ((col(Recommendation.status).in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
     )
     rows = session.exec(
-        select(
+        select_row(
             Obstacle.key,
             Obstacle.title,
             Obstacle.category,
             Obstacle.side,
             Obstacle.summary,
-            func.count(Recommendation.id),
+            func.count(col(Recommendation.id)),
             func.coalesce(func.sum(is_open), 0),
         )
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id, isouter=True)
-        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id, isouter=True)
-        .group_by(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, Obstacle.summary)
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id, isouter=True)
+        .join(
+            Recommendation, col(Recommendation.id) == RecommendationObstacle.recommendation_id, isouter=True
+        )
+        .group_by(Obstacle.key, Obstacle.title, Obstacle.category, Obstacle.side, col(Obstacle.summary))
         .order_by(Obstacle.key)
     ).all()
     return [
@@ -42,7 +45,7 @@ def obstacle_register(session: Session) -> list[dict]:
 def obstacle_matrix(session: Session, *, category: str | None = None, theme: str | None = None) -> list[dict]:
     """One row per (obstacle, recommendation) link, with the recommendation's current status."""
     q = (
-        select(
+        select_row(
             Obstacle.key,
             Obstacle.title,
             Obstacle.category,
@@ -51,8 +54,8 @@ def obstacle_matrix(session: Session, *, category: str | None = None, theme: str
             Recommendation.status,
             Recommendation.theme,
         )
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
+        .join(Recommendation, col(Recommendation.id) == RecommendationObstacle.recommendation_id)
     )
     if category:
         q = q.where(Obstacle.category == category)
@@ -74,12 +77,12 @@ def obstacle_matrix(session: Session, *, category: str | None = None, theme: str
 def obstacle_by_theme(session: Session, *, category: str | None = None) -> list[dict]:
     """Open recommendations each obstacle blocks, per theme: the obstacle view that fits a screen."""
     is_open = case(
-        ((Recommendation.status.in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
+        ((col(Recommendation.status).in_(OPEN)) & (RecommendationObstacle.state == "blocking"), 1), else_=0
     )
     q = (
-        select(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-        .join(Recommendation, Recommendation.id == RecommendationObstacle.recommendation_id)
+        select_row(Obstacle.key, Obstacle.title, Recommendation.theme, func.sum(is_open), func.count())
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
+        .join(Recommendation, col(Recommendation.id) == RecommendationObstacle.recommendation_id)
     )
     if category:
         q = q.where(Obstacle.category == category)

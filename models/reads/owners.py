@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.figures import _fields, _statuses
 from models.store.tables import Recommendation
@@ -21,7 +21,7 @@ def owner_marks(
     if as_of is None:
         rows = session.exec(
             select(Recommendation.owner, Recommendation.owner_inferred, func.count()).group_by(
-                Recommendation.owner, Recommendation.owner_inferred
+                Recommendation.owner, col(Recommendation.owner_inferred)
             )
         ).all()
         for owner, is_inferred, n in rows:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.lifecycle import OPEN
 from models.rules.records import get_recommendation
 from models.rules.steps import OPEN_STEP, progress_from_steps
+from models.store.db import select_row
 from models.store.tables import ActionStep, EvidenceItem, Obstacle, Recommendation, RecommendationObstacle
 
 
@@ -19,9 +20,9 @@ def steps_of(session: Session, key: str, *, today: date | None = None) -> list[d
     rec = get_recommendation(session, key)
     rows = session.exec(
         select(ActionStep, EvidenceItem.key)
-        .join(EvidenceItem, EvidenceItem.id == ActionStep.evidence_id, isouter=True)
+        .join(EvidenceItem, col(EvidenceItem.id) == ActionStep.evidence_id, isouter=True)
         .where(ActionStep.recommendation_id == rec.id)
-        .order_by(ActionStep.position)
+        .order_by(col(ActionStep.position))
     ).all()
     return [
         {
@@ -72,22 +73,22 @@ def obstacles_of(session: Session, key: str) -> list[dict]:
     rec = get_recommendation(session, key)
     rows = session.exec(
         select(Obstacle, RecommendationObstacle.state, EvidenceItem.key)
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
-        .join(EvidenceItem, EvidenceItem.id == RecommendationObstacle.evidence_id, isouter=True)
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
+        .join(EvidenceItem, col(EvidenceItem.id) == RecommendationObstacle.evidence_id, isouter=True)
         .where(RecommendationObstacle.recommendation_id == rec.id)
         .order_by(Obstacle.key)
     ).all()
     last: dict[str, tuple] = {}
     for action, actor, at, reason, before in session.exec(
-        select(
+        select_row(
             AuditEvent.action, AuditEvent.actor, AuditEvent.effective_at, AuditEvent.reason, AuditEvent.before
         )
         .where(
             AuditEvent.record_type == "recommendation",
             AuditEvent.record_key == rec.key,
-            AuditEvent.action.in_(LINK_ACTIONS),
+            col(AuditEvent.action).in_(LINK_ACTIONS),
         )
-        .order_by(AuditEvent.seq)
+        .order_by(col(AuditEvent.seq))
     ):
         ob = json.loads(before or "{}").get("obstacle")
         if ob:
@@ -130,14 +131,16 @@ def overdue_steps(session: Session, *, today: date, owner: str | None = None) ->
     recommendations, for My items and the reminders."""
     q = (
         select(Recommendation.key, ActionStep)
-        .join(Recommendation, Recommendation.id == ActionStep.recommendation_id)
+        .join(Recommendation, col(Recommendation.id) == ActionStep.recommendation_id)
         .where(
-            ActionStep.status.in_(OPEN_STEP),
-            ActionStep.due_date.is_not(None),
-            ActionStep.due_date < today,
-            Recommendation.status.in_(OPEN),
+            col(ActionStep.status).in_(OPEN_STEP),
+            col(ActionStep.due_date).is_not(None),
+            col(ActionStep.due_date) < today,
+            col(Recommendation.status).in_(OPEN),
         )
     )
     if owner is not None:
         q = q.where(Recommendation.owner == owner)
-    return list(session.exec(q.order_by(ActionStep.due_date, Recommendation.key, ActionStep.position)).all())
+    return list(
+        session.exec(q.order_by(col(ActionStep.due_date), Recommendation.key, col(ActionStep.position))).all()
+    )

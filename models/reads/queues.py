@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.records import get_recommendation
 
@@ -34,7 +34,7 @@ def closure_state(session: Session, key: str) -> dict:
     rows = session.exec(
         select(ClosureProposal)
         .where(ClosureProposal.recommendation_id == rec.id)
-        .order_by(ClosureProposal.id.desc())
+        .order_by(col(ClosureProposal.id).desc())
     ).all()
     pending = next((p for p in rows if p.state == "pending"), None)
     decided = next((p for p in rows if p.state in ("accepted", "returned")), None)
@@ -59,7 +59,9 @@ def closure_queue(session: Session, username: str) -> list[dict]:
         paths = (
             dict(
                 session.exec(
-                    select(EvidenceFile.sha256, EvidenceFile.stored_path).where(EvidenceFile.sha256.in_(shas))
+                    select(EvidenceFile.sha256, EvidenceFile.stored_path).where(
+                        col(EvidenceFile.sha256).in_(shas)
+                    )
                 ).all()
             )
             if shas

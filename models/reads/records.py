@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.plans import obstacles_of, plan_summary, steps_of
 from models.rules.records import evidence_count, get_recommendation
@@ -65,7 +66,7 @@ def recommendation_view(session: Session, key: str) -> dict:
         }
 
     children = [c.model_dump() for c in d.children]
-    rolled = {}
+    rolled: dict[str, int] = {}
     for c in children:
         rolled[c["status"]] = rolled.get(c["status"], 0) + 1
     return {
@@ -148,7 +149,7 @@ def record_titles(session: Session, keys: tuple[str, ...]) -> dict[str, str]:
     if not keys:
         return {}
     rows = session.exec(
-        select(Recommendation.key, Recommendation.title).where(Recommendation.key.in_(keys))
+        select(Recommendation.key, Recommendation.title).where(col(Recommendation.key).in_(keys))
     ).all()
     return {k: t for k, t in rows}
 
@@ -228,7 +229,9 @@ def list_recommendations(
     offset: int = 0,
 ) -> list[RecommendationRead]:
     parent = aliased(Recommendation)
-    q = select(Recommendation, parent.key).join(parent, Recommendation.parent_id == parent.id, isouter=True)
+    q = select(Recommendation, parent.key).join(
+        parent, col(Recommendation.parent_id) == parent.id, isouter=True
+    )
     q = _listing_filters(
         q,
         status=status,
@@ -274,12 +277,13 @@ class CitationView:
         return f"{self.source_short}, {self.section}, lines {self.line_start}-{self.line_end}"
 
 
-def citations_for(session: Session, record_type: str, record_id: int) -> list[CitationView]:
+def citations_for(session: Session, record_type: str, record_id: int | None) -> list[CitationView]:
+
     rows = session.exec(
         select(Citation, Source.short, Source.file)
-        .join(Source, Source.id == Citation.source_id)
+        .join(Source, col(Source.id) == Citation.source_id)
         .where(Citation.record_type == record_type, Citation.record_id == record_id)
-        .order_by(Citation.id)
+        .order_by(col(Citation.id))
     ).all()
     return [
         CitationView(c.source_id, short, file, c.section, c.line_start, c.line_end) for c, short, file in rows
@@ -301,7 +305,7 @@ def history_for(session: Session, record_type: str, key: str) -> list[dict]:
     events = session.exec(
         select(AuditEvent)
         .where(AuditEvent.record_type == record_type, AuditEvent.record_key == key)
-        .order_by(AuditEvent.seq)
+        .order_by(col(AuditEvent.seq))
     ).all()
     return [
         {
@@ -321,27 +325,29 @@ def history_for(session: Session, record_type: str, key: str) -> list[dict]:
 
 def recommendation_detail(session: Session, key: str) -> RecommendationDetail:
     rec = get_recommendation(session, key)
-    parent_key = session.get(Recommendation, rec.parent_id).key if rec.parent_id else None
+    parent_key = (  # a parent row always exists: the foreign key holds it
+        cast(Recommendation, session.get(Recommendation, rec.parent_id)).key if rec.parent_id else None
+    )
     children = session.exec(
         select(Recommendation).where(Recommendation.parent_id == rec.id).order_by(Recommendation.key)
     ).all()
     obstacles = session.exec(
         select(Obstacle)
-        .join(RecommendationObstacle, RecommendationObstacle.obstacle_id == Obstacle.id)
+        .join(RecommendationObstacle, col(RecommendationObstacle.obstacle_id) == Obstacle.id)
         .where(RecommendationObstacle.recommendation_id == rec.id)
         .order_by(Obstacle.key)
     ).all()
     institutions = session.exec(
         select(Institution)
-        .join(RecommendationInstitution, RecommendationInstitution.institution_id == Institution.id)
+        .join(RecommendationInstitution, col(RecommendationInstitution.institution_id) == Institution.id)
         .where(RecommendationInstitution.recommendation_id == rec.id)
         .order_by(Institution.key)
     ).all()
     items = session.exec(
         select(EvidenceItem)
-        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .join(EvidenceLink, col(EvidenceLink.evidence_id) == EvidenceItem.id)
         .where(EvidenceLink.recommendation_id == rec.id)
-        .order_by(EvidenceItem.observed_on, EvidenceItem.id)
+        .order_by(col(EvidenceItem.observed_on), col(EvidenceItem.id))
     ).all()
     evidence = []
     for item in items:
@@ -364,7 +370,7 @@ def last_change(session: Session, key: str) -> tuple[str, datetime] | None:
     e = session.exec(
         select(AuditEvent)
         .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == key)
-        .order_by(AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.seq).desc())
         .limit(1)
     ).first()
     return (e.actor, e.recorded_at) if e else None
@@ -376,9 +382,9 @@ def evidence_as_of(session: Session, key: str, as_of: datetime) -> list[Evidence
     day = as_of.date()
     items = session.exec(
         select(EvidenceItem)
-        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
+        .join(EvidenceLink, col(EvidenceLink.evidence_id) == EvidenceItem.id)
         .where(EvidenceLink.recommendation_id == rec.id)
-        .order_by(EvidenceItem.id)
+        .order_by(col(EvidenceItem.id))
     ).all()
 
     def known(i: EvidenceItem) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.figures import end_of_day
 from models.store.tables import (
@@ -43,18 +43,18 @@ LANES = ("Historical event", "Recommendation made", "Target date")
 def _lane_queries(start: date, end: date, countries: tuple[str, ...], cols: dict):
     """The three lanes' queries (historical events, creation dates from the trail, target dates),
     selecting ``cols[lane]`` (a list of columns, or a count), with their date column."""
-    ev = select(*cols[LANES[0]]).where(TimelineEvent.occurred_on.between(start, end))
+    ev = select(*cols[LANES[0]]).where(col(TimelineEvent.occurred_on).between(start, end))
     if countries:
-        ev = ev.where(TimelineEvent.country.in_(countries))
+        ev = ev.where(col(TimelineEvent.country).in_(countries))
     made = (
         select(*cols[LANES[1]])
         .select_from(Recommendation)
         .join(
             AuditEvent,
             and_(
-                AuditEvent.record_key == Recommendation.key,
-                AuditEvent.record_type == "recommendation",
-                AuditEvent.action == "create",
+                col(AuditEvent.record_key) == Recommendation.key,
+                col(AuditEvent.record_type) == "recommendation",
+                col(AuditEvent.action) == "create",
             ),
         )
         .where(
@@ -63,11 +63,11 @@ def _lane_queries(start: date, end: date, countries: tuple[str, ...], cols: dict
         )
     )
     target = select(*cols[LANES[2]]).where(
-        Recommendation.target_date.is_not(None), Recommendation.target_date.between(start, end)
+        col(Recommendation.target_date).is_not(None), col(Recommendation.target_date).between(start, end)
     )
     if countries:
-        made = made.where(Recommendation.who_must_act.in_(countries))
-        target = target.where(Recommendation.who_must_act.in_(countries))
+        made = made.where(col(Recommendation.who_must_act).in_(countries))
+        target = target.where(col(Recommendation.who_must_act).in_(countries))
     return (
         (ev, TimelineEvent.occurred_on),
         (made, AuditEvent.effective_at),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.figures import end_of_day
 from models.store.tables import (
@@ -55,7 +55,10 @@ def trail_page(
     kw = dict(record=record, record_type=record_type, actor=actor, action=action, start=start, end=end)
     total = session.exec(_trail_filters(select(func.count()).select_from(AuditEvent), **kw)).one()
     rows = session.exec(
-        _trail_filters(select(AuditEvent), **kw).order_by(AuditEvent.seq.desc()).offset(offset).limit(limit)
+        _trail_filters(select(AuditEvent), **kw)
+        .order_by(col(AuditEvent.seq).desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return {
         "total": total,
@@ -95,7 +98,7 @@ def trail_heads(session: Session) -> tuple[tuple[int, str], tuple[int, str]]:
     depends on is fresh without clearing anything: record reads key on the second, which a
     sign-in does not move; the trail's own reads on the first. Both are a backward walk of the
     primary key that stops at the first row that qualifies."""
-    newest = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    newest = select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
     full = session.exec(newest).first()
-    data = session.exec(newest.where(AuditEvent.record_type.not_in(ACCOUNT_RECORD_TYPES))).first()
-    return (tuple(full) if full else (0, "")), (tuple(data) if data else (0, ""))
+    data = session.exec(newest.where(col(AuditEvent.record_type).not_in(ACCOUNT_RECORD_TYPES))).first()
+    return ((full[0], full[1]) if full else (0, "")), ((data[0], data[1]) if data else (0, ""))

@@ -30,7 +30,7 @@ from models.store.tables import (
 from models.trail.chain import append_event, canonical_json
 
 
-def evidence_in_force(session: Session, rec_id: int) -> list[dict]:
+def evidence_in_force(session: Session, rec_id: int | None) -> list[dict]:
     """The recommendation's current (not superseded) evidence with file hashes and citations."""
     superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
     items = session.exec(

@@ -34,7 +34,7 @@ def get_recommendation(session: Session, key: str) -> Recommendation:
     return rec
 
 
-def evidence_count(session: Session, rec_id: int) -> int:
+def evidence_count(session: Session, rec_id: int | None) -> int:
     superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
     return session.exec(
         select(func.count())

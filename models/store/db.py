@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
+from sqlmodel.sql.expression import Select
 
 from models.store.errors import StorageError
 from models.store.settings import get_settings
@@ -126,3 +128,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
 def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def select_row(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """``sqlmodel.select`` for rows of five or more columns, which its typed overloads (four at
+    most) do not cover; the statement is the same one ``select`` builds."""
+    return select(*columns)
