@@ -295,13 +295,13 @@ def test_bulk_edits_offers_the_recommendations_for_download(use_store, fmt):
     at.button(key="bulk_prepare").click().run()
     assert not at.exception
     prepared = at.session_state["bulk_export"]
-    assert prepared["n"] == 16 and prepared["name"].endswith(fmt)  # NORTHCOM's spellings are one office
+    assert prepared["n"] == 12 and prepared["name"].endswith(fmt)  # NORTHCOM's spellings are one office
     if fmt == "csv":
         assert prepared["bytes"].decode("utf-8-sig").splitlines()[0].startswith("key,")
     from models.workflow.edit_files import parse_edit_file
 
     parsed = parse_edit_file(prepared["bytes"], prepared["name"])
-    assert len(parsed.rows) == 16 and not parsed.problems
+    assert len(parsed.rows) == 12 and not parsed.problems
     assert at.button(key="bulk_apply").disabled  # nothing uploaded yet
 
 
