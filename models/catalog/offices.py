@@ -56,7 +56,7 @@ def seed_offices(session, cat: Catalog, actor, added) -> None:
     """Add the register's missing offices, then give catalog records still carrying an alias the
     office's name (one audited change each; an owner a person set is never touched), and accounts
     whose office is an alias the office's name, so an editor keeps the records of their office."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from models.rules.offices import add_office
     from models.rules.recommendations import update_recommendation
@@ -95,7 +95,9 @@ def seed_offices(session, cat: Catalog, actor, added) -> None:
     from models.store.tables import User
 
     names = {o.name for o in cat.offices.values()}
-    for username, office in session.exec(select(User.username, User.office).where(User.office.is_not(None))):
+    for username, office in session.exec(
+        select(User.username, User.office).where(col(User.office).is_not(None))
+    ):
         found = office_of(cat, office)
         if found is not None and office not in names:
             set_office(session, username=username, office=found.name, actor=actor)
