@@ -88,3 +88,27 @@ def test_the_update_page_refuses_an_owner_outside_the_register_naming_the_near_o
     assert "'U.S. Southern Command'" in refused and "rectrack office add" in refused
     assert (rec().owner, rec().version) == (before.owner, before.version)  # nothing saved
     assert at.text_input(key="upd_owner").value == "US Southern Comand"  # the input stays to correct
+
+
+def test_the_verify_queue_marks_an_inferred_owner(use_store):
+    from models.rules.closure import propose_closure
+    from models.rules.records import get_recommendation
+    from models.rules.users import get_user
+
+    url = use_store("seeded")
+    engine = make_engine(url)
+    with write_session(engine) as s:
+        rec = get_recommendation(s, "ssi02-avoid-neglect")  # the brief names no office for it
+        propose_closure(
+            s,
+            key=rec.key,
+            target="not_implemented",
+            reason="overtaken by later policy",
+            expected_version=rec.version,
+            actor=get_user(s, "ed"),
+        )
+    engine.dispose()
+    at = open_page("verify", "aud")
+    assert not at.exception
+    shown = "\n".join(h.proto.body for h in at.get("html"))
+    assert "owner U.S. Departments of State and Defense (inferred)" in shown, shown

@@ -12,6 +12,7 @@ from models.rules.users import get_user
 from models.store.db import write_session
 from models.store.errors import DomainError
 from models.store.settings import get_settings
+from models.store.vocabulary import owner_shown
 
 user = ui.page_user("closure.verify", "closure verification")
 settings = get_settings()
@@ -72,8 +73,8 @@ for item in queue:
     with st.container(border=True):
         st.html(
             f"<b>{html.escape(item['title'])}</b><br><code>{html.escape(item['key'])}</code> &nbsp; "
-            f"{ui.status_chip(item['status'])} → {ui.status_chip(item['target'])} &nbsp; "
-            f"<span style='color:#555'>owner {html.escape(item['owner'])}</span>"
+            f"{ui.status_chip(item['status'], item['kind'])} → {ui.status_chip(item['target'])} &nbsp; "
+            f"<span style='color:#555'>owner {html.escape(owner_shown(item['owner'], item['owner_inferred']))}</span>"
         )
         st.markdown(
             ui.say(

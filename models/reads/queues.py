@@ -75,6 +75,8 @@ def closure_queue(session: Session, username: str) -> list[dict]:
                 **_proposal(proposal, rec.key, rec.title),
                 "status": rec.status,
                 "owner": rec.owner,
+                "owner_inferred": rec.owner_inferred,
+                "kind": rec.kind,
                 "version": rec.version,
                 "evidence": evidence,
             }
