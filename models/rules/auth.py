@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.permissions import require
 from models.rules.users import add_user, get_user, system_user
@@ -115,9 +116,11 @@ def _check_password(
     window = _window(settings)
     client = (client or "unknown")[:200]
     user = session.exec(select(User).where(User.username == username)).first()
-    usable = user is not None and user.role != "system" and bool(user.password_hash)
+    stored = user.password_hash if user is not None and user.role != "system" else None
+    usable = bool(stored)
     try:
-        ok = _hasher.verify(user.password_hash if usable else _DUMMY_HASH, password or "x") and usable
+        ok = _hasher.verify(stored or _DUMMY_HASH, password or "x") and usable
+
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     by_client = session.get(SigninThrottle, f"client {client}"[:400])
@@ -128,7 +131,7 @@ def _check_password(
         why = f"this account is locked for this client ({client}) after {settings.lockout_threshold} failed sign-ins"
     elif user is not None and user.locked_until and user.locked_until > now:
         why = f"this account is locked after {settings.account_lockout_threshold} failed sign-ins from several clients"
-    elif not usable:
+    elif user is None or not usable:  # (usable implies an account)
         why = "no account with a password has this username"
     elif user.disabled:
         why = "this account is disabled"
@@ -163,7 +166,7 @@ def _check_password(
             audit("lockout", f"account locked for client {client} until {by_pair.blocked_until:%H:%M} UTC")
         session.add(by_client)
         session.add(by_pair)
-        if usable:
+        if usable and user is not None:
             if not user.first_failed_at or now - user.first_failed_at > window:
                 user.first_failed_at, user.failed_logins = now, 0
             user.failed_logins += 1
@@ -197,8 +200,11 @@ def _prune(session: Session, now: datetime, window: timedelta) -> None:
     session.flush()
     session.exec(
         delete(SigninThrottle).where(
-            or_(SigninThrottle.first_failed_at.is_(None), SigninThrottle.first_failed_at < now - window),
-            or_(SigninThrottle.blocked_until.is_(None), SigninThrottle.blocked_until < now),
+            or_(
+                col(SigninThrottle.first_failed_at).is_(None),
+                col(SigninThrottle.first_failed_at) < now - window,
+            ),
+            or_(col(SigninThrottle.blocked_until).is_(None), col(SigninThrottle.blocked_until) < now),
         )
     )
 
@@ -213,7 +219,7 @@ def authenticate(
     user = _check_password(
         session, username=username, password=password, client=client, now=now, action="signin"
     )
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher.check_needs_rehash(cast(str, user.password_hash)):  # it just verified, so it is set
         user.password_hash = _hasher.hash(password)
     user.failed_logins, user.first_failed_at, user.locked_until, user.last_login_at = 0, None, None, now
     session.add(user)
@@ -280,7 +286,7 @@ def reset_password(session: Session, *, username: str, actor: User) -> str:
     from sqlalchemy import delete
 
     session.exec(
-        delete(SigninThrottle).where(SigninThrottle.key.like(f"pair % {username}"))
+        delete(SigninThrottle).where(col(SigninThrottle.key).like(f"pair % {username}"))
     )  # every client's lock
     append_event(
         session,
@@ -296,7 +302,7 @@ def reset_password(session: Session, *, username: str, actor: User) -> str:
 def bootstrap_admin(session: Session) -> str | None:
     """On a fresh install, create ``admin`` with a generated password and return it (shown once)."""
     has_admin = session.exec(
-        select(User).where(User.role == "admin", User.password_hash.is_not(None))
+        select(User).where(User.role == "admin", col(User.password_hash).is_not(None))
     ).first()
     if has_admin:
         return None

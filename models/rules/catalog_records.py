@@ -8,6 +8,8 @@ statuses go through :mod:`models.rules.recommendations` like everyone else's.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlmodel import Session, SQLModel
 
 from models.rules.permissions import require
@@ -75,7 +77,9 @@ def add_timeline_event(
     session: Session, *, actor: User, event: TimelineEvent, citations: list[dict]
 ) -> TimelineEvent:
     add_row(session, actor=actor, row=event)
-    add_citations(session, actor=actor, record_type="event", record_id=event.id, citations=citations)
+    add_citations(
+        session, actor=actor, record_type="event", record_id=cast(int, event.id), citations=citations
+    )
     return event
 
 

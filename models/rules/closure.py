@@ -9,7 +9,9 @@ later change to the evidence cannot silently change what the closure rested on.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Any, cast
+
+from sqlmodel import Session, col, select
 
 from models.rules import lifecycle
 from models.rules.lifecycle import RuleViolation
@@ -32,17 +34,17 @@ from models.trail.chain import append_event, canonical_json
 
 def evidence_in_force(session: Session, rec_id: int | None) -> list[dict]:
     """The recommendation's current (not superseded) evidence with file hashes and citations."""
-    superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
+    superseded = select(EvidenceItem.supersedes_id).where(col(EvidenceItem.supersedes_id).is_not(None))
     items = session.exec(
         select(EvidenceItem)
-        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
-        .order_by(EvidenceItem.id)
+        .join(EvidenceLink, col(EvidenceLink.evidence_id) == EvidenceItem.id)
+        .where(EvidenceLink.recommendation_id == rec_id, col(EvidenceItem.id).not_in(superseded))
+        .order_by(col(EvidenceItem.id))
     ).all()
     out = []
     for item in items:
         files = session.exec(
-            select(EvidenceFile).where(EvidenceFile.evidence_id == item.id).order_by(EvidenceFile.id)
+            select(EvidenceFile).where(EvidenceFile.evidence_id == item.id).order_by(col(EvidenceFile.id))
         ).all()
         cites = session.exec(
             select(Citation).where(Citation.record_type == "evidence", Citation.record_id == item.id)
@@ -80,7 +82,10 @@ def propose_closure(
         rec.status, target, reason=reason, evidence_count=evidence_count(session, rec.id)
     )
     proposal = ClosureProposal(
-        recommendation_id=rec.id, target_status=target, proposed_by=actor.username, reason=reason.strip()
+        recommendation_id=cast(int, rec.id),
+        target_status=target,
+        proposed_by=actor.username,
+        reason=reason.strip(),
     )
     session.add(proposal)
     _bump(rec, actor)
@@ -121,6 +126,7 @@ def decide_closure(session: Session, *, key: str, accept: bool, reason: str, act
         utcnow(),
         reason.strip(),
     )
+    after: dict[str, Any]
     if accept:
         lifecycle.check_transition(
             rec.status, proposal.target_status, reason=reason, evidence_count=evidence_count(session, rec.id)
@@ -160,8 +166,8 @@ def pending_for_verifier(session: Session, user: User) -> list[tuple[ClosureProp
         return []
     rows = session.exec(
         select(ClosureProposal, Recommendation)
-        .join(Recommendation, Recommendation.id == ClosureProposal.recommendation_id)
+        .join(Recommendation, col(Recommendation.id) == ClosureProposal.recommendation_id)
         .where(ClosureProposal.state == "pending", ClosureProposal.proposed_by != user.username)
-        .order_by(ClosureProposal.proposed_at)
+        .order_by(col(ClosureProposal.proposed_at))
     ).all()
     return list(rows)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, union, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.permissions import require
 from models.rules.users import SYSTEM_USERNAME
@@ -69,15 +70,15 @@ def _fan_out_statement():
     than running it): the people watching the records, their offices or the obstacles, and the
     offices' members who did not opt out; not the actor, not a disabled account."""
     recs, obstacles, offices = (bindparam(n, expanding=True) for n in ("recs", "obstacles", "offices"))
-    owners = select(Recommendation.owner).where(Recommendation.key.in_(recs))
+    owners = select(Recommendation.owner).where(col(Recommendation.key).in_(recs))
 
     def office_of(col):
         return or_(col.in_(owners), col.in_(offices))
 
     watched = or_(
-        and_(Watch.kind == "recommendation", Watch.target.in_(recs)),
+        and_(Watch.kind == "recommendation", col(Watch.target).in_(recs)),
         and_(Watch.kind == "office", office_of(Watch.target)),
-        and_(Watch.kind == "obstacle", Watch.target.in_(obstacles)),
+        and_(Watch.kind == "obstacle", col(Watch.target).in_(obstacles)),
     )
     pref = NotificationPreference
     by_office = (
@@ -87,7 +88,9 @@ def _fan_out_statement():
     )
     mail = case(
         (
-            and_(User.email.is_not(None), User.email != "", func.coalesce(pref.mode, "immediate") != "off"),
+            and_(
+                col(User.email).is_not(None), User.email != "", func.coalesce(pref.mode, "immediate") != "off"
+            ),
             "pending",
         ),
         else_="none",
@@ -96,7 +99,7 @@ def _fan_out_statement():
         select(User.id, bindparam("seq", type_=Integer()), bindparam("at", type_=UTCDateTime()), mail)
         .outerjoin(pref, pref.user_id == User.id)
         .where(
-            User.id.in_(union(select(Watch.user_id).where(watched), by_office)),
+            col(User.id).in_(union(select(Watch.user_id).where(watched), by_office)),
             User.disabled == False,  # noqa: E712
             User.username != bindparam("actor"),
         )
@@ -154,7 +157,7 @@ def watch(session: Session, *, user: User, kind: str, target: str) -> bool:
     target = _check_target(session, kind, target)
     if session.get(Watch, (user.id, kind, target)):
         return False
-    session.add(Watch(user_id=user.id, kind=kind, target=target))
+    session.add(Watch(user_id=cast(int, user.id), kind=kind, target=target))
     session.flush()
     return True
 
@@ -175,16 +178,16 @@ def mark_read(
 ) -> int:
     """Mark the user's own notifications read (``ids``, or all unread); how many changed."""
     require(user, "read")
-    q = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    q = update(Notification).where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
     if ids is not None:
-        q = q.where(Notification.id.in_(ids))
+        q = q.where(col(Notification.id).in_(ids))
     result = session.connection().execute(q.values(read_at=now or utcnow()))
     return result.rowcount or 0
 
 
 def preferences(session: Session, user: User) -> NotificationPreference:
     """The user's preference row (not yet stored when it holds the defaults)."""
-    return session.get(NotificationPreference, user.id) or NotificationPreference(user_id=user.id)
+    return session.get(NotificationPreference, user.id) or NotificationPreference(user_id=cast(int, user.id))
 
 
 def set_preferences(
@@ -208,9 +211,9 @@ def mark_mailed(session: Session, ids: list[int], *, now: datetime, digest_day: 
     in the transaction that sent them, so a later run does not send them again."""
     if not ids:
         return
-    owners = session.exec(select(Notification.user_id).where(Notification.id.in_(ids)).distinct()).all()
+    owners = session.exec(select(Notification.user_id).where(col(Notification.id).in_(ids)).distinct()).all()
     session.connection().execute(
-        update(Notification).where(Notification.id.in_(ids)).values(mail="sent", mailed_at=now)
+        update(Notification).where(col(Notification.id).in_(ids)).values(mail="sent", mailed_at=now)
     )
     if digest_day is not None:
         for uid in owners:

@@ -11,7 +11,9 @@ rebuild the links of any past date.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlmodel import Session, select
 
@@ -57,7 +59,7 @@ def create_obstacle(
     data: ObstacleCreate,
     actor: User,
     reason: str,
-    citations: list[dict] = (),
+    citations: Sequence[dict] = (),
     evidence_key: str | None = None,
     effective_at: datetime | None = None,
 ) -> Obstacle:
@@ -89,7 +91,7 @@ def create_obstacle(
     session.add(ob)
     session.flush()
     for c in citations:
-        session.add(Citation(record_type="obstacle", record_id=ob.id, **c))
+        session.add(Citation(record_type="obstacle", record_id=cast(int, ob.id), **c))
     append_event(
         session,
         actor=actor.username,

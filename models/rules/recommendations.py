@@ -7,9 +7,11 @@ event, so a change either happens whole with its trail or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
+from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules import lifecycle
 from models.rules.evidence_files import slug
@@ -41,7 +43,7 @@ def _check_reason(reason: str | None) -> str:
 
     try:
         TypeAdapter(Reason).validate_python(reason)
-        return reason  # stored exactly as given
+        return cast(str, reason)  # stored exactly as given (the check refuses None)
     except ValidationError as e:
         raise InvalidInput(f"reason: {e.errors()[0]['msg']}; say why in a sentence") from None
 
@@ -190,10 +192,10 @@ def _refuse_duplicate_files(session: Session, recs, files, *, replacing: Evidenc
         return
     q = (
         select(EvidenceFile.sha256, EvidenceItem.key, EvidenceItem.id, Recommendation.key)
-        .join(EvidenceItem, EvidenceItem.id == EvidenceFile.evidence_id)
-        .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
-        .where(EvidenceFile.sha256.in_(list(by_hash)), Recommendation.id.in_([r.id for r in recs]))
+        .join(EvidenceItem, col(EvidenceItem.id) == EvidenceFile.evidence_id)
+        .join(EvidenceLink, col(EvidenceLink.evidence_id) == EvidenceItem.id)
+        .join(Recommendation, col(Recommendation.id) == EvidenceLink.recommendation_id)
+        .where(col(EvidenceFile.sha256).in_(list(by_hash)), col(Recommendation.id).in_([r.id for r in recs]))
     )
     for sha, ev_key, ev_id, rec_key in session.exec(q):
         if replacing is not None and ev_id == replacing.id:
@@ -215,8 +217,8 @@ def attach_evidence(
     evidence: EvidenceCreate,
     actor: User,
     reason: str,
-    files: list[dict] = (),
-    citations: list[dict] = (),
+    files: Sequence[dict] = (),
+    citations: Sequence[dict] = (),
     key: str | None = None,
     status_claim: str | None = None,
     effective_at: datetime | None = None,
@@ -248,11 +250,11 @@ def attach_evidence(
     session.add(item)
     session.flush()
     for rec in recs:
-        session.add(EvidenceLink(evidence_id=item.id, recommendation_id=rec.id))
+        session.add(EvidenceLink(evidence_id=cast(int, item.id), recommendation_id=cast(int, rec.id)))
     for f in files:
-        session.add(EvidenceFile(evidence_id=item.id, **f))
+        session.add(EvidenceFile(evidence_id=cast(int, item.id), **f))
     for c in citations:
-        session.add(Citation(record_type="evidence", record_id=item.id, **c))
+        session.add(Citation(record_type="evidence", record_id=cast(int, item.id), **c))
     session.flush()
     if effective_at is None and item.observed_on is not None:
         effective_at = min(datetime.combine(item.observed_on, time(), tzinfo=UTC), utcnow())
@@ -284,8 +286,8 @@ def supersede_evidence(
     evidence: EvidenceCreate,
     actor: User,
     reason: str,
-    files: list[dict] = (),
-    citations: list[dict] = (),
+    files: Sequence[dict] = (),
+    citations: Sequence[dict] = (),
 ) -> EvidenceItem:
     """Correct an evidence item without editing it: a new item replaces it for the same
     recommendations; both stay in the trail, and only the new one counts from now on."""
@@ -298,7 +300,7 @@ def supersede_evidence(
         )
     keys = session.exec(
         select(Recommendation.key)
-        .join(EvidenceLink, EvidenceLink.recommendation_id == Recommendation.id)
+        .join(EvidenceLink, col(EvidenceLink.recommendation_id) == Recommendation.id)
         .where(EvidenceLink.evidence_id == old.id)
     ).all()
     return attach_evidence(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.store.errors import InvalidInput, NotFound, StaleVersion
 from models.store.tables import (
@@ -35,12 +35,12 @@ def get_recommendation(session: Session, key: str) -> Recommendation:
 
 
 def evidence_count(session: Session, rec_id: int | None) -> int:
-    superseded = select(EvidenceItem.supersedes_id).where(EvidenceItem.supersedes_id.is_not(None))
+    superseded = select(EvidenceItem.supersedes_id).where(col(EvidenceItem.supersedes_id).is_not(None))
     return session.exec(
         select(func.count())
         .select_from(EvidenceLink)
-        .join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
-        .where(EvidenceLink.recommendation_id == rec_id, EvidenceItem.id.not_in(superseded))
+        .join(EvidenceItem, col(EvidenceItem.id) == EvidenceLink.evidence_id)
+        .where(EvidenceLink.recommendation_id == rec_id, col(EvidenceItem.id).not_in(superseded))
     ).one()
 
 
@@ -49,7 +49,7 @@ def stale_version(session: Session, rec: Recommendation, expected: int) -> Stale
     events = session.exec(
         select(AuditEvent)
         .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
-        .order_by(AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.seq).desc())
         .limit(50)
     ).all()
     newer = [e for e in events if e.after and json.loads(e.after).get("version", 0) > expected]
@@ -75,7 +75,7 @@ def stale_version(session: Session, rec: Recommendation, expected: int) -> Stale
     )
 
 
-def pending_closure(session: Session, rec_id: int) -> ClosureProposal | None:
+def pending_closure(session: Session, rec_id: int | None) -> ClosureProposal | None:
     return session.exec(
         select(ClosureProposal).where(
             ClosureProposal.recommendation_id == rec_id, ClosureProposal.state == "pending"

@@ -8,6 +8,7 @@ to the trail; refusals are committed before raising so the caller's rollback kee
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NoReturn
 
 from sqlmodel import Session, select
 
@@ -16,7 +17,7 @@ from models.store.tables import User, utcnow
 from models.trail.chain import append_event
 
 
-def _sso_refuse(session: Session, *, who: str, reason: str, message: str, now: datetime) -> None:
+def _sso_refuse(session: Session, *, who: str, reason: str, message: str, now: datetime) -> NoReturn:
     append_event(
         session,
         actor=who[:80] or "?",

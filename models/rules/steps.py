@@ -11,6 +11,7 @@ change is the recommendation's event (its version moves) and carries the progres
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -101,7 +102,7 @@ def add_step(
         select(func.max(ActionStep.position)).where(ActionStep.recommendation_id == rec.id)
     ).one()
     row = ActionStep(
-        recommendation_id=rec.id,
+        recommendation_id=cast(int, rec.id),
         position=(last or 0) + 1,
         evidence_id=ev.id if ev else None,
         updated_by=actor.username,

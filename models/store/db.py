@@ -106,7 +106,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
         committing = False
         try:
             if not is_sqlite(engine):
-                session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=WRITE_LOCK_ID))
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=WRITE_LOCK_ID))
             yield session
             committing = True
             session.commit()
