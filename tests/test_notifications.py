@@ -83,7 +83,8 @@ def test_moving_a_record_to_another_office_tells_both_offices(engine, users):
     change(engine, "j5-1", actor="ed", owner="Joint Staff J5")  # and loses it
     assert [r.what for r in inbox(engine, "scoped")["rows"]] == [
         "owner: OSD Policy → Joint Staff J5",
-        "owner: Joint Staff J5 → OSD Policy",
+        # an officer's assignment clears the catalog's "inferred" mark, and the notice says so
+        "owner: Joint Staff J5 → OSD Policy; owner inferred: yes → no",
     ]
 
 
