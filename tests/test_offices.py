@@ -156,3 +156,15 @@ def test_seeding_an_older_store_respells_catalog_owners_and_office_accounts(engi
 
         report = verify_store(s)
     assert report.ok, report.lines()  # the respellings, the office events and the marks replay clean
+
+
+def test_part_of_an_office_name_typed_alone_is_answered_with_the_offices_that_hold_it(engine, users):
+    for key, name in (
+        ("nc", "U.S. Northern Command"),
+        ("nc-mx", "U.S. Northern Command with SEDENA and SEMAR"),
+    ):
+        _office(engine, name, key)
+    make_rec(engine, "rec-a", owner="U.S. Northern Command")
+    with pytest.raises(UnknownOffice) as err:
+        change(engine, "rec-a", owner="Northern Command", reason="typed the short form")
+    assert err.value.suggestions == ["U.S. Northern Command", "U.S. Northern Command with SEDENA and SEMAR"]

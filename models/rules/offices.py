@@ -50,8 +50,12 @@ def register(session: Session) -> list[tuple[str, str, int]]:
 
 
 def close_offices(names: list[str], name: str, n: int = 3) -> list[str]:
+    """The registered names most like ``name``: spelt alike (difflib), or holding it whole (a part of
+    the name typed alone, "Northern Command"), shortest first."""
     by_fold = {_fold(x): x for x in names}
-    return [by_fold[m] for m in difflib.get_close_matches(_fold(name), list(by_fold), n=n, cutoff=0.5)]
+    alike = difflib.get_close_matches(_fold(name), list(by_fold), n=n, cutoff=0.5)
+    within = sorted((f for f in by_fold if len(_fold(name)) >= 4 and _fold(name) in f), key=len)
+    return [by_fold[m] for m in dict.fromkeys([*alike, *within])][:n]
 
 
 def owner_checker(session: Session, *, field: str = "owner"):
