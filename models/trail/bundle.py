@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -56,7 +57,7 @@ def _write_bundle(
             for row in _flatten(iter_canonical_rows(session, where=AuditEvent.seq <= head[0])):
                 take = scope.whole or (nxt is not None and nxt[0] == row[0])
                 if take:
-                    if not scope.whole:
+                    if in_scope is not None:  # (None exactly when the scope is whole)
                         nxt = next(in_scope, None)
                     d = dict(zip(COLUMNS, row))
                     if d["record_type"] == "evidence" and d["action"] in EVIDENCE_ACTIONS:
@@ -71,7 +72,7 @@ def _write_bundle(
                         )
                         + "\n"
                     )
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": BUNDLE_FORMAT,
             "exported_at": iso(utcnow()),
             "exporter": exporter,
@@ -99,7 +100,7 @@ def _write_bundle(
         for i in range(0, len(keys), 500):  # files of the evidence whose events the bundle carries
             q = (
                 select(EvidenceFile)
-                .join(EvidenceItem, EvidenceItem.id == EvidenceFile.evidence_id)
+                .join(EvidenceItem, col(EvidenceItem.id) == EvidenceFile.evidence_id)
                 .where(col(EvidenceItem.key).in_(keys[i : i + 500]))
             )
             for f in session.exec(q).all():

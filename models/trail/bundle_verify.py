@@ -26,6 +26,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
@@ -271,7 +272,7 @@ def _check_events(
 ) -> None:
     checker, anchored = ChainChecker(), set()
     csv_sink = HashingSink()
-    derived = Derived(csv_sink)
+    derived = Derived(cast(IO[str], csv_sink))  # a write-only text stream is all Derived uses
     derive_problem: str | None = None
     live = _Live(lookup, report) if lookup else None
     included = _jsonl(z, "events.jsonl", COLUMNS)
@@ -347,8 +348,8 @@ def _check_derived(
         return
     sinks = {"events.csv": csv_sink, "recommendations.jsonl": HashingSink(), "report.html": HashingSink()}
     try:
-        derived.write_recommendations(sinks["recommendations.jsonl"])
-        derived.write_report(sinks["report.html"], manifest)
+        derived.write_recommendations(cast(IO[str], sinks["recommendations.jsonl"]))
+        derived.write_report(cast(IO[str], sinks["report.html"]), manifest)
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         report.problems.append(f"report.html: cannot be regenerated from the events ({type(e).__name__})")
         return

@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import String, case, func, type_coerce
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.store.tables import AuditEvent, utcnow
 
@@ -118,7 +118,7 @@ def iso(dt: datetime) -> str:
 
 def chain_head(session: Session) -> tuple[int, str]:
     row = session.exec(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
     ).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
@@ -181,6 +181,9 @@ class ChainChecker:
     Each event's hash covers its own seq, so a row moved to another position no longer matches;
     recomputing with nearby seqs tells a reordering or an insertion from an edit.
     """
+
+    prev: str  # the last event's hash
+    prev_prev: str | None  # the one before it (None before the second event)
 
     def __init__(self) -> None:
         self.expected_seq, self.prev, self.prev_prev = 1, GENESIS, None
@@ -333,7 +336,8 @@ def _odd_iso(text: str | None) -> str | None:
         return text
     from sqlalchemy.dialects.sqlite import DATETIME
 
-    parsed = DATETIME().result_processor(None, None)(text[1:])
+    process = DATETIME().result_processor(cast(Any, None), None)  # SQLite's DATETIME reads no dialect
+    parsed = cast(Callable[[str], datetime], process)(text[1:])
     return _iso(parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC))
 
 

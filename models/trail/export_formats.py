@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceItem, EvidenceLink, Recommendation, utcnow
@@ -64,33 +64,37 @@ class Scope:
     def rec_filter(self):
         conds = []
         if self.keys:
-            conds.append(Recommendation.key.in_(self.keys))
+            conds.append(col(Recommendation.key).in_(self.keys))
         if self.owner:
             conds.append(Recommendation.owner == self.owner)
         return and_(*conds) if conds else None
 
     def event_filter(self, upto_seq: int):
-        conds = [AuditEvent.seq <= upto_seq]
+        conds = [col(AuditEvent.seq) <= upto_seq]
         rec_cond = self.rec_filter()
         if rec_cond is not None:
             rec_keys = select(Recommendation.key).where(rec_cond)
             ev_keys = (
                 select(EvidenceItem.key)
-                .join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-                .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
+                .join(EvidenceLink, col(EvidenceLink.evidence_id) == EvidenceItem.id)
+                .join(Recommendation, col(Recommendation.id) == EvidenceLink.recommendation_id)
                 .where(rec_cond)
             )
             conds.append(
                 or_(
-                    and_(AuditEvent.record_type == "recommendation", AuditEvent.record_key.in_(rec_keys)),
-                    and_(AuditEvent.record_type == "evidence", AuditEvent.record_key.in_(ev_keys)),
+                    and_(
+                        col(AuditEvent.record_type) == "recommendation",
+                        col(AuditEvent.record_key).in_(rec_keys),
+                    ),
+                    and_(col(AuditEvent.record_type) == "evidence", col(AuditEvent.record_key).in_(ev_keys)),
                 )
             )
         if self.since:
-            conds.append(AuditEvent.effective_at >= datetime.combine(self.since, time(), tzinfo=UTC))
+            conds.append(col(AuditEvent.effective_at) >= datetime.combine(self.since, time(), tzinfo=UTC))
         if self.until:
             conds.append(
-                AuditEvent.effective_at < datetime.combine(self.until + timedelta(days=1), time(), tzinfo=UTC)
+                col(AuditEvent.effective_at)
+                < datetime.combine(self.until + timedelta(days=1), time(), tzinfo=UTC)
             )
         return and_(*conds)
 
@@ -213,7 +217,7 @@ class _ReportEvents:
         self.by_action: Counter = Counter()
         self.by_year: Counter = Counter()
         self.first: list[str] = []
-        self.last_rows: deque[str] = deque(maxlen=sample)
+        self.last_rows: deque[str | dict] = deque(maxlen=sample)
 
     def add(self, d: dict) -> None:
         self.n += 1
@@ -291,7 +295,8 @@ def render_report(events: _ReportEvents, recs, out: IO[str], facts: ReportFacts)
     in key order); nothing here reads the store or the clock."""
     head = facts.head
     by_status: Counter = Counter()
-    rec_rows = []
+    rec_rows: list[str] = []
+
     for rec in recs:
         status = rec.get("status")
         by_status[figure_status(status, rec.get("kind"))] += 1  # policies no source dates apart

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.store.db import select_row
 from models.store.tables import (
     ClosureProposal,
     EvidenceFile,
@@ -93,7 +95,7 @@ def recommendations(session: Session, state: ReplayState, diffs: Differences) ->
     parent = aliased(Recommendation)
     R = Recommendation
     q = (
-        select(
+        select_row(
             R.key,
             R.status,
             R.owner,
@@ -104,8 +106,8 @@ def recommendations(session: Session, state: ReplayState, diffs: Differences) ->
             parent.key,
             R.version,
         )
-        .join(parent, parent.id == R.parent_id, isouter=True)
-        .order_by(R.id)
+        .join(parent, col(parent.id) == R.parent_id, isouter=True)
+        .order_by(col(R.id))
     )
     seen = set()
     for row in _stream(session, q):
@@ -144,17 +146,17 @@ def evidence(session: Session, state: ReplayState, diffs: Differences) -> None:
     links = _grouped(
         session,
         select(E.key, Recommendation.key)
-        .join(EvidenceLink, EvidenceLink.evidence_id == E.id)
-        .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id),
+        .join(EvidenceLink, col(EvidenceLink.evidence_id) == E.id)
+        .join(Recommendation, col(Recommendation.id) == EvidenceLink.recommendation_id),
     )
     files = _grouped(
         session,
         select(E.key, EvidenceFile.filename, EvidenceFile.sha256).join(
-            EvidenceFile, EvidenceFile.evidence_id == E.id
+            EvidenceFile, col(EvidenceFile.evidence_id) == E.id
         ),
     )
-    q = select(E.key, E.title, E.kind, E.observed_on, older.key).join(
-        older, older.id == E.supersedes_id, isouter=True
+    q = select_row(E.key, E.title, E.kind, E.observed_on, older.key).join(
+        older, col(older.id) == E.supersedes_id, isouter=True
     )
     stored_keys = set()
     for key, title, kind, observed_on, supersedes in _stream(session, q):
@@ -197,9 +199,9 @@ def evidence(session: Session, state: ReplayState, diffs: Differences) -> None:
                 "which is no longer in the store"
             )
             continue
-        have = set(files.get(key, []))
+        held = set(files.get(cast(str, key), []))  # a key the store holds, so not None
         for f in item.get("files") or []:
-            if (f.get("name"), f.get("sha256")) not in have:
+            if (f.get("name"), f.get("sha256")) not in held:
                 diffs.note(
                     f"recommendation {rec_key!r}: the closure accepted at event {seq} rested on file "
                     f"{f.get('name')!r} of evidence {key!r} with SHA-256 {f.get('sha256')}, which the store no "
@@ -209,7 +211,9 @@ def evidence(session: Session, state: ReplayState, diffs: Differences) -> None:
 
 @check
 def users(session: Session, state: ReplayState, diffs: Differences) -> None:
-    q = select(User.username, User.role, User.office, User.disabled, User.can_verify).order_by(User.id)
+    q = select_row(User.username, User.role, User.office, User.disabled, User.can_verify).order_by(
+        col(User.id)
+    )
     seen = set()
     for username, role, office, disabled, can_verify in _stream(session, q):
         seen.add(username)
@@ -242,9 +246,11 @@ def closure_proposals(session: Session, state: ReplayState, diffs: Differences) 
     P = ClosureProposal
     stored = _grouped(
         session,
-        select(Recommendation.key, P.target_status, P.state, P.proposed_by, P.decided_by, P.evidence_hashes)
-        .join(Recommendation, Recommendation.id == P.recommendation_id)
-        .order_by(P.id),
+        select_row(
+            Recommendation.key, P.target_status, P.state, P.proposed_by, P.decided_by, P.evidence_hashes
+        )
+        .join(Recommendation, col(Recommendation.id) == P.recommendation_id)
+        .order_by(col(P.id)),
     )
     for key in sorted(set(stored) | set(state.proposals)):
         have, want = stored.get(key, []), state.proposals.get(key, [])

@@ -15,9 +15,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceFile, Recommendation
@@ -118,8 +119,10 @@ def verify_store(
 def file_problems(session: Session, *, after_id: int = 0) -> tuple[list[str], int, int]:
     """(problems, files checked, highest id checked) for the evidence files with id > ``after_id``."""
     root, problems, checked, through = get_settings().data_dir, [], 0, after_id
-    for f in session.exec(select(EvidenceFile).where(EvidenceFile.id > after_id).order_by(EvidenceFile.id)):
-        checked, through = checked + 1, f.id
+    for f in session.exec(
+        select(EvidenceFile).where(col(EvidenceFile.id) > after_id).order_by(col(EvidenceFile.id))
+    ):
+        checked, through = checked + 1, cast(int, f.id)
         path = root / f.stored_path
         if not path.is_file():
             problems.append(f"evidence file {f.filename!r} ({f.sha256[:12]}…) is missing from {path}")
@@ -135,13 +138,13 @@ def version_problems(session: Session, keys=None) -> list[str]:
     )
     rows = select(Recommendation.key, Recommendation.version, AuditEvent.after)
     if keys is not None:
-        latest = latest.where(AuditEvent.record_key.in_(keys))
-        rows = rows.where(Recommendation.key.in_(keys))
-    latest = latest.group_by(AuditEvent.record_key).subquery()
+        latest = latest.where(col(AuditEvent.record_key).in_(keys))
+        rows = rows.where(col(Recommendation.key).in_(keys))
+    newest = latest.group_by(AuditEvent.record_key).subquery()
     problems = []
     for key, version, after in session.exec(
-        rows.join(latest, latest.c.record_key == Recommendation.key, isouter=True).join(
-            AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True
+        rows.join(newest, newest.c.record_key == Recommendation.key, isouter=True).join(
+            AuditEvent, col(AuditEvent.seq) == newest.c.seq, isouter=True
         )
     ).all():
         recorded = json.loads(after).get("version") if after else None
@@ -169,7 +172,7 @@ def obstacle_version_problems(session: Session) -> list[str]:
         select(Obstacle.key, Obstacle.version, AuditEvent.after)
         .where(Obstacle.origin == "user")
         .join(latest, latest.c.record_key == Obstacle.key, isouter=True)
-        .join(AuditEvent, AuditEvent.seq == latest.c.seq, isouter=True)
+        .join(AuditEvent, col(AuditEvent.seq) == latest.c.seq, isouter=True)
     ).all()
     problems = []
     for key, version, after in rows:
