@@ -168,3 +168,13 @@ def test_part_of_an_office_name_typed_alone_is_answered_with_the_offices_that_ho
     with pytest.raises(UnknownOffice) as err:
         change(engine, "rec-a", owner="Northern Command", reason="typed the short form")
     assert err.value.suggestions == ["U.S. Northern Command", "U.S. Northern Command with SEDENA and SEMAR"]
+
+
+def test_an_office_just_added_can_be_chosen_before_it_owns_anything(engine, users):
+    from models.reads.records import owner_choices
+
+    _office(engine, "OSD Policy", "osd-policy")
+    make_rec(engine, "rec-a", owner="OSD Policy")
+    _office(engine, "Joint Staff J5", "j5")
+    with read_session(engine) as s:
+        assert owner_choices(s) == ["Joint Staff J5", "OSD Policy"]

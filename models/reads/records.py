@@ -23,6 +23,7 @@ from models.store.tables import (
     EvidenceLink,
     Institution,
     Obstacle,
+    Office,
     Recommendation,
     RecommendationInstitution,
     RecommendationObstacle,
@@ -180,8 +181,10 @@ def source_choices(session: Session) -> list[dict]:
 
 
 def owner_choices(session: Session) -> list[str]:
-    """Every owning office in the store, for filters and account forms."""
-    return list(session.exec(select(Recommendation.owner).distinct().order_by(Recommendation.owner)).all())
+    """Every owning office in the store and every office in the register (one an admin just added
+    owns nothing yet but can be given an account), for filters and account forms."""
+    owners = set(session.exec(select(Recommendation.owner).distinct()).all())
+    return sorted(owners | set(session.exec(select(Office.name)).all()))
 
 
 def _read(rec: Recommendation, parent_key: str | None) -> RecommendationRead:
