@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.catalog.checks import Catalog
 from models.catalog.offices import canonical_owner, seed_offices
@@ -28,6 +28,7 @@ from models.rules.permissions import require
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
 from models.rules.users import system_user
+from models.store.db import select_row
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
 from models.store.tables import (
     AuditEvent,
@@ -113,7 +114,7 @@ def _mark_priority(
             .where(
                 AuditEvent.record_type == "recommendation",
                 AuditEvent.record_key == key,
-                AuditEvent.after.contains('"priority":'),
+                col(AuditEvent.after).contains('"priority":'),
             )
             .limit(1)
         ).first()
@@ -349,7 +350,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             )
     have_values = set(
         session.exec(
-            select(
+            select_row(
                 IndicatorValue.indicator_id,
                 IndicatorValue.period,
                 IndicatorValue.country,

@@ -196,6 +196,6 @@ def pending_mail(session: Session) -> list[tuple[User, str, list[NotificationRow
     return [(u, mode, _rows(items)) for u, mode, items in grouped.values()]
 
 
-def digest_sent_on(session: Session, user_id: int):
+def digest_sent_on(session: Session, user_id: int | None):
     pref = session.get(NotificationPreference, user_id)
     return pref.digest_sent_on if pref else None

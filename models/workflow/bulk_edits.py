@@ -31,7 +31,7 @@ from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.lifecycle import RuleViolation
 from models.rules.obstacles import link_obstacle, unlink_obstacle
@@ -85,9 +85,9 @@ def _blocking(session: Session, keys: list[str]) -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = {}
     for rk, ok in session.exec(
         select(Recommendation.key, Obstacle.key)
-        .join(RecommendationObstacle, RecommendationObstacle.recommendation_id == Recommendation.id)
-        .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
-        .where(RecommendationObstacle.state == "blocking", Recommendation.key.in_(keys))
+        .join(RecommendationObstacle, col(RecommendationObstacle.recommendation_id) == Recommendation.id)
+        .join(Obstacle, col(Obstacle.id) == RecommendationObstacle.obstacle_id)
+        .where(RecommendationObstacle.state == "blocking", col(Recommendation.key).in_(keys))
     ):
         out.setdefault(rk, set()).add(ok)
     return {k: frozenset(v) for k, v in out.items()}
@@ -103,7 +103,7 @@ def _values_at(
     events = session.exec(
         select(AuditEvent.before, AuditEvent.after)
         .where(AuditEvent.record_type == "recommendation", AuditEvent.record_key == rec.key)
-        .order_by(AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.seq).desc())
     ).all()
     reached = rec.version
     for before, after in events:
@@ -154,8 +154,8 @@ def apply_edits(
     for chunk in _chunks(keys):
         for rec, parent_key in session.exec(
             select(Recommendation, parent.key)
-            .join(parent, Recommendation.parent_id == parent.id, isouter=True)
-            .where(Recommendation.key.in_(chunk))
+            .join(parent, col(Recommendation.parent_id) == parent.id, isouter=True)
+            .where(col(Recommendation.key).in_(chunk))
         ):
             store[rec.key] = (rec, parent_key or "")
         if any(r.obstacles is not None for r in parsed.rows):
@@ -206,12 +206,12 @@ def _apply_row(
         "who_must_act": rec.who_must_act,
         "parent": parent_key,
     }
-    for col, value in row.context.items():
-        if value != (current[col] or "").strip():
+    for column, value in row.context.items():
+        if value != (current[column] or "").strip():
             return refuse(
-                col,
+                column,
                 f"is read-only here and was changed (the file has {value!r}, the store has "
-                f"{current[col]!r}); only status, owner, target_date and progress can be edited",
+                f"{current[column]!r}); only status, owner, target_date and progress can be edited",
             )
     now = _snapshot(rec)
     diff = {k: v for k, v in row.values.items() if now[k] != v}

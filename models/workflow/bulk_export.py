@@ -14,10 +14,10 @@ import io
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.store.errors import InvalidInput
 from models.store.tables import Obstacle, Recommendation, RecommendationObstacle
@@ -85,7 +85,7 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
     parent = aliased(Recommendation)
     q = (
         select(Recommendation, parent.key)
-        .join(parent, Recommendation.parent_id == parent.id, isouter=True)
+        .join(parent, col(Recommendation.parent_id) == parent.id, isouter=True)
         .order_by(Recommendation.key)
         .execution_options(yield_per=500)
     )
@@ -96,7 +96,7 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
     blocking: dict[int, list[str]] = {}
     for rec_id, ob_key in session.exec(
         select(RecommendationObstacle.recommendation_id, Obstacle.key)
-        .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+        .join(Obstacle, col(Obstacle.id) == RecommendationObstacle.obstacle_id)
         .where(RecommendationObstacle.state == "blocking")
         .order_by(Obstacle.key)
     ):
@@ -114,7 +114,7 @@ def export_rows(session: Session, *, status: str | None = None, owner: str | Non
             "kind": rec.kind,
             "who_must_act": rec.who_must_act,
             "parent": parent_key or "",
-            "obstacles": OBSTACLE_SEPARATOR.join(blocking.get(rec.id, [])),
+            "obstacles": OBSTACLE_SEPARATOR.join(blocking.get(cast(int, rec.id), [])),
             "reason": "",
             "owner_inferred": "true" if rec.owner_inferred else "false",
             "status_shown": status_shown(rec.status, rec.kind),

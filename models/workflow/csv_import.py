@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.rules.offices import UnknownOffice, owner_checker
 from models.rules.recommendations import create_recommendation
@@ -215,11 +215,15 @@ def _check_against_store(session: Session, rows: list[tuple[int, RecommendationC
     known_parents: set[str] = set()
     for i in range(0, len(keys), 500):
         existing |= set(
-            session.exec(select(Recommendation.key).where(Recommendation.key.in_(keys[i : i + 500]))).all()
+            session.exec(
+                select(Recommendation.key).where(col(Recommendation.key).in_(keys[i : i + 500]))
+            ).all()
         )
     for i in range(0, len(parents), 500):
         known_parents |= set(
-            session.exec(select(Recommendation.key).where(Recommendation.key.in_(parents[i : i + 500]))).all()
+            session.exec(
+                select(Recommendation.key).where(col(Recommendation.key).in_(parents[i : i + 500]))
+            ).all()
         )
     known_parents |= set(keys)
     problems = [
@@ -248,8 +252,9 @@ def _parents_first(rows: list[tuple[int, RecommendationCreate]]) -> list[tuple[i
     done: set[str] = set()
     out: list[tuple[int, RecommendationCreate]] = []
     for _line, r in rows:
-        chain, k = [], r.key
-        while k in by_key and k not in done:
+        chain: list[str] = []
+        k: str | None = r.key
+        while k is not None and k in by_key and k not in done:
             if k in chain:
                 raise ImportRefused(
                     [RowProblem(by_key[x][0], "parent", "parent chain loops back on itself") for x in chain]

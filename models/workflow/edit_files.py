@@ -13,6 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from models.store.errors import InvalidInput
 from models.store.settings import Settings, get_settings
@@ -132,7 +133,8 @@ def _parse_row(
         values["progress"] = _int(_text(progress) if isinstance(progress, str) else progress, 0, 100)
     except (ValueError, TypeError):
         problem("progress", f"{_text(progress)!r} is not a whole number from 0 to 100")
-    version = raw.get("version")
+    version: Any = raw.get("version")  # the cell as read, then the parsed number
+
     try:
         version = _int(_text(version) if isinstance(version, str) else version, 1, None)
     except (ValueError, TypeError):

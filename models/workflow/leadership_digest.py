@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.briefing import BriefingRequest, briefing_content
 from models.reads.changes import changes_between, end_of_day, start_of_day
@@ -64,7 +64,7 @@ def recipients(session: Session) -> list[str]:
         select(User.email).where(
             User.role == "viewer",
             User.disabled == False,  # noqa: E712
-            User.email.is_not(None),
+            col(User.email).is_not(None),
         )
     ).all()
     return sorted({e.strip() for e in rows if e and e.strip()})
@@ -74,7 +74,7 @@ def _last_sent(session: Session, before: date) -> date | None:
     row = session.exec(
         select(ReminderLog.sent_at)
         .where(ReminderLog.owner == KEY, ReminderLog.digest_date < before)
-        .order_by(ReminderLog.digest_date.desc())
+        .order_by(col(ReminderLog.digest_date).desc())
     ).first()
     return row.date() if row else None
 

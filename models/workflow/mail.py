@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import cast
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,7 +72,7 @@ def build_message(
     subject: str,
     text: str,
     html: str | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
     """``attachments``: (filename, MIME type as ``maintype/subtype``, content)."""
     msg = EmailMessage()
@@ -94,7 +96,8 @@ def send(cfg: MailSettings, msg: EmailMessage, to: list[str]) -> None:
     where = f"{cfg.smtp_host}:{cfg.smtp_port}"
     try:
         smtp_cls = smtplib.SMTP_SSL if cfg.smtp_ssl else smtplib.SMTP
-        with smtp_cls(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout) as smtp:
+        host = cast(str, cfg.smtp_host)  # mail is sent only when a host is configured
+        with smtp_cls(host, cfg.smtp_port, timeout=cfg.smtp_timeout) as smtp:
             if cfg.smtp_starttls and not cfg.smtp_ssl:
                 smtp.starttls(context=ssl.create_default_context())
             if cfg.smtp_user:

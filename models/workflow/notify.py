@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -110,6 +111,7 @@ def send_notifications(
         if not (user.email or "").strip() or user.disabled:
             out.append(Mailed(user.username, mode, "no_address", len(rows)))
             continue
+        email = cast(str, user.email)  # checked just above
         try:
             with write_session(engine) as session:
                 if mode == "digest" and digest_sent_on(session, user.id) == day:
@@ -127,15 +129,16 @@ def send_notifications(
                     continue
                 msg = build_message(
                     cfg,
-                    to=[user.email],
+                    to=[email],
                     subject=subject(rows, mode, day),
                     text=render_text(cfg, user, rows, mode, day),
                 )
-                send(cfg, msg, [user.email])
+                send(cfg, msg, [email])
                 mark_mailed(
                     session, [r.id for r in rows], now=now, digest_day=day if mode == "digest" else None
                 )
-            out.append(Mailed(user.username, mode, "emailed", len(rows), user.email))
+            out.append(Mailed(user.username, mode, "emailed", len(rows), email))
+
         except MailError as e:
             out.append(
                 Mailed(

@@ -22,9 +22,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.reads.digests import DUE_SOON_DAYS, Digest, DigestItem, digests
 from models.rules.trail_events import record_digest_sent
@@ -120,7 +121,7 @@ def digest_filename(digest: Digest) -> str:
 
 def recipients(session: Session, digest: Digest) -> list[str]:
     """Addresses of the enabled users the digest is for (its office, or the verifier)."""
-    q = select(User.email).where(User.disabled == False, User.email.is_not(None))  # noqa: E712
+    q = select(User.email).where(User.disabled == False, col(User.email).is_not(None))  # noqa: E712
     q = (
         q.where(User.office == digest.owner)
         if digest.kind == "office"
@@ -245,7 +246,7 @@ def send_reminders(
             if done:
                 outcomes.append(Outcome(digest, "already_sent", f"{done.channel} to {done.destination}"))
             else:
-                shown = ", ".join(dest) if channel == "email" else dest
+                shown = ", ".join(dest) if channel == "email" else cast(str, dest)
                 outcomes.append(
                     Outcome(digest, "would_email" if channel == "email" else "would_write", shown)
                 )
@@ -258,7 +259,8 @@ def send_reminders(
                     continue
                 channel, dest = _plan(session, cfg, digest)
                 if channel == "email":
-                    _send_mail(cfg, dest, digest)
+                    _send_mail(cfg, cast(list[str], dest), digest)
+
                     destination = ", ".join(dest)
                 else:
                     destination = str(_write_file(cfg, digest))
