@@ -13,10 +13,11 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from models.catalog.offices import unknown_owner
 from models.catalog.schema import (
@@ -82,7 +83,10 @@ def _read_yaml(path: Path) -> Any:
         ) from None
 
 
-def validate_file(path: Path, model: type[BaseModel]) -> BaseModel:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def validate_file(path: Path, model: type[_Model]) -> _Model:
     data = _read_yaml(path)
     try:
         return model.model_validate(data)
@@ -93,7 +97,7 @@ def validate_file(path: Path, model: type[BaseModel]) -> BaseModel:
         raise CatalogError(f"{path}: " + "; ".join(shown) + more) from None
 
 
-def _explain(data: Any, err: dict, model: type[BaseModel]) -> str:
+def _explain(data: Any, err: ErrorDetails, model: type[BaseModel]) -> str:
     """One problem, with a 'did you mean' for a misspelt field name."""
     text = f"{_describe_loc(data, tuple(err['loc']))}: {err['msg']}"
     if err["type"] == "extra_forbidden":
@@ -154,7 +158,7 @@ class Catalog:
                     yield "conflicts", key, c
 
 
-def _merge_shared(existing: BaseModel, new: BaseModel, agree: tuple[str, ...], where: str) -> BaseModel:
+def _merge_shared(existing: Any, new: Any, agree: tuple[str, ...], where: str) -> BaseModel:
     """Obstacles, institutions and indicators may be defined by several files under one key."""
     for name in agree:
         if getattr(existing, name) != getattr(new, name):
@@ -280,7 +284,8 @@ def _check_references(cat: Catalog) -> None:
             raise missing("indicators", key, "parent", "indicator", ind.parent)
     # parents must not form a cycle
     for key in cat.recommendations:
-        seen, cur = set(), key
+        seen: set[str] = set()
+        cur: str | None = key
         while cur:
             if cur in seen:
                 raise CatalogError(f"recommendation {key!r}: parent chain loops back on itself")
@@ -345,6 +350,7 @@ def check_against_sources(cat: Catalog, sources_dir: Path, copy_window: int = 8)
                             f'"{" ".join(w[i : i + copy_window])}"; say it in your own words'
                         )
                         break
+    own_words: list[tuple[str, str, tuple[str, ...]]]
     own_words = [("priority", k, (p.reason, p.close_plan or "")) for k, p in cat.priority.items()]
     own_words += [
         ("conflict", k, (x.topic, x.note, *(side.says for side in x.sides))) for k, x in cat.conflicts.items()

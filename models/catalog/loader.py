@@ -12,8 +12,10 @@ nobody reported as if a source had.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any, cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -22,7 +24,7 @@ from models.catalog.checks import Catalog
 from models.catalog.offices import canonical_owner, seed_offices
 from models.catalog.reading import reported_on
 from models.catalog.schema import Citation as SeedCitation
-from models.catalog.schema import RecommendationSeed, parse_partial_date
+from models.catalog.schema import InstitutionSeed, ObstacleSeed, RecommendationSeed, parse_partial_date
 from models.rules import catalog_records, lifecycle
 from models.rules.permissions import require
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
@@ -131,7 +133,7 @@ def _mark_priority(
         if latest is not None:
             latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
             when = max(when, latest)
-        fields = {"priority": True}
+        fields: dict[str, Any] = {"priority": True}
         if p.close_plan and not rec.close_plan:
             fields["close_plan"] = p.close_plan
         update_recommendation(
@@ -169,18 +171,18 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     seed_offices(session, catalog, actor, report.added)
     session.flush()
 
-    for model, kind, items in (
-        (Obstacle, "obstacle", catalog.obstacles),
-        (Institution, "institution", catalog.institutions),
-    ):
+    refs: list[tuple[type[Obstacle | Institution], str, Mapping[str, ObstacleSeed | InstitutionSeed]]]
+    refs = [(Obstacle, "obstacle", catalog.obstacles), (Institution, "institution", catalog.institutions)]
+    for model, kind, items in refs:
         have = _existing_keys(session, model)
-        for key, item in sorted(items.items()):
+        for key in sorted(items):  # (keys are unique, so this is the order sorting the items gave)
+            item = items[key]
             if key in have:
                 continue
             row = catalog_records.add_row(
                 session, actor=actor, row=model(**item.model_dump(exclude={"citations", "recommendations"}))
             )
-            _add_citations(session, actor, kind, row.id, item.citations)
+            _add_citations(session, actor, kind, cast(int, row.id), item.citations)
             report.added[f"{kind}s"] += 1
 
     # A historical proposal can be reported acted on before the source that records it was
@@ -230,12 +232,13 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             effective_at=_at(created_on),
             reason=f"from the catalog: {c.source}, {c.section}, lines {c.lines}",
         )
-        _add_citations(session, actor, "recommendation", rec.id, seed.citations)
+        new_id = cast(int, rec.id)  # flushed by create_recommendation
+        _add_citations(session, actor, "recommendation", new_id, seed.citations)
         for o in seed.obstacles:
-            catalog_records.link(session, actor=actor, recommendation_id=rec.id, obstacle_id=obstacle_ids[o])
+            catalog_records.link(session, actor=actor, recommendation_id=new_id, obstacle_id=obstacle_ids[o])
         for i in seed.institutions:
             catalog_records.link(
-                session, actor=actor, recommendation_id=rec.id, institution_id=institution_ids[i]
+                session, actor=actor, recommendation_id=new_id, institution_id=institution_ids[i]
             )
         new_recs.append(seed)
         report.added["recommendations"] += 1
@@ -244,10 +247,13 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     # institutions may name the recommendations that concern them, too
     for inst_key, inst in catalog.institutions.items():
         for rkey in inst.recommendations:
-            rec_id = session.exec(select(Recommendation.id).where(Recommendation.key == rkey)).one()
+            rec_id = cast(
+                int, session.exec(select(Recommendation.id).where(Recommendation.key == rkey)).one()
+            )
             catalog_records.link(
                 session, actor=actor, recommendation_id=rec_id, institution_id=institution_ids[inst_key]
             )
+
     session.flush()
 
     have_evidence = _existing_keys(session, EvidenceItem)
@@ -265,7 +271,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
                 )
         if key in have_evidence:
             continue
-        item = attach_evidence(
+        added = attach_evidence(
             session,
             keys=ev.recommendations,
             actor=actor,
@@ -281,35 +287,39 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             effective_at=_at(observed),
             reason="evidence reported in the source library",
         )
-        item.observed_precision = precision
+        added.observed_precision = precision
         report.added["evidence items"] += 1
 
     for seed in new_recs:
         if seed.seeded_status:
-            s = seed.seeded_status
-            c = s.citations[0]
-            as_of, precision = parse_partial_date(s.as_of)
+            seeded = seed.seeded_status
+            c = seeded.citations[0]
+            as_of, precision = parse_partial_date(seeded.as_of)
             # the passage that supports the status is itself evidence, recorded as such
             basis = attach_evidence(
                 session,
                 keys=[seed.key],
                 actor=actor,
                 key=f"{seed.key[:66]}-status-basis",
-                status_claim=s.status,
+                status_claim=seeded.status,
                 evidence=EvidenceCreate(
                     title=f"Status reported by {c.source[:4]} source",
-                    summary=s.note,
+                    summary=seeded.note,
                     observed_on=as_of,
                     kind="source_report",
                 ),
-                citations=[_cite(x) for x in s.citations],
+                citations=[_cite(x) for x in seeded.citations],
                 effective_at=_at(as_of),
                 reason="the source passage that supports the seeded status",
             )
             basis.observed_precision = precision
             report.added["evidence items"] += 1
             claims.setdefault(seed.key, []).append(
-                (claimed_on(s.as_of, c), s.status, f"{s.note} ({c.source}, {c.section}, lines {c.lines})")
+                (
+                    claimed_on(seeded.as_of, c),
+                    seeded.status,
+                    f"{seeded.note} ({c.source}, {c.section}, lines {c.lines})",
+                )
             )
     new_keys = {s.key for s in new_recs}
     for rkey, rec_claims in sorted(claims.items()):
@@ -338,10 +348,10 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
     have_ind = _existing_keys(session, Indicator)
     for key, ind in sorted(catalog.indicators.items(), key=lambda kv: (kv[1].parent is not None, kv[0])):
         if key not in have_ind:
-            row = catalog_records.add_row(
+            indicator = catalog_records.add_row(
                 session, actor=actor, row=Indicator(**ind.model_dump(exclude={"values", "parent"}))
             )
-            have_ind[key] = row.id
+            have_ind[key] = cast(int, indicator.id)
             report.added["indicators"] += 1
     for key, ind in catalog.indicators.items():
         if ind.parent:
@@ -366,7 +376,7 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
             if ident in have_values:
                 continue
             have_values.add(ident)
-            c = _cite(v.citation)
+            cited = _cite(v.citation)
             catalog_records.add_indicator_value(
                 session,
                 actor=actor,
@@ -378,28 +388,28 @@ def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedRepo
                     country=country,
                     note=v.note,
                     conflict_note=v.conflict_note,
-                    **c,
+                    **cited,
                 ),
             )
             report.added["indicator values"] += 1
 
     have_events = _existing_keys(session, TimelineEvent)
-    for key, ev in sorted(catalog.events.items()):
+    for key, event in sorted(catalog.events.items()):
         if key in have_events:
             continue
-        d, precision = parse_partial_date(ev.date)
+        d, precision = parse_partial_date(event.date)
         catalog_records.add_timeline_event(
             session,
             actor=actor,
-            citations=[_cite(c) for c in ev.citations],
+            citations=[_cite(c) for c in event.citations],
             event=TimelineEvent(
                 key=key,
                 occurred_on=d,
                 precision=precision,
-                title=ev.title,
-                summary=ev.summary,
-                country=ev.country,
-                category=ev.category,
+                title=event.title,
+                summary=event.summary,
+                country=event.country,
+                category=event.category,
             ),
         )
         report.added["timeline events"] += 1

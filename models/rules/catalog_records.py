@@ -8,7 +8,7 @@ statuses go through :mod:`models.rules.recommendations` like everyone else's.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlmodel import Session, SQLModel
 
@@ -24,8 +24,10 @@ from models.store.tables import (
 )
 from models.trail.chain import append_event
 
+_Row = TypeVar("_Row", bound=SQLModel)
 
-def add_row(session: Session, *, actor: User, row: SQLModel) -> SQLModel:
+
+def add_row(session: Session, *, actor: User, row: _Row) -> _Row:
     """Add one reference row (a source, obstacle, institution, indicator or event) and give it an id."""
     require(actor, "catalog.seed")
     session.add(row)
