@@ -1,5 +1,5 @@
 """Style is checked by the test command, so it is never a review topic: ruff's lint rules and
-its formatter, as configured in pyproject.toml, over the whole repository."""
+its formatter over the whole repository, and mypy over ``models/``, as configured in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -23,4 +23,18 @@ def test_ruff_lint_passes():
 
 def test_ruff_format_leaves_every_file_as_it_is():
     done = _ruff("format", "--check", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_finds_no_type_errors_in_models():
+    """A query typed wrong (a field used where a column is meant) fails here, not on a page.
+
+    mypy keeps its cache in ``.mypy_cache`` (git-ignored), so a run after the first checks only what changed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
