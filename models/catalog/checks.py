@@ -197,7 +197,7 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
         "indicators": ("name", "unit", "country", "parent"),
     }
     for path in files:
-        cf: CatalogFile = validate_file(path, CatalogFile)  # type: ignore[assignment]
+        cf: CatalogFile = validate_file(path, CatalogFile)
         if cf.source and cf.coverage_note:
             cat.coverage_notes[cf.source] = cf.coverage_note
         for kind in ("recommendations", "evidence", "events"):
@@ -220,13 +220,13 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
                     cat.origin[(kind, item.key)] = path
     priority_file = seeds_dir / "priority.yaml"
     if only is None and priority_file.exists():
-        pf: PriorityFile = validate_file(priority_file, PriorityFile)  # type: ignore[assignment]
+        pf: PriorityFile = validate_file(priority_file, PriorityFile)
         for item in pf.priority:
             cat.priority[item.key] = item
             cat.origin[("priority", item.key)] = priority_file
     conflicts_file = seeds_dir / "conflicts.yaml"
     if only is None and conflicts_file.exists():
-        xf: ConflictsFile = validate_file(conflicts_file, ConflictsFile)  # type: ignore[assignment]
+        xf: ConflictsFile = validate_file(conflicts_file, ConflictsFile)
         for item in xf.conflicts:
             if item.key in cat.conflicts:
                 raise CatalogError(f"{conflicts_file}: conflict key {item.key!r} appears twice")
@@ -234,7 +234,7 @@ def load_catalog(seeds_dir: Path, only: list[Path] | None = None, check_refs: bo
             cat.origin[("conflicts", item.key)] = conflicts_file
     offices_file = seeds_dir / "offices.yaml"
     if only is None and offices_file.exists():
-        of: OfficesFile = validate_file(offices_file, OfficesFile)  # type: ignore[assignment]
+        of: OfficesFile = validate_file(offices_file, OfficesFile)
         cat.offices = {o.key: o for o in of.offices}
     if check_refs:
         _check_references(cat)

@@ -167,8 +167,8 @@ def _conflicts_file(seeds_dir: str) -> tuple:
     seeds = Path(seeds_dir)
     if not (seeds / "conflicts.yaml").is_file():
         return (), {}
-    conflicts = validate_file(seeds / "conflicts.yaml", ConflictsFile).conflicts  # type: ignore[attr-defined]
-    short = {s.id: s.short for s in validate_file(seeds / "sources.yaml", SourcesFile).sources}  # type: ignore[attr-defined]
+    conflicts = validate_file(seeds / "conflicts.yaml", ConflictsFile).conflicts
+    short = {s.id: s.short for s in validate_file(seeds / "sources.yaml", SourcesFile).sources}
     return tuple(conflicts), short
 
 
