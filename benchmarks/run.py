@@ -417,7 +417,7 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
 
     from models.catalog.checks import load_catalog
     from models.catalog.loader import seed_catalog
-    from models.rules.users import system_user
+    from models.rules.users import operator_user
     from models.store.db import make_engine, write_session
     from models.store.settings import get_settings
     from models.store.tables import AuditEvent, User
@@ -432,7 +432,7 @@ def time_seed_and_import(backend: str, workdir: Path, import_rows: int) -> dict:
     catalog = load_catalog(get_settings().seeds_dir)
     t0 = time.perf_counter()
     with write_session(engine) as s:
-        report = seed_catalog(s, catalog=catalog, actor=system_user(s))
+        report = seed_catalog(s, catalog=catalog, actor=operator_user(s))
     secs = time.perf_counter() - t0
     with engine.connect() as c:
         events = c.execute(select(func.count()).select_from(AuditEvent)).scalar_one()

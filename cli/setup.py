@@ -36,21 +36,22 @@ def _key() -> None:
 
 def _seed() -> str:
     from models.catalog.loader import seed_catalog
-    from models.rules.users import system_user
+    from models.rules.users import operator_user
 
     settings = get_settings()
     catalog = load_catalog(settings.seeds_dir)
     engine = make_engine()
     with write_session(engine) as session:
-        report = seed_catalog(session, catalog=catalog, actor=system_user(session))
+        report = seed_catalog(session, catalog=catalog, actor=operator_user(session))
     return str(report)
 
 
 def _first_admin() -> None:
-    from models.rules.auth import bootstrap_admin
+    from models.rules.auth import bootstrap_admin, needs_first_admin
+    from models.rules.users import operator_user
 
     with write_session(make_engine()) as session:
-        password = bootstrap_admin(session)
+        password = needs_first_admin(session) and bootstrap_admin(session, actor=operator_user(session))
     if password:
         typer.echo(
             "first start: created the administrator account\n"

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli.common import app, engine_ready, fail, user_errors
+from cli.common import app, engine_ready, fail, operator, sign_in, user_errors
 from models.store.db import read_session, write_session
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -30,7 +30,6 @@ def user_add(
     from pydantic import ValidationError
 
     from models.rules.auth import create_user, generate_password
-    from models.rules.users import system_user
 
     password = (
         None
@@ -47,7 +46,7 @@ def user_add(
                 display_name=name,
                 email=email,
                 password=password,
-                actor=system_user(session),
+                actor=operator(session),
             )
     except ValidationError as e:
         err = e.errors()[0]
@@ -58,10 +57,8 @@ def user_add(
 
 
 def _admin_action(fn, **kwargs):
-    from models.rules.users import system_user
-
     with write_session(engine_ready()) as session:
-        return fn(session, actor=system_user(session), **kwargs)
+        return fn(session, actor=operator(session), **kwargs)
 
 
 @user_app.command("set-role")
@@ -126,3 +123,29 @@ def user_list() -> None:
         for u in accounts(session):
             state = "disabled" if u["disabled"] else "active"
             typer.echo(f"{u['username']:<24} {u['role']:<8} {state:<9} {u['office'] or ''}")
+
+
+@app.command()
+@user_errors
+def login(username: str = typer.Option(..., "--as", help="Your username.")) -> None:
+    """Sign in once (password on standard input) and print a session token; with it in
+    RECTRACK_TOKEN, commands given --as act for you without asking again, until `rectrack logout`,
+    the idle timeout or the session's maximum age, as in the browser."""
+    token = sign_in(username, issue_token=True)
+    typer.echo(token)
+
+
+@app.command()
+@user_errors
+def logout() -> None:
+    """End the session whose token is in RECTRACK_TOKEN (everywhere it is used)."""
+    import os
+
+    from models.rules.web_sessions import end_token
+
+    token = os.environ.get("RECTRACK_TOKEN", "").strip()
+    if not token:
+        fail("RECTRACK_TOKEN is not set: there is no command-line session to end")
+    with write_session(engine_ready()) as session:
+        ended = end_token(session, token=token)
+    typer.echo("signed out" if ended else "that session had already ended")

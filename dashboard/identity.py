@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
+from models.rules.permissions import NOT_PEOPLE
 from models.rules.users import get_user
 from models.store.db import read_session, write_session
 from models.store.errors import NotFound
@@ -183,7 +184,7 @@ def current_user(engine=None) -> User | None:
     except NotFound:
         sign_out("Your account no longer exists; ask an administrator.")
         return None
-    if user.disabled or user.role == "system":
+    if user.disabled or user.role in NOT_PEOPLE:
         sign_out("Your account is disabled; ask an administrator.")
         return None
     st.session_state["last_active"] = now

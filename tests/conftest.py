@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import models.store.tables  # noqa: F401
-from models.rules.users import add_user, system_user
+from models.rules.users import add_user, operator_user
 from models.store.db import make_engine, write_session
 from models.store.schemas import UserCreate
 from models.store.settings import get_settings
@@ -103,7 +103,7 @@ def users(engine):
     """One account per role, plus an editor scoped to one office, each added by the catalog loader
     through ``add_user`` as an install's first accounts are, so the store verifies (state replay)."""
     with write_session(engine) as s:
-        actor = system_user(s)
+        actor = operator_user(s)
         made = {}
         for name, role, office in [
             ("ed", "editor", None),

@@ -6,16 +6,21 @@ from sqlmodel import select
 
 from models.rules.recommendations import create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
-from models.rules.users import add_user, system_user
+from models.rules.users import add_user, operator_user
 from models.store.db import read_session, write_session
 from models.store.schemas import RecommendationCreate, RecommendationUpdate, UserCreate
 from models.store.tables import AuditEvent, User
 
+# the password CLI tests sign in with: `cli(..., "--as", NAME)` types it on standard input
+CLI_PASSWORD = "correct horse battery staple"
+
 
 def add_account(session, username: str, role: str, **kw) -> User:
-    """An account added by the catalog loader through the one write path (with its ``user_add``
-    event), as an install's first accounts are, so the store still verifies."""
-    return add_user(session, data=UserCreate(username=username, role=role, **kw), actor=system_user(session))
+    """An account added by the operator through the one write path (with its ``user_add`` event),
+    as an install's first accounts are, so the store still verifies."""
+    return add_user(
+        session, data=UserCreate(username=username, role=role, **kw), actor=operator_user(session)
+    )
 
 
 def make_rec(engine, key="rec-a", owner="OSD Policy", actor="ed", **kw):
@@ -69,12 +74,26 @@ def cli(*args: str, input: str | None = None):
     """Run ``rectrack`` in-process and return the result (``.exit_code``, ``.output``).
 
     CLI tests go through here, so how the command line establishes who is acting (see the
-    README, "The rectrack command") is arranged in one place."""
+    README, "Who a command acts as") is arranged in one place: a command given ``--as`` reads that
+    user's password from standard input, and tests' accounts have :data:`CLI_PASSWORD`."""
     from typer.testing import CliRunner
 
     from cli.main import app
 
+    if input is None and "--as" in args:
+        input = CLI_PASSWORD + "\n"
     return CliRunner().invoke(app, list(args), input=input)
+
+
+def give_cli_password(engine, *usernames: str) -> None:
+    """Test setup: accounts made without a password get :data:`CLI_PASSWORD` to sign in with."""
+    from models.rules.auth import hash_password
+
+    with write_session(engine) as s:
+        for name in usernames:
+            user = s.exec(select(User).where(User.username == name)).one()
+            user.password_hash = hash_password(CLI_PASSWORD)
+            s.add(user)
 
 
 def shown(markdown: str) -> str:

@@ -24,7 +24,7 @@ from models.rules.evidence_files import store_file
 from models.rules.offices import add_office
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import make_engine, write_session
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
 from models.store.settings import Settings
@@ -56,7 +56,7 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
     p = lambda what: payload(origin, what)  # noqa: E731
     engine = make_engine(url)
     with write_session(engine) as s:
-        actor = system_user(s)
+        actor = operator_user(s)
         create_user(
             s,
             username="hoffice",

@@ -17,7 +17,7 @@ from models.rules.auth import (
     reset_password,
 )
 from models.rules.single_sign_on import user_for_identity
-from models.rules.users import set_disabled, set_role, system_user
+from models.rules.users import operator_user, set_disabled, set_role
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput, PermissionDenied
 from models.store.tables import AuditEvent, User, utcnow
@@ -33,10 +33,10 @@ def alice(engine):
             username="alice",
             role="editor",
             password=PASSWORD,
-            actor=system_user(s),
+            actor=operator_user(s),
             email="alice@example.mil",
         )
-        create_user(s, username="root", role="admin", password=PASSWORD + "!", actor=system_user(s))
+        create_user(s, username="root", role="admin", password=PASSWORD + "!", actor=operator_user(s))
     return "alice"
 
 
@@ -163,7 +163,7 @@ def test_role_changes_and_password_resets_are_audited_and_admin_only(engine, ali
 def test_the_last_admin_cannot_be_demoted(engine, alice):
     with pytest.raises(InvalidInput, match="last active admin"):
         with write_session(engine) as s:
-            set_role(s, username="root", role="viewer", actor=system_user(s))
+            set_role(s, username="root", role="viewer", actor=operator_user(s))
 
 
 def test_users_change_their_own_password_only_with_the_current_one(engine, alice):
@@ -180,14 +180,14 @@ def test_users_change_their_own_password_only_with_the_current_one(engine, alice
 def test_a_short_password_is_refused(engine):
     with pytest.raises(InvalidInput, match="at least 12 characters"):
         with write_session(engine) as s:
-            create_user(s, username="bob", role="viewer", password="short", actor=system_user(s))
+            create_user(s, username="bob", role="viewer", password="short", actor=operator_user(s))
 
 
 def test_a_fresh_install_gets_a_generated_admin_password_once(engine):
     with write_session(engine) as s:
-        first = bootstrap_admin(s)
+        first = bootstrap_admin(s, actor=operator_user(s))
     with write_session(engine) as s:
-        assert bootstrap_admin(s) is None
+        assert bootstrap_admin(s, actor=operator_user(s)) is None
     assert first and len(first) >= 16
     assert signin(engine, first, username="admin").role == "admin"
 

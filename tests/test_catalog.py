@@ -19,7 +19,7 @@ from sqlmodel import select
 from models.catalog.checks import _words, check_against_sources, load_catalog
 from models.catalog.loader import seed_catalog
 from models.catalog.schema import SOURCE_IDS, CatalogFile, Citation, RecommendationSeed, parse_partial_date
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import make_engine, read_session, write_session
 from models.store.tables import Indicator, IndicatorValue
 
@@ -288,7 +288,7 @@ def test_parts_still_add_up_after_loading_into_a_store(catalog, tmp_path):
 
     SQLModel.metadata.create_all(engine)
     with write_session(engine) as s:
-        seed_catalog(s, catalog=catalog, actor=system_user(s))
+        seed_catalog(s, catalog=catalog, actor=operator_user(s))
     with read_session(engine) as s:
         inds = {i.id: i for i in s.exec(select(Indicator)).all()}
         rows = s.exec(select(IndicatorValue)).all()

@@ -19,7 +19,7 @@ from models.catalog import reading
 from models.catalog.checks import load_catalog
 from models.catalog.loader import IMPLIED, REPORTED, seed_catalog
 from models.catalog.schema import Citation, EvidenceSeed
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.tables import AuditEvent
 
@@ -167,7 +167,7 @@ def test_a_summary_in_own_words_about_the_same_passage_passes(texts, catalog):
 
 def test_seeding_shows_no_status_step_as_reported_that_no_source_reports(engine, catalog):
     with write_session(engine) as s:
-        seed_catalog(s, catalog=catalog, actor=system_user(s))
+        seed_catalog(s, catalog=catalog, actor=operator_user(s))
     claimed: dict[str, set[str]] = {}
     for key, rec in catalog.recommendations.items():
         if rec.seeded_status:

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.helpers import CLI_PASSWORD, cli
 
 runner = CliRunner()
 
@@ -20,12 +21,15 @@ def cli_store(tmp_path, monkeypatch, request):
 
     get_settings.cache_clear()
     assert run("db", "upgrade").exit_code == 0
-    assert run("user", "add", "ed", "--role", "editor").exit_code == 0
+    assert (
+        run("user", "add", "ed", "--role", "editor", "--password-stdin", input=CLI_PASSWORD + "\n").exit_code
+        == 0
+    )
     return url
 
 
-def run(*args):
-    return runner.invoke(app, list(args))
+def run(*args, input=None):
+    return cli(*args, input=input)
 
 
 def _commands(group, prefix=()):
@@ -96,7 +100,7 @@ def test_seed_list_show_and_set_status_work_end_to_end(cli_store, tmp_path):
         ),
         (
             ("set-status", "deare09-bwg-revival", "accepted", "--reason", "x", "--as", "nobody"),
-            "no user 'nobody'",
+            "wrong username or password",
         ),
         (("list", "--status", "done"), "unknown status 'done'"),
         (("import", "missing.csv", "--as", "ed"), "does not exist"),

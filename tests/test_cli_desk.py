@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.helpers import CLI_PASSWORD
 from tests.test_cli import cli_store, run  # noqa: F401  (fixture)
 
 REC = "deare09-bwg-revival"
@@ -46,7 +47,10 @@ def test_an_officer_records_links_and_plans_from_the_command_line(cli_store):
 
 def test_a_viewer_may_not_link_and_an_obstacle_needs_a_citation(cli_store):
     assert run("seed").exit_code == 0
-    assert run("user", "add", "vic", "--role", "viewer").exit_code == 0
+    assert (
+        run("user", "add", "vic", "--role", "viewer", "--password-stdin", input=CLI_PASSWORD + "\n").exit_code
+        == 0
+    )
     refused = run("obstacle", "link", REC, "budget-constraints", "--reason", "x", "--as", "vic")
     assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1
     uncited = run(

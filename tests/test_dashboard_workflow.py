@@ -511,11 +511,11 @@ def test_a_single_sign_on_user_has_no_password_to_change(use_store):
 
 def add_sso_user(name: str, email: str, role: str = "editor") -> None:
     from models.rules.auth import create_user
-    from models.rules.users import system_user
+    from models.rules.users import operator_user
 
     e = engine()
     with write_session(e) as s:
-        create_user(s, username=name, role=role, password=None, actor=system_user(s), email=email)
+        create_user(s, username=name, role=role, password=None, actor=operator_user(s), email=email)
     e.dispose()
 
 

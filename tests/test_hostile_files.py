@@ -17,7 +17,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from models.rules.auth import authenticate, create_user
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput
 from models.store.settings import Settings, get_settings
@@ -122,7 +122,11 @@ def _csv(n: int) -> bytes:
 def test_a_long_import_commits_in_batches_and_sign_ins_and_edits_go_on_meanwhile(engine, users):
     with write_session(engine) as s:
         create_user(
-            s, username="alice", role="viewer", password="correct horse battery staple", actor=system_user(s)
+            s,
+            username="alice",
+            role="viewer",
+            password="correct horse battery staple",
+            actor=operator_user(s),
         )
     make_rec(engine, "rec-live")
     rows = parse_recommendations_csv(_csv(1200))

@@ -190,10 +190,11 @@ def test_a_closure_proposed_and_accepted_reaches_the_watcher_with_both_steps(eng
 
 
 def test_the_catalog_loaders_changes_notify_nobody(engine, rec):
+    from models.rules.permissions import seeding
     from models.rules.users import system_user
 
     watching(engine, "vic", "recommendation", rec)
-    with write_session(engine) as s:
+    with write_session(engine) as s, seeding():
         update_recommendation(
             s,
             key=rec,

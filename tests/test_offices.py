@@ -15,7 +15,7 @@ from models.catalog.checks import CatalogError, load_catalog
 from models.catalog.loader import seed_catalog
 from models.catalog.offices import canonical_owner
 from models.rules.offices import UnknownOffice, add_office
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.errors import PermissionDenied
 from models.store.tables import Office, Recommendation, User
@@ -61,7 +61,7 @@ def test_an_owner_the_register_does_not_hold_is_a_catalog_error_naming_the_recor
 
 def test_seeding_fills_the_register_and_owner_tallies_count_each_office_once(engine):
     with write_session(engine) as s:
-        report = seed_catalog(s, catalog=load_catalog(REPO / "seeds"), actor=system_user(s))
+        report = seed_catalog(s, catalog=load_catalog(REPO / "seeds"), actor=operator_user(s))
     assert report.added["offices"] == 35
     with read_session(engine) as s:
         owners = Counter(s.exec(select(Recommendation.owner)).all())

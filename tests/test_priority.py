@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models.catalog.checks import CatalogError, check_against_sources, load_catalog
 from models.catalog.loader import seed_catalog
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.errors import PermissionDenied
 from models.store.tables import AuditEvent, Recommendation
@@ -29,7 +29,7 @@ HEADLINE = [
 def seed(engine, seeds_dir=REPO / "seeds"):
     catalog = load_catalog(seeds_dir)
     with write_session(engine) as s:
-        return seed_catalog(s, catalog=catalog, actor=system_user(s))
+        return seed_catalog(s, catalog=catalog, actor=operator_user(s))
 
 
 def last_event(engine, key):

@@ -19,7 +19,7 @@ from models.store.tables import AuditEvent, Recommendation, User
 from models.workflow.bulk_edits import EditsRefused, apply_edits
 from models.workflow.bulk_export import COLUMNS, export_edits
 from models.workflow.edit_files import parse_edit_file
-from tests.helpers import change, event_count, make_rec
+from tests.helpers import CLI_PASSWORD, change, event_count, give_cli_password, make_rec
 
 KEYS = ("rec-a", "rec-b", "rec-c", "rec-d")
 
@@ -389,6 +389,7 @@ def cli_store(store, monkeypatch):
 
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
+    give_cli_password(store, "ed")
     return store
 
 
@@ -397,7 +398,7 @@ def test_rectrack_export_recs_and_apply_edits_round_trip(cli_store, tmp_path, fm
     out = tmp_path / f"recs.{fmt}"
     exported = runner.invoke(app, ["export-recs", "--out", str(out)])
     assert exported.exit_code == 0 and exported.stdout == f"wrote 4 recommendation(s) to {out}\n"
-    same = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
+    same = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"], input=CLI_PASSWORD + "\n")
     assert same.exit_code == 0 and same.stdout == f"applied 0 change(s) from recs.{fmt}; 4 row(s) unchanged\n"
     out.write_bytes(
         edit(
@@ -409,12 +410,14 @@ def test_rectrack_export_recs_and_apply_edits_round_trip(cli_store, tmp_path, fm
             },
         )
     )
-    refused = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
+    refused = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"], input=CLI_PASSWORD + "\n")
     unit = "line" if fmt == "csv" else "row"
     assert refused.exit_code == 1 and refused.stdout == ""
     assert refused.stderr.startswith(f"error: nothing applied: 1 problem(s): {unit} 3, status: ")
     assert len(refused.stderr.splitlines()) == 1
-    partial = runner.invoke(app, ["apply-edits", str(out), "--as", "ed", "--partial"])
+    partial = runner.invoke(
+        app, ["apply-edits", str(out), "--as", "ed", "--partial"], input=CLI_PASSWORD + "\n"
+    )
     assert partial.exit_code == 1
     assert partial.stdout == (
         f"applied 1 change(s) from recs.{fmt}; 2 row(s) unchanged; 1 row(s) refused\n"
@@ -431,7 +434,7 @@ def test_rectrack_apply_edits_shows_progress_for_large_files(cli_store, tmp_path
     monkeypatch.setattr(workflow, "PROGRESS_FROM_ROWS", 4)
     out = tmp_path / "recs.csv"
     runner.invoke(app, ["export-recs", "--out", str(out)])
-    result = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"])
+    result = runner.invoke(app, ["apply-edits", str(out), "--as", "ed"], input=CLI_PASSWORD + "\n")
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "  1/4 rows checked",

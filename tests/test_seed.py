@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from models.catalog.checks import CatalogError, load_catalog
 from models.catalog.loader import seed_catalog
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.tables import Citation, Recommendation
 
@@ -25,7 +25,7 @@ HEADLINE = [
 def seed(engine, seeds_dir=REPO / "seeds"):
     catalog = load_catalog(seeds_dir)
     with write_session(engine) as s:
-        return seed_catalog(s, catalog=catalog, actor=system_user(s))
+        return seed_catalog(s, catalog=catalog, actor=operator_user(s))
 
 
 def test_seeding_loads_the_four_headline_recommendations_with_citations(engine):

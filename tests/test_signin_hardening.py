@@ -12,7 +12,7 @@ from sqlmodel import select
 
 import models.rules.auth as auth
 from models.rules.auth import REFUSED, AuthError, authenticate, change_password, create_user, hash_password
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import read_session, write_session
 from models.store.errors import InvalidInput
 from models.store.tables import AuditEvent, User, utcnow
@@ -24,9 +24,9 @@ ATTACKER, OWNER_PC = "203.0.113.9", "198.51.100.7"
 @pytest.fixture
 def accounts(engine):
     with write_session(engine) as s:
-        create_user(s, username="alice", role="editor", password=PASSWORD, actor=system_user(s))
-        create_user(s, username="bob", role="viewer", password=PASSWORD, actor=system_user(s))
-        create_user(s, username="gone", role="viewer", password=PASSWORD, actor=system_user(s))
+        create_user(s, username="alice", role="editor", password=PASSWORD, actor=operator_user(s))
+        create_user(s, username="bob", role="viewer", password=PASSWORD, actor=operator_user(s))
+        create_user(s, username="gone", role="viewer", password=PASSWORD, actor=operator_user(s))
         s.exec(select(User).where(User.username == "gone")).one().disabled = True
     return engine
 
@@ -181,7 +181,7 @@ def test_a_password_of_only_spaces_or_padded_to_length_is_refused(engine, accoun
         hash_password(password)
     with pytest.raises(InvalidInput):
         with write_session(accounts) as s:
-            create_user(s, username="carol", role="viewer", password=password, actor=system_user(s))
+            create_user(s, username="carol", role="viewer", password=password, actor=operator_user(s))
     with pytest.raises(InvalidInput):
         with write_session(accounts) as s:
             change_password(

@@ -28,8 +28,8 @@ from models.trail.verify import verify_store
 
 @pytest.fixture
 def trail(engine, users):
-    """Six accounts (the ``users`` fixture), then two recommendations with a few moves each and one
-    evidence file: 9 more events (closing takes two), 15 in all."""
+    """Six accounts and the operator who added them (the ``users`` fixture), then two recommendations with a few moves each and one
+    evidence file: 9 more events (closing takes two), 16 in all."""
     make_rec(engine, key="rec-a")
     make_rec(engine, key="rec-b", owner="SOUTHCOM J7")
     change(engine, "rec-a", status="accepted", reason="agreed")
@@ -65,7 +65,7 @@ def verdict(engine):
 def test_an_untouched_trail_verifies(trail):
     report = verdict(trail)
     assert report.ok, report.lines()
-    assert report.events_checked == 15 and report.files_checked == 1
+    assert report.events_checked == 16 and report.files_checked == 1
 
 
 def test_an_edited_event_is_detected_as_altered(trail):
@@ -81,7 +81,7 @@ def test_a_deleted_event_is_detected_as_deleted(trail):
 
 
 def test_deleting_the_newest_event_is_caught_by_the_state_replay(trail):
-    sql(trail, "DELETE FROM auditevent WHERE seq = 15")
+    sql(trail, "DELETE FROM auditevent WHERE seq = 16")
     report = verdict(trail)
     assert report.chain_problem is None and not report.ok
     assert "recommendation 'rec-b': owner is 'J5' in the store but the trail implies 'SOUTHCOM J7'" in (
@@ -168,12 +168,12 @@ def test_a_whole_bundle_verifies_offline_and_records_its_own_export(trail, tmp_p
     result = export(trail, fmt="bundle", scope=Scope(), actor=_auditor(trail), out_path=tmp_path / "b.zip")
     report = verify_bundle(tmp_path / "b.zip")
     assert report.ok, report.problems
-    assert report.events_included == 16 == report.events_in_chain  # 15 + the export event itself
+    assert report.events_included == 17 == report.events_in_chain  # 16 + the export event itself
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         names = set(zf.namelist())
         events = [json.loads(line) for line in zf.read("events.jsonl").splitlines()]
     assert any(n.startswith("evidence/") and n.endswith("/minutes.txt") for n in names)
-    assert events[-1]["action"] == "export" and events[-1]["actor"] == "aud" and result.head[0] == 16
+    assert events[-1]["action"] == "export" and events[-1]["actor"] == "aud" and result.head[0] == 17
 
 
 def test_one_changed_byte_in_any_file_of_a_bundle_fails_verification(trail, tmp_path):
@@ -202,7 +202,7 @@ def test_a_scoped_bundle_carries_only_its_records_and_still_proves_their_place(t
         events = [json.loads(line) for line in zf.read("events.jsonl").splitlines()]
         left_out = [json.loads(line) for line in zf.read("chain.jsonl").splitlines()]
     assert {e["record_key"] for e in events} == {"rec-b"} and len(events) == 3
-    assert len(events) + len(left_out) == 16 and not any(n.startswith("evidence/") for n in zf.namelist())
+    assert len(events) + len(left_out) == 17 and not any(n.startswith("evidence/") for n in zf.namelist())
 
 
 def test_a_period_scope_uses_effective_dates(trail, tmp_path):

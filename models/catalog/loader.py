@@ -26,7 +26,7 @@ from models.catalog.reading import reported_on
 from models.catalog.schema import Citation as SeedCitation
 from models.catalog.schema import InstitutionSeed, ObstacleSeed, RecommendationSeed, parse_partial_date
 from models.rules import catalog_records, lifecycle
-from models.rules.permissions import require
+from models.rules.permissions import require, seeding
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
 from models.rules.users import system_user
@@ -151,8 +151,14 @@ def _mark_priority(
 
 
 def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedReport:
+    """Add what the catalog holds and the store lacks; ``actor`` (an admin or the operator) asked for
+    it, and the loader's own identity writes it, the one time that identity may act."""
     require(actor, "catalog.seed")
-    requested_by = actor.username
+    with seeding():
+        return _seed_catalog(session, catalog=catalog, requested_by=actor.username)
+
+
+def _seed_catalog(session: Session, *, catalog: Catalog, requested_by: str) -> SeedReport:
     # records, evidence and source-reported statuses are attributed to the catalog itself
     actor = system_user(session)
     report = SeedReport()

@@ -18,8 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
-from models.rules.permissions import require
-from models.rules.users import add_user, get_user, system_user
+from models.rules.permissions import NOT_PEOPLE, require
+from models.rules.users import add_user, get_person
 from models.rules.web_sessions import end_all_for
 from models.store.errors import DomainError, InvalidInput, NotFound
 from models.store.schemas import UserCreate
@@ -116,7 +116,7 @@ def _check_password(
     window = _window(settings)
     client = (client or "unknown")[:200]
     user = session.exec(select(User).where(User.username == username)).first()
-    stored = user.password_hash if user is not None and user.role != "system" else None
+    stored = user.password_hash if user is not None and user.role not in NOT_PEOPLE else None
     usable = bool(stored)
     try:
         ok = _hasher.verify(stored or _DUMMY_HASH, password or "x") and usable
@@ -210,7 +210,13 @@ def _prune(session: Session, now: datetime, window: timedelta) -> None:
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, now: datetime | None = None, client: str | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    client: str | None = None,
+    how: str = "with a password",
 ) -> User:
     """Check a username and password from ``client`` (its address); record the outcome.
 
@@ -232,7 +238,7 @@ def authenticate(
         action="signin",
         record_type="user",
         record_key=username,
-        reason="signed in with a password",
+        reason=f"signed in {how}",
         effective_at=now,
     )
     return user
@@ -276,7 +282,7 @@ def change_password(
 def reset_password(session: Session, *, username: str, actor: User) -> str:
     """An admin sets a new generated password, returned once to hand over."""
     require(actor, "user.manage")
-    user = get_user(session, username)
+    user = get_person(session, username)
     password = generate_password()
     user.password_hash = hash_password(password)
     user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
@@ -299,12 +305,17 @@ def reset_password(session: Session, *, username: str, actor: User) -> str:
     return password
 
 
-def bootstrap_admin(session: Session) -> str | None:
-    """On a fresh install, create ``admin`` with a generated password and return it (shown once)."""
-    has_admin = session.exec(
-        select(User).where(User.role == "admin", col(User.password_hash).is_not(None))
-    ).first()
-    if has_admin:
+def needs_first_admin(session: Session) -> bool:
+    return (
+        session.exec(select(User).where(User.role == "admin", col(User.password_hash).is_not(None))).first()
+        is None
+    )
+
+
+def bootstrap_admin(session: Session, *, actor: User) -> str | None:
+    """On a fresh install, create ``admin`` with a generated password and return it (shown once);
+    ``actor`` is whoever started the install (the command-line operator)."""
+    if not needs_first_admin(session):
         return None
     if session.exec(select(User).where(User.username == "admin")).first():
         raise NotFound(
@@ -316,7 +327,7 @@ def bootstrap_admin(session: Session) -> str | None:
         username="admin",
         role="admin",
         password=password,
-        actor=system_user(session),
+        actor=actor,
         display_name="First administrator",
     )
     return password

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from sqlmodel import Session, select
 
+from models.rules.permissions import NOT_PEOPLE
 from models.store.errors import PermissionDenied
 from models.store.tables import User, utcnow
 from models.trail.chain import append_event
@@ -76,7 +77,7 @@ def user_for_identity(
             "Verify the address with the provider, then sign in again",
         )
     user = session.exec(select(User).where(User.email == email)).first()
-    if user is None or user.role == "system":
+    if user is None or user.role in NOT_PEOPLE:
         _sso_refuse(
             session,
             who=who,

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select, update
 
+from models.rules.permissions import NOT_PEOPLE
 from models.store.settings import get_settings
 from models.store.tables import User, WebSession, utcnow
 
@@ -64,6 +65,41 @@ def open_session(session: Session, *, username: str, client: str | None = None, 
     return row.id, code
 
 
+def open_token(session: Session, *, username: str, client: str, now: datetime | None = None) -> str:
+    """A command-line session (``rectrack login``): the token is handed out at once, since there is
+    no page to keep it from; it ends, expires and idles out like a browser's."""
+    now = now or utcnow()
+    sid, _code = open_session(session, username=username, client=client, now=now)
+    row = session.get(WebSession, sid)
+    assert row is not None
+    token = secrets.token_urlsafe(32)
+    row.token_hash, row.claim_hash, row.claim_expires_at = _digest(token), None, None
+    session.add(row)
+    return token
+
+
+def use_token(session: Session, *, token: str | None, now: datetime | None = None) -> Resumed | None:
+    """A command presenting ``RECTRACK_TOKEN``: whose session it is, if still open (and it stays
+    alive for another idle period)."""
+    now = now or utcnow()
+    found = resume(session, token=token, now=now)
+    if found is not None:
+        row = session.get(WebSession, found.session_id)
+        assert row is not None
+        row.last_seen_at = now
+        session.add(row)
+    return found
+
+
+def end_token(session: Session, *, token: str) -> bool:
+    """``rectrack logout``: end the session a command-line token opened; False if already over."""
+    found = resume(session, token=token)
+    if found is None:
+        return False
+    end_session(session, session_id=found.session_id)
+    return True
+
+
 def claim(session: Session, *, code: str, now: datetime | None = None) -> tuple[str, int] | None:
     """Exchange a claim code (once, within a minute) for the cookie token; (token, max-age seconds)."""
     now = now or utcnow()
@@ -90,7 +126,7 @@ def _ended_why(session: Session, row: WebSession | None, now: datetime) -> str |
     if now - row.last_seen_at > timedelta(minutes=get_settings().session_idle_minutes):
         return "idle"
     user = session.exec(select(User).where(User.username == row.username)).first()
-    if user is None or user.disabled or user.role == "system":
+    if user is None or user.disabled or user.role in NOT_PEOPLE:
         return "account unavailable"
     return None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from models.catalog.checks import load_catalog
 from models.catalog.loader import seed_catalog
 from models.rules.auth import create_user
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import make_engine, write_session
 from models.store.upgrade import upgrade
 
@@ -30,7 +30,7 @@ def add_users(url: str, with_passwords: bool = False) -> None:
     store verifies), with the shared password or none."""
     engine = make_engine(url)
     with write_session(engine) as s:
-        actor = system_user(s)
+        actor = operator_user(s)
         for name, (role, office) in ROLES.items():
             create_user(
                 s,
@@ -51,7 +51,7 @@ def build_store(path: Path, *, seeded: bool = True, with_passwords: bool = False
         engine = make_engine(url)
         catalog = load_catalog(REPO / "seeds")
         with write_session(engine) as s:
-            seed_catalog(s, catalog=catalog, actor=system_user(s))
+            seed_catalog(s, catalog=catalog, actor=operator_user(s))
         engine.dispose()
     add_users(url, with_passwords=with_passwords)
     return url

@@ -22,7 +22,7 @@ import pytest
 from sqlmodel import select
 
 from models.rules.auth import create_user
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import make_engine, read_session, write_session
 from models.store.tables import AuditEvent
 from tests.e2e.conftest import REPO, free_port
@@ -71,10 +71,15 @@ def sso(tmp_path_factory):
     engine = make_engine(url)
     with write_session(engine) as s:  # single-sign-on-only accounts, by e-mail
         create_user(
-            s, username="rosa", role="auditor", password=None, actor=system_user(s), email="rosa@example.mil"
+            s,
+            username="rosa",
+            role="auditor",
+            password=None,
+            actor=operator_user(s),
+            email="rosa@example.mil",
         )
         create_user(
-            s, username="vera", role="viewer", password=None, actor=system_user(s), email="vera@example.mil"
+            s, username="vera", role="viewer", password=None, actor=operator_user(s), email="vera@example.mil"
         )
     engine.dispose()
 
