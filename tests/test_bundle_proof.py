@@ -234,16 +234,16 @@ def test_a_three_event_bundle_forged_from_nothing_fails(bundle, engine, tmp_path
 def test_the_auditors_page_compares_a_bundle_with_the_live_chain(bundle, engine):
     with read_session(engine) as s:
         report = verify_against_store(s, bundle)
-    assert report.ok and report.authentic and report.live_events == 16, report.problems
+    assert report.ok and report.authentic and report.live_events == 17, report.problems
     from test_checkpoints import rehash_from, sql
 
-    sql(engine, "UPDATE auditevent SET reason = 'rewritten' WHERE seq = 15")
-    rehash_from(engine, 15)
+    sql(engine, "UPDATE auditevent SET reason = 'rewritten' WHERE seq = 16")
+    rehash_from(engine, 16)
     with read_session(engine) as s:
         report = verify_against_store(s, bundle)
     assert report.problems == [
-        "event 15 of the bundle differs from the live store's event 15",
         "event 16 of the bundle differs from the live store's event 16",
+        "event 17 of the bundle differs from the live store's event 17",
     ]
 
 

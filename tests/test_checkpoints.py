@@ -31,8 +31,8 @@ from models.trail.verify import verify_store
 
 @pytest.fixture
 def store(engine, users):
-    """15 events (six accounts, two recommendations moved, evidence, a two-person closure), then an
-    auditor's export: event 16, signed as a checkpoint."""
+    """16 events (six accounts and the operator who added them, two recommendations moved, evidence, a two-person closure), then an
+    auditor's export: event 17, signed as a checkpoint."""
     small_trail(engine)
     export_jsonl(engine)
     return engine
@@ -78,37 +78,37 @@ def test_an_untouched_store_verifies_against_its_checkpoints(store):
         write_checkpoint(s, why="cron")
     report = verdict(store)
     assert report.ok, report.lines()
-    assert report.checkpoints_checked == 2 and report.checkpoint_newest == 16
-    assert "2 signed checkpoint(s) hold, the newest at event 16" in report.summary()
+    assert report.checkpoints_checked == 2 and report.checkpoint_newest == 17
+    assert "2 signed checkpoint(s) hold, the newest at event 17" in report.summary()
 
 
 def test_the_newest_events_deleted_after_a_checkpoint_are_named(store):
-    sql(store, "DELETE FROM auditevent WHERE seq = 16")  # the export: no row to set back
+    sql(store, "DELETE FROM auditevent WHERE seq = 17")  # the export: no row to set back
     [problem] = only_checkpoints_object(verdict(store))
-    assert "(event 16, signed" in problem
+    assert "(event 17, signed" in problem
     assert problem.endswith(
-        "event 16 is missing from the store: events were deleted from the end of the "
+        "event 17 is missing from the store: events were deleted from the end of the "
         "trail, or deleted and the rest renumbered"
     )
 
 
 def test_a_past_event_rewritten_with_every_later_hash_recomputed_is_named(store):
     with read_session(store) as s:
-        signed = s.exec(select(AuditEvent.hash).where(AuditEvent.seq == 16)).one()
-    sql(store, "UPDATE auditevent SET reason = 'checked the minutes twice' WHERE seq = 14")
-    rehash_from(store, 14)
+        signed = s.exec(select(AuditEvent.hash).where(AuditEvent.seq == 17)).one()
+    sql(store, "UPDATE auditevent SET reason = 'checked the minutes twice' WHERE seq = 15")
+    rehash_from(store, 15)
     [problem] = only_checkpoints_object(verdict(store))
     assert f"but the checkpoint signed {signed[:16]}…" in problem
-    assert problem.endswith("the trail was rewritten at or before event 16 and its hashes recomputed")
+    assert problem.endswith("the trail was rewritten at or before event 17 and its hashes recomputed")
 
 
 def test_a_middle_event_deleted_with_seq_renumbered_and_hashes_recomputed_is_named(store):
-    export_jsonl(store)  # event 17, a second checkpoint
-    sql(store, "DELETE FROM auditevent WHERE seq = 16", "UPDATE auditevent SET seq = 16 WHERE seq = 17")
-    rehash_from(store, 16)
+    export_jsonl(store)  # event 18, a second checkpoint
+    sql(store, "DELETE FROM auditevent WHERE seq = 17", "UPDATE auditevent SET seq = 17 WHERE seq = 18")
+    rehash_from(store, 17)
     problems = only_checkpoints_object(verdict(store))
-    assert any("(event 16," in p and "rewritten at or before event 16" in p for p in problems), problems
-    assert any("(event 17," in p and "event 17 is missing from the store" in p for p in problems), problems
+    assert any("(event 17," in p and "rewritten at or before event 17" in p for p in problems), problems
+    assert any("(event 18," in p and "event 18 is missing from the store" in p for p in problems), problems
 
 
 def _checkpoint_files():
@@ -185,7 +185,7 @@ def test_the_cli_signs_a_checkpoint_shows_the_public_key_and_verifies_against_bo
     store, monkeypatch, tmp_path
 ):
     signed = run(store, monkeypatch, "checkpoint")
-    assert signed.exit_code == 0 and "event 16" in signed.output, signed.output
+    assert signed.exit_code == 0 and "event 17" in signed.output, signed.output
     shown = run(store, monkeypatch, "key", "show")
     assert shown.output.startswith("-----BEGIN PUBLIC KEY-----")
     pem, fp_line = shown.output.rsplit("-----END PUBLIC KEY-----\n", 1)
@@ -193,7 +193,7 @@ def test_the_cli_signs_a_checkpoint_shows_the_public_key_and_verifies_against_bo
     assert fp_line.startswith("fingerprint (SHA-256): ") and len(fp_line.split()[-1]) == 64
     ok = run(store, monkeypatch, "verify", "--key", str(tmp_path / "pub.pem"))
     assert ok.exit_code == 0 and "2 signed checkpoint(s) hold" in ok.output, ok.output
-    sql(store, "DELETE FROM auditevent WHERE seq = 16")
+    sql(store, "DELETE FROM auditevent WHERE seq = 17")
     bad = run(store, monkeypatch, "verify")
     assert bad.exit_code == 1 and "error: checkpoint " in bad.stderr, bad.stderr
 
@@ -228,4 +228,4 @@ def test_rectrack_checkpoint_mails_the_signed_file_to_the_auditors_when_smtp_is_
     [attached] = [p for p in msg.walk() if p.get_filename()]
     path = get_settings().checkpoint_dir / attached.get_filename()
     assert attached.get_payload(decode=True) == path.read_bytes()
-    assert json.loads(path.read_text())["checkpoint"]["seq"] == 18  # the two accounts' events
+    assert json.loads(path.read_text())["checkpoint"]["seq"] == 19  # the two accounts' events

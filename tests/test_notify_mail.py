@@ -17,7 +17,7 @@ from models.rules.users import get_user
 from models.store.db import read_session, write_session
 from models.workflow.mail import MailSettings
 from models.workflow.notify import send_notifications
-from tests.helpers import change, cli, make_rec
+from tests.helpers import change, cli, give_cli_password, make_rec
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
@@ -145,6 +145,7 @@ def cli_env(store, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     monkeypatch.delenv("RECTRACK_SMTP_HOST", raising=False)
     get_settings.cache_clear()
+    give_cli_password(store, "aud", "scoped", "vic")
     return store
 
 

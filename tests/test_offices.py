@@ -125,9 +125,11 @@ def test_a_csv_import_row_naming_an_unknown_office_is_refused_by_line(engine, us
 
 def test_rectrack_office_add_and_list(engine, users, monkeypatch):
     from models.store.settings import get_settings
+    from tests.helpers import give_cli_password
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
+    give_cli_password(engine, "adm")
     assert "owners are not checked" in cli("office", "list").output
     added = cli("office", "add", "j5", "--name", "Joint Staff J5", "--reason", "stood up", "--as", "adm")
     assert added.exit_code == 0 and added.output == "added office j5: Joint Staff J5\n"

@@ -50,7 +50,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "closure.verify": frozenset({"auditor", "admin", "system"}),  # plus users flagged can_verify
     "trail.verify": frozenset({"auditor", "admin", "system", "operator"}),
     "user.manage": frozenset({"admin", "system", "operator"}),
-    "office.add": frozenset({"admin", "system", "operator"}),  # the office register owners are checked against
+    "office.add": frozenset(
+        {"admin", "system", "operator"}
+    ),  # the office register owners are checked against
 }
 
 
