@@ -104,7 +104,8 @@ else:
     unread = data.fresh(unread_count, user.username)  # one index count; read marks move no trail head
     titles = {"notifications": f"Notifications ({unread:,} unread)" if unread else "Notifications"}
     pages = {name: page(name, name in allowed, titles.get(name)) for name in PAGE_SPECS}
-    nav = st.navigation(list(pages.values()))
+    # expanded: an admin has more than the ten pages the sidebar shows before a "View more" fold
+    nav = st.navigation(list(pages.values()), expanded=True)
     with st.sidebar:
         st.markdown(
             ui.say("**{name}**  \n{role}", name=user.display_name or user.username, role=user.role)

@@ -24,7 +24,6 @@ from models.rules.evidence_files import store_file
 from models.rules.offices import add_office
 from models.rules.recommendations import attach_evidence, create_recommendation, update_recommendation
 from models.rules.records import get_recommendation
-from models.rules.offices import add_office
 from models.rules.users import operator_user
 from models.store.db import make_engine, write_session
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
@@ -58,8 +57,6 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
     engine = make_engine(url)
     with write_session(engine) as s:
         actor = operator_user(s)
-        # the hostile office is in the register (owners must be), added as an admin would add it
-        add_office(s, key="hostile-office", name=p("office"), actor=actor, reason=p("change-reason"))
         create_user(
             s,
             username="hoffice",
@@ -71,7 +68,7 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
         )
     with write_session(engine) as s:
         # an admin adds the hostile office to the register, so records can be given to it
-        add_office(s, key="hostile-office", name=p("office"), actor=system_user(s), reason=p("office-reason"))
+        add_office(s, key="hostile-office", name=p("office"), actor=operator_user(s), reason=p("office-reason"))
         ed = s.exec(select(User).where(User.username == "ed")).one()
         for key in (KEY, CLOSED):
             create_recommendation(

@@ -146,9 +146,9 @@ def test_seeding_an_older_store_respells_catalog_owners_and_office_accounts(engi
     make_rec(engine, "martinez14-support-iadc", owner="U.S. Northern Command (USNORTHCOM)", actor="adm")
     make_rec(engine, "deare09-bwg-revival", owner="Joint Staff J5", actor="adm")  # a person's choice
     with write_session(engine) as s:
-        set_office(s, username="scoped", office="U.S. Northern Command (USNORTHCOM)", actor=system_user(s))
+        set_office(s, username="scoped", office="U.S. Northern Command (USNORTHCOM)", actor=operator_user(s))
     with write_session(engine) as s:
-        report = seed_catalog(s, catalog=load_catalog(REPO / "seeds"), actor=system_user(s))
+        report = seed_catalog(s, catalog=load_catalog(REPO / "seeds"), actor=operator_user(s))
     assert report.added["owners respelt"] == 1 and report.added["account offices respelt"] == 1
     assert read_rec(engine, "martinez14-support-iadc").owner == "U.S. Northern Command"
     assert read_rec(engine, "deare09-bwg-revival").owner == "Joint Staff J5"
