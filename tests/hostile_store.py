@@ -68,7 +68,9 @@ def build_hostile_store(root: Path, origin: str) -> tuple[str, Path]:
         )
     with write_session(engine) as s:
         # an admin adds the hostile office to the register, so records can be given to it
-        add_office(s, key="hostile-office", name=p("office"), actor=operator_user(s), reason=p("office-reason"))
+        add_office(
+            s, key="hostile-office", name=p("office"), actor=operator_user(s), reason=p("office-reason")
+        )
         ed = s.exec(select(User).where(User.username == "ed")).one()
         for key in (KEY, CLOSED):
             create_recommendation(

@@ -164,6 +164,10 @@ def test_a_bundles_name_manifest_and_problems_are_shown_as_text(store, ok):
         "chain": 3,
         "files": 1,
         "problems": [] if ok else [payload(ORIGIN, "problem")],
+        "regenerated": ["events.csv", "recommendations.jsonl", "report.html"],
+        "not_covered": [],
+        "evidence": 1,
+        "live": 3,
         "manifest": {
             "exporter": payload(ORIGIN, "exporter"),
             "exported_at": payload(ORIGIN, "at"),

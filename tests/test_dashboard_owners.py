@@ -5,7 +5,7 @@ filter, the Overview's figures and drill-downs, My items (issue 16)."""
 from __future__ import annotations
 
 from models.rules.auth import create_user
-from models.rules.users import system_user
+from models.rules.users import operator_user
 from models.store.db import make_engine, write_session
 from tests.test_dashboard_pages import open_page, templates, use_store  # noqa: F401  (fixtures)
 
@@ -60,7 +60,7 @@ def test_my_items_mark_inferred_owners_and_no_status_claimed(use_store):
             role="editor",
             office="Office of the Secretary of Defense",
             password=None,
-            actor=system_user(s),
+            actor=operator_user(s),
         )
     engine.dispose()
     at = open_page("my_items", "osd")
