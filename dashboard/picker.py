@@ -28,24 +28,28 @@ def record_picker(
     search_label: str = "Find a recommendation (key prefix or title words)",
     width: int = 90,
     container=None,
+    owner: str | None = None,
 ) -> str | None:
     """A search box (widget key ``{key}_q``) and a select box (``key``); returns the chosen key.
 
     ``selected`` is a key to show chosen (it is added to the options when the search does not find
     it); otherwise the select box keeps its own choice across reruns. ``rows`` (dicts with ``key``
     and ``title``) are the options while the search box is empty, e.g. the records a page lists;
-    without them, the first records by key. ``None`` when nothing matches and nothing is chosen."""
+    without them, the first records by key. With ``owner``, only that office's records are offered
+    (a chosen record of another office is dropped). ``None`` when nothing matches and nothing is
+    chosen."""
     where = container or st
     query = where.text_input(search_label, key=f"{key}_q", placeholder="e.g. deare09, ministry")
     if query.strip() or rows is None:
-        found = data.read("find_records", query.strip())
+        found = data.read("find_records", query.strip(), owner=owner)
         options, more = found["rows"], found["more"]
     else:
         options, more = rows, False
     titles = {r["key"]: r["title"] for r in options}
     current = selected or st.session_state.get(key)
     if current and current not in titles:  # the choice stays offered whatever the search says
-        titles = {current: data.read("record_titles", (current,)).get(current, ""), **titles}
+        kept = data.read("record_titles", (current,), owner=owner)
+        titles = {current: kept[current], **titles} if current in kept else titles
     keys = list(titles)
     if not keys:
         where.caption("No recommendation matches this search.")

@@ -140,3 +140,48 @@ def test_events_after_the_stored_verdict_are_checked_from_it(use_store, monkeypa
     at = open_page("trail", "aud")
     assert any("does not verify" in shown(e.value) for e in at.error)
     assert any(f"event {head + 2}" in shown(m.value) for m in at.markdown)
+
+
+def _update_page(user: str, **state):
+    at = app(user)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run().switch_page("app_pages/update.py").run()
+
+
+def test_the_update_picker_offers_an_office_editor_only_their_offices_records(use_store):
+    from tests.e2e.seeded_store import NORTHCOM
+
+    url = use_store("seeded")
+    db = _db(url)
+    theirs = {k for (k,) in db.execute("select key from recommendation where owner = ?", (NORTHCOM,))}
+    (other,) = db.execute(
+        "select key from recommendation where owner != ? order by key limit 1", (NORTHCOM,)
+    ).fetchone()
+    assert theirs and other
+    at = _update_page("nc", detail_key=other)  # the session was on another office's record
+    assert not at.exception
+    picker = at.selectbox(key="upd_key")
+    assert {o.split(" — ")[0] for o in picker.options} <= theirs and picker.value in theirs
+    at.text_input(key="upd_key_q").input(other).run()  # searching for it does not offer it either
+    assert other not in {o.split(" — ")[0] for o in at.selectbox(key="upd_key").options}
+
+
+def test_the_update_picker_searches_and_keeps_the_record_after_a_visit_elsewhere(use_store):
+    url = use_store("seeded")
+    (last,) = _db(url).execute("select max(key) from recommendation").fetchone()
+    at = _update_page("ed")
+    at.text_input(key="upd_key_q").input(last).run()
+    at.selectbox(key="upd_key").set_value(last).run()
+    assert at.session_state["upd_loaded"]["key"] == last
+    at.switch_page("app_pages/overview.py").run()
+    at.switch_page("app_pages/update.py").run()
+    assert not at.exception
+    assert at.selectbox(key="upd_key").value == last and at.session_state["upd_loaded"]["key"] == last
+
+
+def test_an_office_with_no_records_is_told_so_on_the_update_page(use_store):
+    use_store("seeded")
+    at = _update_page("scoped")
+    assert not at.exception
+    assert any("No recommendation is owned by your office" in shown(i.value) for i in at.info)

@@ -7,48 +7,41 @@ the conflict is shown field by field, and the officer's input stays on screen. T
 :mod:`dashboard.update`.
 """
 
-from types import SimpleNamespace
-
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.picker import record_picker
 from dashboard.update import change_form, closure_form, correction_form, obstacle_form, record
 from models.reads.queues import closure_state
-from models.rules.permissions import can
 
 user = ui.page_user("recommendation.update", "the update page")
 
 st.title("Update a recommendation")
 
-choices = [
-    c
-    for c in data.read("recommendation_choices")
-    if can(user, "recommendation.update", SimpleNamespace(owner=c["owner"], key=c["key"]))
-]
-if not choices:
-    if user.office:
+# an editor scoped to an office picks among its records; the picker searches, never lists the store
+scope = user.office if user.role == "editor" and user.office else None
+if not data.read("find_records", "", owner=scope, limit=1)["rows"]:
+    if scope:
         st.info(
             ui.say(
                 "No recommendation is owned by your office ({office}), so there is nothing you can update.",
-                office=user.office,
+                office=scope,
             )
         )
     else:
         ui.empty_store()
     st.stop()
 
-keys = [c["key"] for c in choices]
-titles = {c["key"]: c["title"] for c in choices}
-record.pick(keys)
-key = st.selectbox("Recommendation", keys, key="upd_key", format_func=lambda k: f"{k} — {titles[k][:90]}")
+key = record_picker("Recommendation", key="upd_key", selected=record.start_key(), owner=scope)
+if key is None:
+    st.stop()
 st.session_state["detail_key"] = key
 
 ed = record.Editing(
     user=user,
     key=key,
     loaded=record.current(key),
-    keys=keys,
-    titles=titles,
+    scope=scope,
     closure=data.fresh(closure_state, key),
 )
 if msg := st.session_state.pop("upd_flash", None):

@@ -66,12 +66,20 @@ def fields(ed: Editing, prefix: str, heading: str, *, reuse: bool = True) -> lis
     s3.number_input("From line", min_value=1, step=1, value=None, key=f"{prefix}_cite_start")
     s4.number_input("To line", min_value=1, step=1, value=None, key=f"{prefix}_cite_end")
     if reuse:
+        # inside a form a search box would submit on Enter, so: the first records the officer may
+        # update, plus any key typed in (the save checks it exists and may be updated)
+        first = data.read("find_records", "", owner=ed.scope)["rows"]
+        titles = {r["key"]: r["title"] for r in first if r["key"] != ed.key}
+        typed = [k for k in st.session_state.get(f"{prefix}_ev_also") or [] if k not in titles]
         st.multiselect(
             "This evidence also supports",
-            [k for k in ed.keys if k != ed.key],
+            [*typed, *titles],
             key=f"{prefix}_ev_also",
-            format_func=lambda k: f"{k} — {ed.titles[k][:70]}",
-            help="One evidence item can support several recommendations (those you may update).",
+            format_func=lambda k: f"{k} — {titles[k][:70]}" if k in titles else k,
+            accept_new_options=True,
+            placeholder="Choose, or type a recommendation key",
+            help="One evidence item can support several recommendations (those you may update). "
+            f"The first {len(titles)} are listed by key; type any other key.",
         )
     return upload
 

@@ -49,13 +49,13 @@ class Slots:
 
 @dataclass
 class Editing:
-    """What every part of the page needs: who edits, which record, as loaded, and what else they may edit."""
+    """What every part of the page needs: who edits, which record, as loaded, and the office whose
+    records they may edit (``scope``; None for every record)."""
 
     user: object
     key: str
     loaded: dict
-    keys: list[str]
-    titles: dict[str, str]
+    scope: str | None = None
     closure: dict = field(default_factory=dict)
 
     @property
@@ -116,16 +116,13 @@ def current(key: str) -> dict:
     return loaded
 
 
-def pick(keys: list[str]) -> None:
-    """Before the record picker is drawn: keep the record the officer was working on.
-
-    The picker's own value is dropped when the officer visits another page (see :func:`current`), and
-    would fall back to the first record of the list; ``detail_key`` is the record the session is on
-    (set here and on the Recommendations detail), so it survives navigation."""
+def start_key() -> str | None:
+    """The record the picker should show chosen: the officer's own choice, or, when it was dropped
+    by a visit to another page (see :func:`current`), the record the session is on (``detail_key``,
+    set here and on the Recommendations detail), so it never falls back to the first of the list.
+    The picker drops it if the officer may not update it."""
     ss = st.session_state
-    if ss.get("upd_key") not in keys:
-        wanted = ss.get("detail_key")
-        ss["upd_key"] = wanted if wanted in keys else keys[0]
+    return ss.get("upd_key") or ss.get("detail_key")
 
 
 def header(ed: Editing) -> None:

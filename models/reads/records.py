@@ -126,9 +126,12 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def find_records(session: Session, query: str = "", *, limit: int = PICK_LIMIT) -> dict:
+def find_records(
+    session: Session, query: str = "", *, owner: str | None = None, limit: int = PICK_LIMIT
+) -> dict:
     """Recommendations for a picker: keys starting with ``query``, or titles containing each of its
-    words, ordered by key, at most ``limit`` (and whether there are more).
+    words, ordered by key, at most ``limit`` (and whether there are more); with ``owner``, only that
+    office's (an editor scoped to an office picks among what they may update).
 
     A select box over every record formatted 50,000 options on each run; this returns one screenful.
     Rows are read in the order of the unique key index and the read stops at ``limit + 1`` matches,
@@ -141,17 +144,21 @@ def find_records(session: Session, query: str = "", *, limit: int = PICK_LIMIT) 
             func.lower(Recommendation.title).like(f"%{_like_escape(w)}%", escape="\\") for w in text.split()
         ]
         q = q.where(by_key | and_(*words))
+    if owner is not None:
+        q = q.where(Recommendation.owner == owner)
     rows = session.exec(q.order_by(Recommendation.key).limit(limit + 1)).all()
     return {"rows": [{"key": k, "title": t} for k, t in rows[:limit]], "more": len(rows) > limit}
 
 
-def record_titles(session: Session, keys: tuple[str, ...]) -> dict[str, str]:
-    """Key -> title for a few keys (a picker's current choice that its search does not match)."""
+def record_titles(session: Session, keys: tuple[str, ...], *, owner: str | None = None) -> dict[str, str]:
+    """Key -> title for a few keys (a picker's current choice that its search does not match); with
+    ``owner``, only those that office owns."""
     if not keys:
         return {}
-    rows = session.exec(
-        select(Recommendation.key, Recommendation.title).where(col(Recommendation.key).in_(keys))
-    ).all()
+    q = select(Recommendation.key, Recommendation.title).where(col(Recommendation.key).in_(keys))
+    if owner is not None:
+        q = q.where(Recommendation.owner == owner)
+    rows = session.exec(q).all()
     return {k: t for k, t in rows}
 
 
