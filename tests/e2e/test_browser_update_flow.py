@@ -98,7 +98,7 @@ def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(
     sign_in(page, base, "ed")
     assert page.get_by_text("UNCLASSIFIED // TEST").first.is_visible()
     go(page, "Update", "Update a recommendation")
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     choose(page, "New status", "On hold")
     page.get_by_label("Reason (required)").fill("Partner ministry paused the exchange pending budget")
     form = page.locator('[data-testid="stForm"]').first  # the update form (Propose closure follows it)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.test_browser_update_flow import choose, go, settle, sign_in
+from tests.e2e.test_browser_update_flow import go, pick_record, settle, sign_in
 
 KEY = "deare09-pme-expansion"
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_update_form_errors_sit_next_to_their_cause(server, browser, artifacts, 
     page = ctx.new_page()
     sign_in(page, server["base"], "ed")
     go(page, "Update", "Update a recommendation")
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     form = page.locator('[data-testid="stForm"]').first
     save = page.get_by_role("button", name="Save")
 
@@ -64,7 +64,7 @@ def test_update_form_errors_sit_next_to_their_cause(server, browser, artifacts, 
     page.reload()
     page.get_by_role("heading", name="Update a recommendation").wait_for(timeout=30_000)
     settle(page)
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     letter = tmp_path / "pause-letter.txt"
     letter.write_text("Letter: the PME exchange is paused until the budget is approved.\n")
     attach_and_save(page, form, letter, "Ministry letter", "the ministry paused the exchange")

@@ -16,7 +16,7 @@ from models.rules.records import get_recommendation
 from models.rules.users import get_user
 from models.store.db import make_engine, read_session, write_session
 from models.store.schemas import RecommendationUpdate
-from tests.e2e.test_browser_update_flow import choose, go, settle, sign_in
+from tests.e2e.test_browser_update_flow import go, pick_record, settle, sign_in
 
 KEY = "deare09-pme-expansion"
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def test_leaving_update_and_coming_back_keeps_the_record_and_its_values(server, 
     page = ctx.new_page()
     sign_in(page, server["base"], "ed")
     go(page, "Update", "Update a recommendation")
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     assert progress_shown(page) == "40"
 
     go(page, "Overview", "Overview")

@@ -172,7 +172,7 @@ def test_an_office_editor_cannot_change_another_offices_recommendation(server, b
 
 def propose(page, artifacts, reason, evidence=None, shot_name=None):
     go(page, "Update", "Update a recommendation")
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     form = page.locator('[data-testid="stForm"]').nth(1)
     form.scroll_into_view_if_needed()
     form.get_by_text("Implemented", exact=True).click()
@@ -252,7 +252,7 @@ def test_the_closure_workflow_propose_return_propose_accept(server, browser, art
     ctx, page = new_page(browser)
     sign_in(page, base, "ed")
     go(page, "Update", "Update a recommendation")
-    choose(page, "Recommendation", KEY)
+    pick_record(page, "Recommendation", KEY)
     page.get_by_text("Closure returned").first.wait_for()
     page.get_by_role("heading", name="Update a recommendation").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
