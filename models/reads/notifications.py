@@ -74,6 +74,8 @@ def describe(
         "obstacle_unlinked": f"obstacle “{ob}” unlinked",
         "obstacle_resolved": f"obstacle “{ob}” marked {st(after.get('obstacle_state'))}",
         "step_added": f"step {after.get('step')} “{after.get('title')}” added",
+        "handover": f"handed over to {after.get('responsible')}"
+        + (f" (was {before.get('responsible')})" if before.get("responsible") else ""),
         "progress_from_steps": "progress handed back to the action plan's steps",
     }
     if action in simple:

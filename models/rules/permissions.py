@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "closure.verify": frozenset({"auditor", "admin", "system"}),  # plus users flagged can_verify
     "trail.verify": frozenset({"auditor", "admin", "system", "operator"}),
     "user.manage": frozenset({"admin", "system", "operator"}),
+    # a successor for an office's or a person's open records (models.rules.handover): a person who
+    # signed in, never the operator, since it changes records
+    "handover": frozenset({"admin"}),
     "office.add": frozenset(
         {"admin", "system", "operator"}
     ),  # the office register owners are checked against

@@ -202,6 +202,7 @@ class RecommendationRead(BaseModel):
     who_must_act: str
     owner: str
     owner_inferred: bool
+    responsible: str | None = None
     status: str
     target_date: date | None
     progress: int

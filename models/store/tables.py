@@ -88,6 +88,9 @@ class Recommendation(SQLModel, table=True):
     who_must_act: str = Field(max_length=20, index=True)
     owner: str = Field(max_length=300, index=True)
     owner_inferred: bool = True
+    # the person answering for the record, named by a handover (models.rules.handover); the owner
+    # stays the office (migration 0012)
+    responsible: str | None = Field(default=None, max_length=80, index=True)
     parent_id: int | None = Field(default=None, foreign_key="recommendation.id", index=True)
     primary_source_id: str | None = Field(default=None, foreign_key="source.id", index=True)
     status: str = Field(default="proposed", max_length=20, index=True)

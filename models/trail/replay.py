@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 # use (models.rules.users), and the demo generator (models.catalog.synthetic)
 SYSTEM_ACCOUNTS = frozenset({"catalog", "syn-generator"})
 
-REC_FIELDS = ("status", "owner", "target_date", "progress", "priority", "close_plan", "parent", "version")
+REC_FIELDS = (
+    "status",
+    "owner",
+    "responsible",
+    "target_date",
+    "progress",
+    "priority",
+    "close_plan",
+    "parent",
+    "version",
+)
 
 
 class Event:
@@ -135,6 +145,7 @@ def _create(state: ReplayState, ev: Event) -> None:
     state.recs[ev.record_key] = {
         "status": a.get("status", "proposed"),
         "owner": a.get("owner"),
+        "responsible": a.get("responsible"),
         "target_date": a.get("target_date"),
         "progress": a.get("progress", 0),
         "priority": a.get("priority", False),
@@ -152,7 +163,7 @@ def _rec(state: ReplayState, ev: Event) -> dict | None:
     return rec
 
 
-@on("update", "status_change", "reopen", "priority_change")
+@on("update", "status_change", "reopen", "priority_change", "handover")
 def _update(state: ReplayState, ev: Event) -> None:
     rec = _rec(state, ev)
     if rec is None:

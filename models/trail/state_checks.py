@@ -99,6 +99,7 @@ def recommendations(session: Session, state: ReplayState, diffs: Differences) ->
             R.key,
             R.status,
             R.owner,
+            R.responsible,
             R.target_date,
             R.progress,
             R.priority,
