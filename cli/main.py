@@ -8,6 +8,7 @@ importing them here registers their commands on :data:`cli.common.app`.
 from cli import (  # noqa: F401  (registers the commands)
     closure,
     demo,
+    handover,
     leadership,
     notify,
     offices,

@@ -93,7 +93,7 @@ def _empty(office: str | None, from_user: str | None, to_user: str) -> str:
         whose = f"{office} owns no open recommendation"
     else:
         whose = f"{from_user!r} answers for no open recommendation"
-    return f"{whose} that is not already {to_user!r}'s; nothing was handed over"
+    return f"{whose} that is not already handed to {to_user}; nothing was handed over"
 
 
 def hand_over(
