@@ -55,6 +55,7 @@ PAGE_SPECS = {
     "timeline": ("app_pages/timeline.py", "Timeline", ":material/timeline:", "timeline"),
     "trail": ("app_pages/trail.py", "Evidence trail", ":material/verified:", "trail"),
     "users": ("app_pages/users.py", "Users", ":material/group:", "users"),
+    "handover": ("app_pages/handover.py", "Handover", ":material/move_up:", "handover"),
     "account": ("app_pages/account.py", "My account", ":material/person:", "account"),
 }
 

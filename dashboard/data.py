@@ -24,6 +24,7 @@ from models.reads import (
     accounts,
     changes,
     figures,
+    handover,
     headline,
     indicators,
     obstacles,
@@ -77,6 +78,7 @@ QUERIES = {
         (accounts, ("user_list", "is_synthetic_store")),
         (headline, ("headline",)),
         (owners, ("owner_marks",)),
+        (handover, ("handover_choices", "handover_preview")),
         (changes, ("changes_view",)),
     )
     for name in names

@@ -18,6 +18,7 @@ ALL_PAGES = (
     "timeline",
     "trail",
     "users",
+    "handover",
     "account",
 )
 
@@ -28,11 +29,12 @@ NEEDS = {
     "verify": "closure.verify",
     "trail": "trail.export",
     "users": "user.manage",
+    "handover": "handover",
 }
 
 
 def page_names_for(user: User) -> list[str]:
     """viewer: overview, my items, notifications, recommendations, obstacles, indicators, timeline, my account;
     editor: + update, bulk edits; auditor: + verify closures, evidence trail (verify closures also
-    for a flagged verifier); admin: all, with users."""
+    for a flagged verifier); admin: all, with users and handover."""
     return [name for name in ALL_PAGES if can(user, NEEDS.get(name, "read"))]

@@ -29,6 +29,7 @@ PAGES = [
     "timeline",
     "trail",
     "users",
+    "handover",
     "account",
 ]
 TITLES = {
@@ -44,6 +45,7 @@ TITLES = {
     "verify": "Verify closures",
     "bulk": "Bulk edits",
     "users": "Users",
+    "handover": "Handover",
     "account": "My account",
 }
 
@@ -273,6 +275,7 @@ def test_navigation_shows_only_the_pages_a_role_may_use(role, verifier, expected
         ("aud", "bulk"),
         ("ed", "users"),
         ("aud", "users"),
+        ("ed", "handover"),
     ],
 )
 def test_a_page_the_role_may_not_use_is_hidden_and_refuses_when_reached(use_store, user, page):

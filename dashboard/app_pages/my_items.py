@@ -1,5 +1,6 @@
 """My items: what the signed-in person should look at today — their office's overdue, due-soon
-and stale recommendations, the overdue steps of their action plans, and the closures waiting for their verification (the same digest
+and stale recommendations, the overdue steps of their action plans, the records a handover made them
+responsible for, and the closures waiting for their verification (the same digest
 `rectrack remind` sends), each opening the record's detail view."""
 
 from datetime import UTC, datetime
@@ -54,6 +55,13 @@ SECTIONS = [
         "action-plan steps past their due date, not done or dropped",
         lambda i: f"{i['note']} — {i['days']} day(s) overdue",
         ":material/checklist:",
+    ),
+    (
+        "responsible",
+        "Handed to me",
+        "open recommendations a handover made you responsible for, whichever office owns them",
+        lambda i: f"{i['note']} — last change {i['days']} day(s) ago",
+        ":material/move_up:",
     ),
     (
         "awaiting_verification",

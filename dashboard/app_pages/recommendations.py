@@ -207,6 +207,8 @@ m[1].metric("Who must act", ui.md_escape(human("who_must_act", rec["who_must_act
 m[2].metric("Target date", f"{rec['target_date']:%d %b %Y}" if rec["target_date"] else "none")
 m[3].metric("Progress", f"{rec['progress']}%")
 m[4].metric("Theme", ui.md_escape(human("theme", rec["theme"])))
+if rec.get("responsible"):  # named by a handover (models.rules.handover); the owner stays the office
+    st.caption(ui.say("Responsible: **{who}**", who=rec["responsible"]))
 st.markdown(ui.md_block(rec["summary"]))
 st.caption(
     ui.say(

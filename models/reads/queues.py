@@ -100,4 +100,24 @@ def my_items(session: Session, username: str, today: date) -> dict:
             k: [asdict(i) for i in getattr(d, k)]
             for k in ("overdue", "due_soon", "stale", "overdue_steps", "awaiting_verification")
         },
+        "responsible": responsible_for(session, username, today),
     }
+
+
+def responsible_for(session: Session, username: str, today: date) -> list[dict]:
+    """The open records a handover named ``username`` responsible for, whatever office owns them,
+    by target date (none last); ``days`` is the days since each last changed."""
+    from sqlmodel import col
+
+    from models.rules.lifecycle import CLOSED
+    from models.store.tables import Recommendation as R
+
+    rows = session.exec(
+        select(R.key, R.title, R.status, R.target_date, R.updated_at, R.owner)
+        .where(R.responsible == username, col(R.status).not_in(CLOSED))
+        .order_by(col(R.target_date).is_(None), R.target_date, R.key)
+    ).all()
+    return [
+        {"key": k, "title": t, "status": s, "target_date": d, "days": (today - u.date()).days, "note": o}
+        for k, t, s, d, u, o in rows
+    ]
