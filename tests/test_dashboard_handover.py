@@ -41,6 +41,7 @@ def test_an_admin_previews_saves_and_downloads_the_report(use_store):
     at.button(key="ho_save").click().run()
     assert not at.exception
     assert f"{len(expected)} open recommendation(s) handed over to ed" in texts(at)
+    assert at.text_area(key="ho_reason").value == "" and at.selectbox(key="ho_to").value is None
     e = engine()
     with read_session(e) as s:
         moved = s.exec(
@@ -67,7 +68,7 @@ def test_a_refusal_is_shown_under_the_button_and_nothing_moves(use_store):
     at = page("handover")  # a second admin's tab, opened before the first batch landed
     at.selectbox(key="ho_office").select(OFFICE).run()
     at.selectbox(key="ho_to").select("ed").run()
-    assert f"0 open recommendations of **{OFFICE}** will move to **ed**." in texts(at)
+    assert f"No open recommendation of **{OFFICE}** is left to move to **ed**." in texts(at)
     at.text_area(key="ho_reason").input("again").run()
     at.button(key="ho_save").click().run()
     (error,) = [e.value for e in at.error]

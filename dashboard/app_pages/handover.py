@@ -77,10 +77,11 @@ else:
         if p
     )
     to = ui.say("**{s}**", s=successor) if successor else "the successor you pick"
-    st.info(
-        f"{len(keys):,} open recommendation{'s' if len(keys) != 1 else ''} {whose} will move to {to}.",
-        icon=":material/move_up:",
-    )
+    if keys:
+        n = f"{len(keys):,} open recommendation{'s' if len(keys) != 1 else ''}"
+        st.info(f"{n} {whose} will move to {to}.", icon=":material/move_up:")
+    else:
+        st.warning(f"No open recommendation {whose} is left to move to {to}.", icon=":material/info:")
     if keys:
         with st.expander("Which ones"):
             titles = data.read("record_titles", tuple(keys[:500]))
@@ -110,6 +111,8 @@ if save:
             save_slot.error(ui.refusal(e, "Not handed over: "))
         else:
             data.invalidate()
+            for k in ("ho_reason", "ho_to"):  # the next batch starts from a blank reason and successor
+                st.session_state.pop(k, None)
             st.session_state["ho_done"] = {
                 "moved": result.moved,
                 "to": result.to_user,
