@@ -104,7 +104,7 @@ def handover_report(session: Session, *, first_seq: int) -> HandoverReport:
     batch = session.exec(
         select(E.record_key, E.before, E.after)
         .where(E.seq >= first_seq, E.action == "handover", E.actor == first.actor, E.reason == first.reason)
-        .order_by(E.seq)
+        .order_by(col(E.seq))
     ).all()
     previous = {k: json.loads(b or "{}").get("responsible") for k, b, _ in batch}
     to_user = json.loads(first.after or "{}").get("responsible") or ""
@@ -170,14 +170,14 @@ def handover_items(
         part_ids = rec_ids[i : i + _CHUNK]
         for rid, title in session.exec(
             select(EvidenceLink.recommendation_id, EvidenceItem.title)
-            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.evidence_id)
+            .join(EvidenceItem, col(EvidenceItem.id) == col(EvidenceLink.evidence_id))
             .where(col(EvidenceLink.recommendation_id).in_(part_ids), col(EvidenceItem.id).not_in(superseded))
-            .order_by(EvidenceItem.created_at)
+            .order_by(col(EvidenceItem.created_at))
         ):
             items[ids[rid]].evidence.append(title)
         for rid, title in session.exec(
             select(RecommendationObstacle.recommendation_id, Obstacle.title)
-            .join(Obstacle, Obstacle.id == RecommendationObstacle.obstacle_id)
+            .join(Obstacle, col(Obstacle.id) == col(RecommendationObstacle.obstacle_id))
             .where(
                 col(RecommendationObstacle.recommendation_id).in_(part_ids),
                 RecommendationObstacle.state == "blocking",
@@ -188,7 +188,7 @@ def handover_items(
         for s in session.exec(
             select(ActionStep)
             .where(col(ActionStep.recommendation_id).in_(part_ids), col(ActionStep.status).in_(OPEN_STEP))
-            .order_by(ActionStep.recommendation_id, ActionStep.position)
+            .order_by(col(ActionStep.recommendation_id), col(ActionStep.position))
         ):
             items[ids[s.recommendation_id]].steps_due.append(
                 {"position": s.position, "title": s.title, "due": s.due_date, "status": s.status}
