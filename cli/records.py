@@ -73,6 +73,8 @@ def show(key: str, as_json: bool = typer.Option(False, "--json", help="Print JSO
     )
     if r.parent_key:
         typer.echo(f"part of: {r.parent_key}")
+    if r.responsible:  # named by a handover; the owner office stays
+        typer.echo(f"responsible: {r.responsible}")
     typer.echo(f"\n{r.summary}\n")
     for c in d.citations:
         typer.echo(f"cites: {c.label}")

@@ -126,6 +126,7 @@ def test_rectrack_handover_moves_the_office_and_writes_the_report(rich_store, mo
     )
     assert lines[1:] == ["ed2 now edits for OSD Policy", f"report written to {out}"]
     assert read_rec(rich_store, "pol-1").responsible == "ed2"
+    assert "\nresponsible: ed2\n" in cli("show", "pol-1").output
     assert re.findall(r'<section id="([^"]+)">', out.read_text()) == ["pol-1", "pol-2"]
     again = cli("handover", "--office", "OSD Policy", "--to", "ed2", "--reason", "again", "--as", "adm")
     assert again.exit_code == 1
