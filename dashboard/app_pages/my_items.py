@@ -60,7 +60,7 @@ SECTIONS = [
         "responsible",
         "Handed to me",
         "open recommendations a handover made you responsible for, whichever office owns them",
-        lambda i: f"{i['note']} — last change {i['days']} day(s) ago",
+        lambda i: f"last change {i['days']} day(s) ago",
         ":material/move_up:",
     ),
     (

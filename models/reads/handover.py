@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from models.rules.handover import batch_records
 from models.rules.permissions import NOT_PEOPLE
 from models.rules.steps import OPEN_STEP
+from models.store.db import select_row
 from models.store.tables import (
     ActionStep,
     AuditEvent,
@@ -77,14 +78,19 @@ def _latest_events(session: Session, keys: list[str], limit: int, actors: Iterab
     per chunk of keys through the (record_type, record_key, seq) index."""
     E = AuditEvent
     for part in _chunks(keys):
-        where = [E.record_type == "recommendation", col(E.record_key).in_(part)]
+        where: list[ColumnElement[bool]] = [
+            col(E.record_type) == "recommendation",
+            col(E.record_key).in_(part),
+        ]
         if actors is not None:
-            where += [col(E.actor).in_(list(actors)), E.action != "handover"]
+            where += [col(E.actor).in_(list(actors)), col(E.action) != "handover"]
         rank = func.row_number().over(partition_by=E.record_key, order_by=col(E.seq).desc()).label("rank")
-        inner = select(E.record_key, E.seq, E.effective_at, E.actor, E.action, E.reason, rank).where(*where)
+        inner = select_row(E.record_key, E.seq, E.effective_at, E.actor, E.action, E.reason, rank).where(
+            *where
+        )
         sub = inner.subquery()
         rows = session.exec(
-            select(sub.c.record_key, sub.c.effective_at, sub.c.actor, sub.c.action, sub.c.reason)
+            select_row(sub.c.record_key, sub.c.effective_at, sub.c.actor, sub.c.action, sub.c.reason)
             .where(sub.c.rank <= limit)
             .order_by(sub.c.record_key, sub.c.seq.desc())
         ).all()

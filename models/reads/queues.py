@@ -110,14 +110,25 @@ def responsible_for(session: Session, username: str, today: date) -> list[dict]:
     from sqlmodel import col
 
     from models.rules.lifecycle import CLOSED
+    from models.store.db import select_row
     from models.store.tables import Recommendation as R
 
     rows = session.exec(
-        select(R.key, R.title, R.status, R.target_date, R.updated_at, R.owner)
+        select_row(R.key, R.title, R.status, R.target_date, R.updated_at, R.owner, R.kind, R.owner_inferred)
         .where(R.responsible == username, col(R.status).not_in(CLOSED))
-        .order_by(col(R.target_date).is_(None), R.target_date, R.key)
+        .order_by(col(R.target_date).is_(None), col(R.target_date), col(R.key))
     ).all()
     return [
-        {"key": k, "title": t, "status": s, "target_date": d, "days": (today - u.date()).days, "note": o}
-        for k, t, s, d, u, o in rows
+        {
+            "key": k,
+            "title": t,
+            "status": s,
+            "target_date": d,
+            "days": (today - u.date()).days,
+            "note": "",
+            "kind": kind,
+            "owner": o,
+            "owner_inferred": inferred,
+        }
+        for k, t, s, d, u, o, kind, inferred in rows
     ]
