@@ -170,3 +170,5 @@ def export_cmd(
     typer.echo(
         f"wrote {result.path} ({result.fmt}, {result.events:,} events; chain head event {result.head[0]})"
     )
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}; no checkpoint was signed", err=True)

@@ -124,6 +124,11 @@ def _export_form(engine, user) -> None:
             if result["fmt"] == "bundle"
             else f"File SHA-256 `{result['sha256']}` · chain head at export: event {result['head'][0]}"
         )
+        for warning in result.get("warnings", []):
+            st.warning(
+                ui.say("{w}. No checkpoint was signed over this export.", w=warning),
+                icon=":material/gpp_bad:",
+            )
         st.download_button(
             ui.say("Download {name}", name=result["name"]),
             data=path.read_bytes(),
@@ -164,6 +169,7 @@ def _run_export(engine, user, scope: Scope, fmt: str) -> None:
         "head": result.head,
         "export_seq": result.export_seq,
         "sha256": _sha256(result.path),
+        "warnings": list(result.warnings),
     }
 
 

@@ -229,3 +229,40 @@ def test_rectrack_checkpoint_mails_the_signed_file_to_the_auditors_when_smtp_is_
     path = get_settings().checkpoint_dir / attached.get_filename()
     assert attached.get_payload(decode=True) == path.read_bytes()
     assert json.loads(path.read_text())["checkpoint"]["seq"] == 19  # the two accounts' events
+
+
+def _checkpoint_names() -> list[str]:
+    return sorted(p.name for p in get_settings().checkpoint_dir.glob("*.json"))
+
+
+def test_no_checkpoint_is_signed_over_a_trail_that_contradicts_one(store):
+    """Signing the head of a cut-off trail would let it verify against a checkpoint of its own."""
+    from models.trail.checkpoints import TrailContradicted, ensure_daily
+
+    before = _checkpoint_names()
+    sql(store, "DELETE FROM auditevent WHERE seq = 17")
+    with read_session(store) as s:
+        with pytest.raises(
+            TrailContradicted, match=r"no checkpoint signed: .*event 17 is missing from the store"
+        ):
+            write_checkpoint(s, why="cron")
+        assert ensure_daily(s) is None
+    assert _checkpoint_names() == before
+
+
+def test_a_bundle_exported_from_a_cut_off_trail_says_so_and_does_not_verify(store, tmp_path):
+    from models.trail.bundle_verify import verify_bundle
+
+    sql(store, "DELETE FROM auditevent WHERE seq = 17")
+    before = _checkpoint_names()
+    with read_session(store) as s:
+        aud = s.exec(select(User).where(User.username == "aud")).one()
+    result = export(store, fmt="bundle", scope=Scope(), actor=aud, out_path=tmp_path / "cut.zip")
+    assert [w.split(": ", 1)[0] for w in result.warnings] == ["the store contradicts a signed checkpoint"]
+    assert _checkpoint_names() == before  # nothing vouches for the cut-off head
+    report = verify_bundle(result.path, trusted_key=installation_key().public_key())
+    assert report.authentic and not report.ok
+    assert any(
+        p.startswith("when exported, the store contradicted a checkpoint") and "(event 17, signed" in p
+        for p in report.problems
+    ), report.problems

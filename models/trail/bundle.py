@@ -42,7 +42,13 @@ def _sha256_file(path: Path) -> str:
 
 
 def _write_bundle(
-    session: Session, target: Path, *, scope: Scope, exporter: str, head: tuple[int, str]
+    session: Session,
+    target: Path,
+    *,
+    scope: Scope,
+    exporter: str,
+    head: tuple[int, str],
+    contradictions: list[str] | None = None,
 ) -> int:
     work = Path(tempfile.mkdtemp(prefix="rectrack-bundle-"))
     try:
@@ -83,6 +89,8 @@ def _write_bundle(
             "derived": list(DERIVED),
             "files": {},
         }
+        if contradictions:  # signed with the rest, so a verifier cannot be shown a clean bundle
+            manifest["store_contradicts_checkpoints"] = list(contradictions)
         # the files that follow from the events are written by reading events.jsonl back, through
         # the same code a verifier uses to regenerate them (models.trail.bundle_files)
         with (work / "events.csv").open("w", encoding="utf-8", newline="") as cf:

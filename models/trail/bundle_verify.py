@@ -128,6 +128,10 @@ def _verify(z: SafeZip, report: BundleReport, want: str | None, lookup: Lookup |
         report.problems.append(wrong)
         return
     report.manifest = manifest
+    for said in manifest.get("store_contradicts_checkpoints") or []:
+        report.problems.append(
+            f"when exported, the store contradicted a checkpoint its installation had signed: {str(said)[:500]}"
+        )
     _check_signature(z, manifest_bytes, want, report)
     contents = _check_files(z, manifest, report)
     if contents is None:
@@ -160,6 +164,9 @@ def _manifest_shape(m) -> str | None:
     ):
         if not isinstance(m.get(name), kind):
             return f"manifest.json has no {name!r} of the right kind"
+    said = m.get("store_contradicts_checkpoints", [])
+    if not isinstance(said, list) or not all(isinstance(x, str) for x in said):
+        return "manifest.json's 'store_contradicts_checkpoints' is not a list of text"
     return None
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
 
+from models.store.errors import DomainError
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent
 from models.trail.chain import chain_head
@@ -55,13 +56,32 @@ class Written:
     fingerprint: str
 
 
+class TrailContradicted(DomainError):
+    """The chain no longer holds what earlier checkpoints signed, so a new one is not signed: it
+    would vouch for the rewritten trail."""
+
+    def __init__(self, contradictions: list[str]):
+        more = f" (and {len(contradictions) - 1} more)" if len(contradictions) > 1 else ""
+        super().__init__(
+            f"no checkpoint signed: the trail contradicts its signed checkpoints: {contradictions[0]}{more}; "
+            "run rectrack verify"
+        )
+        self.contradictions = contradictions
+
+
 def write_checkpoint(
     session: Session, *, why: str, head: tuple[int, str] | None = None, directory: Path | None = None
 ) -> Written | None:
-    """Sign ``head`` (default: the chain head now) and write it as a file; None for an empty trail."""
+    """Sign ``head`` (default: the chain head now) and write it as a file; None for an empty trail.
+
+    Refused (:class:`TrailContradicted`) while the store contradicts a checkpoint already signed:
+    after a cut-off tail or a rewrite, signing the new head would let the rewritten trail verify
+    against a checkpoint of its own."""
     seq, head_hash = head or chain_head(session)
     if seq == 0:
         return None
+    if contradictions := check_checkpoints(session).contradictions:
+        raise TrailContradicted(contradictions)
     key = installation_key()
     now = datetime.now(UTC)
     body = {
@@ -90,7 +110,10 @@ def ensure_daily(session: Session) -> Written | None:
         return None
     try:
         return write_checkpoint(session, why="daily")
-    except KeyFileError:  # the verdict names the unusable key (check_checkpoints); a page must not fail
+    except (
+        KeyFileError,
+        TrailContradicted,
+    ):  # the verdict names both (check_checkpoints); a page must not fail
         return None
 
 
@@ -99,6 +122,8 @@ class CheckpointCheck:
     checked: int = 0  # checkpoints whose signature held and whose event was found as signed
     newest: int = 0  # the highest seq a valid checkpoint covers
     problems: list[str] = field(default_factory=list)
+    # the problems that say the chain changed under a valid checkpoint (not a bad or foreign file)
+    contradictions: list[str] = field(default_factory=list)
 
 
 def _read(path: Path) -> tuple[dict | None, str | None]:
@@ -177,16 +202,17 @@ def check_checkpoints(
         seq, signed = body["seq"], body["head_hash"]
         said = f"checkpoint {name} (event {seq}, signed {str(body.get('time', '?'))[:19]})"
         if seq not in stored:
-            result.problems.append(
+            result.contradictions.append(
                 f"{said}: event {seq} is missing from the store: events were deleted from the end of "
                 "the trail, or deleted and the rest renumbered"
             )
         elif stored[seq] != signed:
-            result.problems.append(
+            result.contradictions.append(
                 f"{said}: event {seq} has hash {stored[seq][:16]}… but the checkpoint signed {signed[:16]}…: "
                 f"the trail was rewritten at or before event {seq} and its hashes recomputed"
             )
         else:
             result.checked += 1
             result.newest = max(result.newest, seq)
+    result.problems.extend(result.contradictions)
     return result

@@ -1,7 +1,10 @@
 """Auditor exports (CSV, JSON Lines, an HTML report, a zip bundle), each recorded in the trail.
 
 The export's own event is appended first, so the export includes the record of itself; that event
-is then signed as a checkpoint (:mod:`models.trail.checkpoints`)."""
+is then signed as a checkpoint (:mod:`models.trail.checkpoints`). When the store contradicts a
+checkpoint already signed (a cut-off or rewritten trail), the export is still written, for the
+auditor investigating it, but nothing is signed over it: a bundle's manifest names the
+contradictions, so the bundle does not verify, and the result carries them as warnings."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from models.store.errors import InvalidInput
 from models.store.tables import AuditEvent, User
 from models.trail.bundle import _write_bundle
 from models.trail.chain import iter_canonical_rows
-from models.trail.checkpoints import write_checkpoint
+from models.trail.checkpoints import check_checkpoints, write_checkpoint
 from models.trail.export_formats import (
     FORMATS,
     Scope,
@@ -41,6 +44,7 @@ class ExportResult:
     events: int
     head: tuple[int, str]
     export_seq: int
+    warnings: tuple[str, ...] = ()
 
 
 def export(engine: Engine, *, fmt: str, scope: Scope, actor: User, out_path: Path) -> ExportResult:
@@ -56,8 +60,11 @@ def export(engine: Engine, *, fmt: str, scope: Scope, actor: User, out_path: Pat
     tmp = out_path.with_name(f".{out_path.name}.partial")
     try:
         with read_session(engine) as s:
+            contradictions = check_checkpoints(s).contradictions
             if fmt == "bundle":
-                n = _write_bundle(s, tmp, scope=scope, exporter=actor.username, head=head)
+                n = _write_bundle(
+                    s, tmp, scope=scope, exporter=actor.username, head=head, contradictions=contradictions
+                )
             else:
                 with tmp.open("w", encoding="utf-8", newline="") as fh:
                     rows = _in_scope_seqs(s, scope, head[0])
@@ -69,9 +76,11 @@ def export(engine: Engine, *, fmt: str, scope: Scope, actor: User, out_path: Pat
                         n = write_report(s, rows, fh, scope=scope, exporter=actor.username, head=head)
             # the export's own event, signed: an auditor holding this file can later show the trail
             # it came from was not cut off or rewritten before it
-            write_checkpoint(s, why=f"export {fmt} by {actor.username}", head=head)
+            if not contradictions:
+                write_checkpoint(s, why=f"export {fmt} by {actor.username}", head=head)
         os.replace(tmp, out_path)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return ExportResult(out_path, fmt, n, head, event.seq)
+    warnings = tuple(f"the store contradicts a signed checkpoint: {c}" for c in contradictions)
+    return ExportResult(out_path, fmt, n, head, event.seq, warnings)
