@@ -14,14 +14,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from datetime import date
+from typing import cast
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models.catalog.checks import Catalog
 from models.catalog.offices import canonical_owner, seed_offices
+from models.catalog.priority_marks import at_day as _at
+from models.catalog.priority_marks import mark_priority
 from models.catalog.reading import reported_on
 from models.catalog.schema import Citation as SeedCitation
 from models.catalog.schema import InstitutionSeed, ObstacleSeed, RecommendationSeed, parse_partial_date
@@ -33,7 +34,6 @@ from models.rules.users import system_user
 from models.store.db import select_row
 from models.store.schemas import EvidenceCreate, RecommendationCreate, RecommendationUpdate
 from models.store.tables import (
-    AuditEvent,
     EvidenceItem,
     Indicator,
     IndicatorValue,
@@ -61,10 +61,6 @@ class SeedReport:
         if not self.changed:
             return "catalog already loaded; nothing changed"
         return "added " + ", ".join(f"{n} {k}" for k, n in sorted(self.added.items()))
-
-
-def _at(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
 def _cite(c: SeedCitation) -> dict:
@@ -100,54 +96,6 @@ def _parents_first(recs: dict[str, RecommendationSeed]) -> list[RecommendationSe
     for key in sorted(recs):
         visit(key)
     return ordered
-
-
-def _mark_priority(
-    session: Session, catalog: Catalog, actor: User, published: dict[str, date], report: SeedReport
-) -> None:
-    """Mark ``seeds/priority.yaml``'s items priority, once: an item whose flag was ever set or cleared
-    (by the catalog or a person) is left as it is, so a user's decision is never overwritten.
-    Dated to the cited source's publication, like the other facts the catalog reports, or to the
-    record's latest event when that is later: the event carries the record's status, and an event
-    dated before an earlier-written status move would rewrite the "as of" status in between."""
-    for key, p in sorted(catalog.priority.items()):
-        touched = session.exec(
-            select(AuditEvent.seq)
-            .where(
-                AuditEvent.record_type == "recommendation",
-                AuditEvent.record_key == key,
-                col(AuditEvent.after).contains('"priority":'),
-            )
-            .limit(1)
-        ).first()
-        rec = get_recommendation(session, key)
-        if touched or rec.priority:
-            continue
-        c = p.citation
-        latest = session.exec(
-            select(func.max(AuditEvent.effective_at)).where(
-                AuditEvent.record_type == "recommendation", AuditEvent.record_key == key
-            )
-        ).one()
-        when = _at(published[c.source])
-        if latest is not None:
-            latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
-            when = max(when, latest)
-        fields: dict[str, Any] = {"priority": True}
-        if p.close_plan and not rec.close_plan:
-            fields["close_plan"] = p.close_plan
-        update_recommendation(
-            session,
-            key=key,
-            actor=actor,
-            effective_at=when,
-            change=RecommendationUpdate(
-                expected_version=rec.version,
-                **fields,
-                reason=f"priority: {p.reason} ({c.source}, {c.section}, lines {c.lines})"[:4000],
-            ),
-        )
-        report.added["priority marks"] += 1
 
 
 def seed_catalog(session: Session, *, catalog: Catalog, actor: User) -> SeedReport:
@@ -349,7 +297,7 @@ def _seed_catalog(session: Session, *, catalog: Catalog, requested_by: str) -> S
                 )
             report.added["seeded status moves"] += 1
 
-    _mark_priority(session, catalog, actor, published, report)
+    mark_priority(session, catalog, actor, published, report.added)
 
     have_ind = _existing_keys(session, Indicator)
     for key, ind in sorted(catalog.indicators.items(), key=lambda kv: (kv[1].parent is not None, kv[0])):
