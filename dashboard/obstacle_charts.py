@@ -23,7 +23,8 @@ def obstacle_bar(
         alt.Chart(data, title=title)
         .mark_bar(color=OKABE_ITO["vermillion"])
         .encode(
-            y=alt.Y("title:N", sort="-x", title="Obstacle", axis=alt.Axis(labelLimit=300)),
+            # drawn in half the Overview's width: longer labels left the bars a few pixels
+            y=alt.Y("title:N", sort="-x", title=None, axis=alt.Axis(labelLimit=200)),
             x=alt.X("open:Q", title="Open recommendations blocked (count)"),
             tooltip=[
                 alt.Tooltip("title:N", title="Obstacle"),

@@ -244,9 +244,16 @@ with left:
         as_of,
     )
 with right:
-    blocking = data.read("blocking_obstacles", as_of, limit=15)
+    # the chart ranks the top 15; the records behind it list every blocking obstacle, so one an
+    # officer has just recorded (blocking one record) can be found here, not only on Obstacles
+    blocking = data.read("blocking_obstacles", as_of, limit=None)
     if blocking:
-        st.altair_chart(obstacle_charts.obstacle_bar(pd.DataFrame(blocking)), width="stretch")
+        st.altair_chart(obstacle_charts.obstacle_bar(pd.DataFrame(blocking[:15])), width="stretch")
+        if len(blocking) > 15:
+            st.caption(
+                f"The chart shows the 15 that block the most; {len(blocking)} obstacles block an open "
+                "recommendation, and the records behind the chart list them all."
+            )
     else:
         st.info("No obstacle blocks an open recommendation.")
     ui.drilldown(

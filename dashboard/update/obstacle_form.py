@@ -15,7 +15,7 @@ from models.rules.users import get_user
 from models.store.db import write_session
 from models.store.errors import DomainError
 from models.store.schemas import ObstacleCreate
-from models.store.vocabulary import Country, ObstacleCategory
+from models.store.vocabulary import Country, ObstacleCategory, human
 
 CHANGES = {
     "unlink": "Unlink (it does not block this recommendation)",
@@ -134,8 +134,15 @@ def render(ed: Editing) -> None:
         with st.form("obs_new_form", border=False):
             st.text_input("Obstacle title", key="obs_new_title", max_chars=300)
             c1, c2 = st.columns(2)
-            c1.selectbox("Category", [c.value for c in ObstacleCategory], key="obs_new_category")
-            c2.selectbox("Side", [c.value for c in Country], key="obs_new_side")
+            c1.selectbox(
+                "Category",
+                [c.value for c in ObstacleCategory],
+                key="obs_new_category",
+                format_func=lambda v: human("category", v),
+            )
+            c2.selectbox(
+                "Side", [c.value for c in Country], key="obs_new_side", format_func=lambda v: human("side", v)
+            )
             st.text_area("Obstacle summary (your own words)", key="obs_new_summary", max_chars=4000)
             s1, s2, s3, s4 = st.columns([2, 3, 1, 1])
             src = s1.selectbox("Cited source", list(sources), key="obs_new_source", format_func=sources.get)

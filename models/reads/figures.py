@@ -241,10 +241,10 @@ def blocking_obstacles(
     session: Session,
     as_of: datetime | None = None,
     *,
-    limit: int = 15,
+    limit: int | None = 15,
     statuses: dict[str, str] | None = None,
 ) -> list[dict]:
-    """The obstacles that block the most open recommendations."""
+    """The obstacles that block the most open recommendations (all of them when ``limit`` is None)."""
     if as_of is None:
         sq = _current_status_sq()
         open_n = func.count().label("open_n")
