@@ -49,7 +49,8 @@ def record_picker(
     current = selected or st.session_state.get(key)
     if current and current not in titles:  # the choice stays offered whatever the search says
         kept = data.read("record_titles", (current,), owner=owner)
-        titles = {current: kept[current], **titles} if current in kept else titles
+        if current in kept or owner is None:  # an unknown key (a link) stays, for the page to say so
+            titles = {current: kept.get(current, ""), **titles}
     keys = list(titles)
     if not keys:
         where.caption("No recommendation matches this search.")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.picker import record_picker
-from dashboard.update import change_form, closure_form, correction_form, obstacle_form, record
+from dashboard.update import change_form, closure_form, correction_form, drafts, obstacle_form, record
 from models.reads.queues import closure_state
 
 user = ui.page_user("recommendation.update", "the update page")
@@ -47,6 +47,7 @@ ed = record.Editing(
 if msg := st.session_state.pop("upd_flash", None):
     st.success(ui.md_escape(msg))
 record.header(ed)
+drafts.notice(key, ed.loaded)
 record.conflict_panel(key)
 
 saved, upload, slots = change_form.render(ed)

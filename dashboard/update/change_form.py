@@ -1,5 +1,9 @@
 """The main form: a lifecycle move (only the allowed ones), owner, target date, progress, a reason,
-and optional evidence. Only the fields the officer changed are sent."""
+and optional evidence. Only the fields the officer changed are sent.
+
+Drawn in a bordered container, not ``st.form``: a form's inputs reach the session only when it is
+submitted, so what an officer typed before visiting another page could not be kept as a draft
+(:mod:`dashboard.update.drafts`)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 
 from dashboard import ui
-from dashboard.update import evidence, saving
+from dashboard.update import drafts, evidence, saving
 from dashboard.update.record import KEEP, Editing, Slots
 from models.rules.lifecycle import CLOSED, allowed_next
 from models.store.settings import get_settings
@@ -29,7 +33,7 @@ def render(ed: Editing) -> tuple[bool, list, Slots]:
     nexts = [] if ed.pending else list(allowed_next(loaded["status"]))
     if st.session_state.get("upd_status") not in [KEEP, *nexts]:
         st.session_state["upd_status"] = KEEP
-    with st.form("upd_form", clear_on_submit=False, border=True):
+    with st.container(border=True, key="upd_form"):
         c1, c2 = st.columns(2)
         c1.selectbox(
             "New status",
@@ -59,8 +63,9 @@ def render(ed: Editing) -> tuple[bool, list, Slots]:
         )
         reason_slot = st.empty()  # "a reason is required" appears under the box, not below the page
         upload = evidence.fields(ed, "upd", "**Evidence** (optional; needed before closing as implemented)")
-        submitted = st.form_submit_button("Save", type="primary", key="upd_save", icon=":material/save:")
+        submitted = st.button("Save", type="primary", key="upd_save", icon=":material/save:")
         save_slot = st.empty()  # every other refusal appears right under Save
+    drafts.keep(loaded)
     return submitted, upload, Slots(reason_slot, save_slot)
 
 

@@ -107,12 +107,15 @@ def current(key: str) -> dict:
     Streamlit drops a widget's value at the end of any run that does not draw it, so after a visit to
     another page the form's inputs are gone while ``upd_loaded`` is not; drawing the form then would show
     the widgets' defaults (progress 0, today's date) and a save would send them as the officer's change.
-    A missing input therefore means "start again from the record as stored now"."""
+    A missing input therefore means "start again from the record as stored now"; the page then puts
+    back what the officer had typed and not saved (:mod:`dashboard.update.drafts`)."""
     ss = st.session_state
     loaded = ss.get("upd_loaded")
     inputs_gone = any(w not in ss for w in ("upd_owner", "upd_target", "upd_progress"))
-    if loaded is None or loaded["key"] != key or ss.pop("upd_reset", False) or inputs_gone:
+    saved = ss.pop("upd_reset", False)
+    if loaded is None or loaded["key"] != key or saved or inputs_gone:
         loaded = load(key, reset_inputs=True)
+        ss["upd_reloaded"] = not saved  # not after a save: the page may put a draft back (drafts)
     return loaded
 
 

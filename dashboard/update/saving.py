@@ -8,6 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dashboard import data, ui
+from dashboard.update import drafts
 from dashboard.update.evidence import explain
 from dashboard.update.record import Editing
 from models.rules.closure import propose_closure
@@ -118,7 +119,9 @@ def write(
 
 
 def done(message: str) -> None:
-    """After a save: say what happened on the next run, with the record reloaded and the inputs cleared."""
+    """After a save: say what happened on the next run, with the record reloaded, the inputs cleared
+    and the record's draft gone."""
+    drafts.discard(st.session_state["upd_loaded"]["key"])
     st.session_state["upd_flash"] = message
     st.session_state["upd_reset"] = True
     st.rerun()

@@ -101,7 +101,7 @@ def test_an_editor_moves_a_recommendation_with_a_file_and_a_viewer_sees_it(
     pick_record(page, "Recommendation", KEY)
     choose(page, "New status", "On hold")
     page.get_by_label("Reason (required)").fill("Partner ministry paused the exchange pending budget")
-    form = page.locator('[data-testid="stForm"]').first  # the update form (Propose closure follows it)
+    form = page.locator(".st-key-upd_form")  # the update form (a keyed container, so drafts survive)
     form.get_by_label("Evidence title").fill("Ministry letter pausing the PME exchange")
     form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evidence))
     try:

@@ -28,6 +28,7 @@ def attach_and_save(page, form, path, title, reason):
     form.get_by_label("Evidence title").fill(title)
     form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.locator("[data-testid=stFileUploader]").get_by_text(path.name).first.wait_for(timeout=30_000)
+    settle(page, timeout=60_000)  # the upload reaches the server, as an officer sees it finish
     page.get_by_label("Reason (required)").fill(reason)
     page.get_by_role("button", name="Save").click()
 
@@ -38,7 +39,7 @@ def test_update_form_errors_sit_next_to_their_cause(server, browser, artifacts, 
     sign_in(page, server["base"], "ed")
     go(page, "Update", "Update a recommendation")
     pick_record(page, "Recommendation", KEY)
-    form = page.locator('[data-testid="stForm"]').first
+    form = page.locator(".st-key-upd_form")  # the update form (a keyed container, so drafts survive)
     save = page.get_by_role("button", name="Save")
 
     # no reason: the error is under the reason box, above Save

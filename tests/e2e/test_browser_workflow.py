@@ -173,7 +173,7 @@ def test_an_office_editor_cannot_change_another_offices_recommendation(server, b
 def propose(page, artifacts, reason, evidence=None, shot_name=None):
     go(page, "Update", "Update a recommendation")
     pick_record(page, "Recommendation", KEY)
-    form = page.locator('[data-testid="stForm"]').nth(1)
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Propose closure").first
     form.scroll_into_view_if_needed()
     form.get_by_text("Implemented", exact=True).click()
     form.get_by_label("Why it can be closed (required)").fill(reason)
