@@ -105,8 +105,9 @@ def shown(markdown: str) -> str:
 
 
 def small_trail(engine):
-    """15 events: six accounts (the ``users`` fixture), two recommendations moved, evidence with one
-    file (``minutes.txt``), a two-person closure of rec-a and rec-b moved to J5."""
+    """16 events: six accounts and the operator who added them (the ``users`` fixture), two
+    recommendations moved, evidence with one file (``minutes.txt``), a two-person closure of rec-a
+    and rec-b moved to J5."""
     import io
 
     from models.rules.evidence_files import store_file

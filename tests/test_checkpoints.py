@@ -7,11 +7,9 @@ from __future__ import annotations
 import email
 import hashlib
 import json
-import socket
 import stat
 
 import pytest
-from aiosmtpd.controller import Controller
 from helpers import add_account, small_trail
 from sqlalchemy import text
 from sqlmodel import select
@@ -198,28 +196,16 @@ def test_the_cli_signs_a_checkpoint_shows_the_public_key_and_verifies_against_bo
     assert bad.exit_code == 1 and "error: checkpoint " in bad.stderr, bad.stderr
 
 
-def test_rectrack_checkpoint_mails_the_signed_file_to_the_auditors_when_smtp_is_set(store, monkeypatch):
+def test_rectrack_checkpoint_mails_the_signed_file_to_the_auditors_when_smtp_is_set(
+    store, monkeypatch, smtp_server
+):
     with write_session(store) as s:
         add_account(s, "aud2", "auditor", email="aud2@example.mil")
         add_account(s, "ed3", "editor", email="ed3@example.mil")
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("RECTRACK_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("RECTRACK_SMTP_PORT", str(port))
-        result = run(store, monkeypatch, "checkpoint")
-    finally:
-        controller.stop()
+    port, received = smtp_server
+    monkeypatch.setenv("RECTRACK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("RECTRACK_SMTP_PORT", str(port))
+    result = run(store, monkeypatch, "checkpoint")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "mailed to 1 auditor(s): aud2@example.mil"
     [mail] = received

@@ -7,7 +7,6 @@ import socket
 from datetime import date, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from helpers import change, make_rec
 from sqlmodel import select
 
@@ -17,24 +16,6 @@ from models.workflow.leadership_digest import send_leadership_digest, week_start
 from models.workflow.reminders import ReminderSettings
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def smtp_server():
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, received
-    controller.stop()
 
 
 @pytest.fixture

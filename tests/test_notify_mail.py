@@ -9,7 +9,6 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from models.reads.notifications import notifications_page
 from models.rules.notifications import set_preferences, watch
@@ -20,24 +19,6 @@ from models.workflow.notify import send_notifications
 from tests.helpers import change, cli, give_cli_password, make_rec
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp_server():
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, received
-    controller.stop()
 
 
 def cfg(port) -> MailSettings:

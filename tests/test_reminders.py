@@ -10,7 +10,6 @@ import socket
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -180,24 +179,6 @@ def test_a_digest_for_a_day_before_a_recommendation_existed_leaves_it_out_of_sta
     with read_session(store) as s:
         d = digest_for(s, OSD, date(2019, 6, 1))
     assert [i.key for i in d.stale] == ["osd-touched"] and d.stale[0].days == 151
-
-
-@pytest.fixture
-def smtp_server():
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, received
-    controller.stop()
 
 
 def cfg(tmp_path, port=None) -> ReminderSettings:

@@ -2,21 +2,17 @@
 bundles verify offline and fail on any changed byte; exports are audited and scoped."""
 
 import hashlib
-import io
 import json
 import zipfile
 from datetime import date
 
 import pytest
-from helpers import change, close, make_rec
+from helpers import small_trail
 from sqlalchemy import text
 from sqlmodel import select
 
-from models.rules.evidence_files import store_file
-from models.rules.recommendations import attach_evidence
 from models.store.db import read_session, write_session
 from models.store.errors import PermissionDenied
-from models.store.schemas import EvidenceCreate
 from models.store.settings import get_settings
 from models.store.tables import AuditEvent, EvidenceFile, User
 from models.trail.bundle_verify import verify_bundle
@@ -30,25 +26,7 @@ from models.trail.verify import verify_store
 def trail(engine, users):
     """Six accounts and the operator who added them (the ``users`` fixture), then two recommendations with a few moves each and one
     evidence file: 9 more events (closing takes two), 16 in all."""
-    make_rec(engine, key="rec-a")
-    make_rec(engine, key="rec-b", owner="SOUTHCOM J7")
-    change(engine, "rec-a", status="accepted", reason="agreed")
-    change(engine, "rec-b", status="under_review", reason="looking")
-    change(engine, "rec-a", status="in_progress", reason="started")
-    stored = store_file(io.BytesIO(b"signed minutes"), "minutes.txt")
-    with write_session(engine) as s:
-        ed = s.exec(select(User).where(User.username == "ed")).one()
-        attach_evidence(
-            s,
-            keys=["rec-a"],
-            actor=ed,
-            reason="proof",
-            files=[stored],
-            evidence=EvidenceCreate(title="Minutes"),
-        )
-    close(engine, "rec-a", "implemented", reason="done")
-    change(engine, "rec-b", owner="J5", reason="moved")
-    return engine
+    return small_trail(engine)
 
 
 def sql(engine, *statements):
