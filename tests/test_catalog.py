@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from models.catalog.checks import _words, check_against_sources, load_catalog
 from models.catalog.loader import seed_catalog
+from models.catalog.restatements import close_pairs, read_allow_list, unsettled_pairs
 from models.catalog.schema import SOURCE_IDS, CatalogFile, Citation, RecommendationSeed, parse_partial_date
 from models.rules.users import operator_user
 from models.store.db import make_engine, read_session, write_session
@@ -419,3 +420,21 @@ def test_the_samanez_file_quotes_nothing_even_at_a_six_word_window(files, source
                 texts += [(item.key, t) for t in (v.note, v.conflict_note) if t]
     quoted = [(key, run) for key, text in texts for run in _quoted_runs(text, shingles, window)]
     assert quoted == []
+
+
+def test_every_close_pair_of_recommendations_is_cross_referenced_parented_or_declared_different(catalog):
+    """A later source repeating earlier advice must say so, or the dashboard counts it twice."""
+    assert close_pairs(catalog), "the threshold no longer finds any pair: the check would pass vacuously"
+    assert unsettled_pairs(catalog, SEEDS) == []
+    different = read_allow_list(SEEDS)
+    for pair, why in different.items():
+        assert len(pair) == 2 and pair <= set(catalog.recommendations) and why.strip(), sorted(pair)
+
+
+def test_dropping_one_cross_reference_makes_the_close_pair_fail(catalog):
+    cat = copy.deepcopy(catalog)
+    rec = cat.recommendations["curry17-hist-uh1h-helicopters"]
+    cat.recommendations[rec.key] = rec.model_copy(
+        update={"summary": rec.summary.replace("deare09-hist-uh1h-transfer", "the 2009 brief")}
+    )
+    assert [p for p in unsettled_pairs(cat, SEEDS) if "deare09-hist-uh1h-transfer" in p]
